@@ -1,0 +1,282 @@
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ini.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "msg.h"
+
+#define TOKEN_MAX 4096
+
+enum trust file_trust(mode_t mode, uid_t owner, uid_t caller)
+{
+	if (owner != caller && owner != 0)
+		return TRUST_FOREIGN;
+	if (mode & (S_IWGRP | S_IWOTH))
+		return TRUST_WRITABLE;
+	if (mode & (S_IRGRP | S_IROTH))
+		return TRUST_READABLE;
+	return TRUST_OK;
+}
+
+/* Say what is wrong with a credential file; true when it may be used. */
+static bool trusted(int fd, const char *path)
+{
+	struct stat st;
+	if (fstat(fd, &st) != 0) {
+		msg_warn("%s: %s", path, strerror(errno));
+		return false;
+	}
+	switch (file_trust(st.st_mode, st.st_uid, geteuid())) {
+	case TRUST_OK:
+		return true;
+	case TRUST_READABLE:
+		msg_warn("%s: holds a credential but is readable by group or "
+			 "others (chmod 600 it)", path);
+		return true;
+	case TRUST_WRITABLE:
+		msg_warn("%s: holds a credential but is writable by group or "
+			 "others; not used", path);
+		return false;
+	case TRUST_FOREIGN:
+		msg_warn("%s: holds a credential but is owned by uid %lu, not "
+			 "by you or root; not used", path,
+			 (unsigned long)st.st_uid);
+		return false;
+	}
+	return false;
+}
+
+static char *path_join(const char *dir, const char *name)
+{
+	size_t len = strlen(dir) + strlen(name) + 2;
+	char *p = malloc(len);
+	if (p)
+		snprintf(p, len, "%s/%s", dir, name);
+	return p;
+}
+
+static char *search_candidate(int i)
+{
+	const char *xdg = getenv("XDG_CONFIG_HOME");
+	const char *home = getenv("HOME");
+	switch (i) {
+	case 0:
+		if (xdg && *xdg == '/')
+			return path_join(xdg, "hbrun/hbrun.conf");
+		if (home && *home)
+			return path_join(home, ".config/hbrun/hbrun.conf");
+		return NULL;
+	case 1:
+		return strdup("/etc/hbrun.conf");
+	}
+	return NULL;
+}
+
+char *config_find(const char *config, bool *explicit)
+{
+	const char *env = getenv("HBRUN_CONFIG");
+	*explicit = true;
+	if (config)
+		return strdup(config);
+	if (env && *env)
+		return strdup(env);
+	*explicit = false;
+	for (int i = 0; i < 2; i++) {
+		char *path = search_candidate(i);
+		struct stat st;
+		if (path && stat(path, &st) == 0)
+			return path;
+		free(path);
+	}
+	return NULL;
+}
+
+/* inih's reader, counting lines so that every warning can name one.  A line
+ * longer than the buffer is cut (and said so): its rest must not be parsed
+ * as lines of its own. */
+struct reader {
+	FILE *file;
+	int line;
+	int long_line; /* the last line that was too long */
+};
+
+static char *read_line(char *buf, int size, void *stream)
+{
+	struct reader *r = stream;
+	if (!fgets(buf, size, r->file))
+		return NULL;
+	r->line++;
+	size_t len = strlen(buf);
+	if (len > 0 && buf[len - 1] != '\n' && !feof(r->file)) {
+		int c;
+		while ((c = getc(r->file)) != EOF && c != '\n')
+			;
+		r->long_line = r->line;
+	}
+	return buf;
+}
+
+struct parse {
+	const char *path;
+	const char *job;
+	struct reader reader;
+	struct layer *global;
+	struct layer *job_layer;
+	struct layer other; /* sections of other jobs: checked, not used */
+	bool job_seen;
+	bool holds_secret;
+	bool scan_only;
+};
+
+static int on_setting(void *user, const char *section, const char *key,
+		      const char *value)
+{
+	struct parse *p = user;
+	if (p->scan_only) {
+		if (key_is_secret(key))
+			p->holds_secret = true;
+		return 1;
+	}
+	struct layer *l = p->global;
+	if (*section) {
+		bool mine = p->job && strcmp(section, p->job) == 0;
+		p->job_seen |= mine;
+		l = mine ? p->job_layer : &p->other;
+	}
+	int line = p->reader.line;
+	if (p->reader.long_line == line)
+		msg_warn("%s:%d: line too long; cut short", p->path, line);
+	switch (layer_set(l, key, value)) {
+	case SET_OK:
+		break;
+	case SET_UNKNOWN_KEY:
+		msg_warn("%s:%d: unknown key '%s'", p->path, line, key);
+		break;
+	case SET_BAD_VALUE:
+		msg_warn("%s:%d: bad value for '%s'", p->path, line, key);
+		break;
+	}
+	return 1; /* nonzero: inih's error result then means syntax only */
+}
+
+static int parse_pass(FILE *f, struct parse *p)
+{
+	rewind(f);
+	p->reader = (struct reader){ .file = f };
+	return ini_parse_stream(read_line, &p->reader, on_setting, p);
+}
+
+static char *folder_of(const char *path)
+{
+	char *copy = strdup(path);
+	if (!copy)
+		return NULL;
+	char *dir = strdup(dirname(copy));
+	free(copy);
+	return dir;
+}
+
+static void read_config(FILE *f, struct parse *p)
+{
+	p->scan_only = true;
+	parse_pass(f, p);
+	if (p->holds_secret && !trusted(fileno(f), p->path))
+		return;
+	p->scan_only = false;
+	int error = parse_pass(f, p);
+	if (error > 0)
+		msg_warn("%s:%d: syntax error", p->path, error);
+	if (p->job && !p->job_seen)
+		msg_warn("%s: no section [%s]", p->path, p->job);
+	/* A relative token_file is relative to the file's own folder. */
+	if (p->global->token_file)
+		p->global->token_base = folder_of(p->path);
+	if (p->job_layer->token_file)
+		p->job_layer->token_base = folder_of(p->path);
+}
+
+void config_load(const char *config, const char *job, struct layer *global,
+		 struct layer *job_layer)
+{
+	bool explicit;
+	char *path = config_find(config, &explicit);
+	if (!path) {
+		if (job)
+			msg_warn("no config file to take [%s] from", job);
+		return;
+	}
+	FILE *f = fopen(path, "re");
+	if (!f) {
+		msg_warn("%s: %s", path, strerror(errno));
+		free(path);
+		return;
+	}
+	struct parse p = { .path = path, .job = job, .global = global,
+			   .job_layer = job_layer };
+	layer_init(&p.other);
+	read_config(f, &p);
+	layer_free(&p.other);
+	fclose(f);
+	free(path);
+}
+
+static void trim(char *s)
+{
+	size_t len = strlen(s);
+	while (len > 0 && strchr(" \t\r\n\v\f", s[len - 1]))
+		s[--len] = '\0';
+	size_t lead = strspn(s, " \t\r\n\v\f");
+	memmove(s, s + lead, len - lead + 1);
+}
+
+static char *first_line(int fd)
+{
+	char buf[TOKEN_MAX];
+	size_t len = 0;
+	while (len < sizeof buf - 1) {
+		ssize_t n = read(fd, buf + len, sizeof buf - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		if (memchr(buf, '\n', len))
+			break;
+	}
+	buf[len] = '\0';
+	char *nl = strchr(buf, '\n');
+	if (nl)
+		*nl = '\0';
+	trim(buf);
+	char *token = *buf ? strdup(buf) : NULL;
+	explicit_bzero(buf, sizeof buf);
+	return token;
+}
+
+char *token_file_read(const char *path, const char *base)
+{
+	char *full = (base && *path != '/') ? path_join(base, path) : strdup(path);
+	if (!full)
+		return NULL;
+	char *token = NULL;
+	int fd = open(full, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		msg_warn("%s: %s", full, strerror(errno));
+	} else {
+		if (trusted(fd, full)) {
+			token = first_line(fd);
+			if (!token)
+				msg_warn("%s: no token in its first line", full);
+		}
+		close(fd);
+	}
+	free(full);
+	return token;
+}

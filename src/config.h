@@ -1,0 +1,34 @@
+/* Files: finding and reading the INI config, reading token files, and the
+ * permission rules for files that hold a credential. */
+#ifndef HBRUN_CONFIG_H
+#define HBRUN_CONFIG_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "settings.h"
+
+/* What may be done with a file holding a credential. */
+enum trust {
+	TRUST_OK,
+	TRUST_READABLE,  /* readable by group or others: use, with a warning */
+	TRUST_WRITABLE,  /* writable by group or others: do not use */
+	TRUST_FOREIGN,   /* owned by another user than the caller or root */
+};
+enum trust file_trust(mode_t mode, uid_t owner, uid_t caller);
+
+/* The config file to read: CONFIG (-c), else $HBRUN_CONFIG, else the
+ * search list.  *EXPLICIT tells whether it was named rather than searched
+ * for.  Returns a malloc'd path, or NULL when no candidate exists. */
+char *config_find(const char *config, bool *explicit);
+
+/* Read the config file into GLOBAL and (section [JOB]) JOB_LAYER, with a
+ * warning for each problem; the job always runs whatever the file holds. */
+void config_load(const char *config, const char *job, struct layer *global,
+		 struct layer *job_layer);
+
+/* The token in the first line of PATH (relative to BASE when relative and
+ * BASE is set), whitespace trimmed; NULL with a warning when unusable. */
+char *token_file_read(const char *path, const char *base);
+
+#endif

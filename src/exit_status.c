@@ -1,0 +1,52 @@
+#include "exit_status.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+struct ending exit_status_of(int wstatus, bool pid1)
+{
+	struct ending e = { .exit_code = 0, .signal = 0 };
+	if (WIFEXITED(wstatus)) {
+		e.exit_code = WEXITSTATUS(wstatus);
+	} else if (WIFSIGNALED(wstatus)) {
+		e.exit_code = 128 + WTERMSIG(wstatus);
+		if (!pid1)
+			e.signal = WTERMSIG(wstatus);
+	} else {
+		e.exit_code = EXIT_FAILURE; /* stopped or continued: not an end */
+	}
+	return e;
+}
+
+int exit_status_of_exec_error(int err)
+{
+	return err == ENOENT ? EXIT_ENOENT : EXIT_CANNOT_INVOKE;
+}
+
+_Noreturn void end_as(struct ending ending)
+{
+	if (ending.signal != 0) {
+		/* The job's core, if any, is the job's; hbrun's own would only
+		 * mislead, so none is written nor handed to a core handler. */
+		struct rlimit none = { 0, 0 };
+		setrlimit(RLIMIT_CORE, &none);
+		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+
+		struct sigaction dfl = { .sa_handler = SIG_DFL };
+		sigemptyset(&dfl.sa_mask);
+		sigaction(ending.signal, &dfl, NULL);
+		sigset_t only;
+		sigemptyset(&only);
+		sigaddset(&only, ending.signal);
+		raise(ending.signal);
+		sigprocmask(SIG_UNBLOCK, &only, NULL);
+	}
+	/* Reached for a normal exit, or for a signal whose default action
+	 * does not end a process. */
+	exit(ending.exit_code);
+}

@@ -1,0 +1,71 @@
+/* hbrun: run a job; when it succeeds, ping its heartbeat.
+ *
+ * The job's exit status is sacred: nothing about monitoring changes it,
+ * and a ping means success. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "cli.h"
+#include "exit_status.h"
+#include "msg.h"
+#include "settings.h"
+#include "supervise.h"
+
+/* The job must not inherit the credential, and /proc/PID/environ should
+ * not keep showing it either. */
+static void scrub_token_from_environment(void)
+{
+	char *value = getenv("HBRUN_TOKEN");
+	if (value)
+		memset(value, '*', strlen(value));
+	unsetenv("HBRUN_TOKEN");
+}
+
+static bool job_succeeded(const struct supervisor *sv)
+{
+	return WIFEXITED(sv->wstatus) && WEXITSTATUS(sv->wstatus) == 0 &&
+	       !sv->stop_requested;
+}
+
+int main(int argc, char **argv)
+{
+	stdio_ensure_open();
+
+	struct layer layers[LAYER_COUNT];
+	for (int i = 0; i < LAYER_COUNT; i++)
+		layer_init(&layers[i]);
+	struct cli cli = { .layer = &layers[LAYER_CLI] };
+	switch (cli_parse(argc, argv, &cli)) {
+	case CLI_EXIT_OK:
+		return EXIT_SUCCESS;
+	case CLI_USAGE:
+		return EXIT_USAGE;
+	case CLI_RUN:
+		break;
+	}
+
+	msg_hold();
+	struct settings settings;
+	settings_load(&settings, layers, cli.job, cli.config);
+	for (int i = 0; i < LAYER_COUNT; i++)
+		layer_free(&layers[i]);
+	scrub_token_from_environment();
+	msg_release(settings.quiet, cli.verbose);
+
+	struct supervisor sv;
+	if (supervise_init(&sv) != 0)
+		msg_warn("cannot watch signals (%m); forwarding is limited");
+	int err = supervise_run(&sv, cli.command);
+	if (err) {
+		msg_error("cannot run '%s': %s", cli.command[0], strerror(err));
+		return exit_status_of_exec_error(err);
+	}
+
+	if (job_succeeded(&sv))
+		api_ping(&settings, &sv);
+	settings_free(&settings);
+	end_as(exit_status_of(sv.wstatus, sv.pid1));
+}

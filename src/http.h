@@ -1,0 +1,41 @@
+/* One HTTP request, one attempt: the only file that speaks libcurl's
+ * transfer API.  Retrying is the caller's business (retry.h). */
+#ifndef HBRUN_HTTP_H
+#define HBRUN_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct http_request {
+	const char *method;  /* "POST", "GET", "PATCH", "DELETE" */
+	const char *url;
+	bool allow_http;     /* permit the http scheme as well as https */
+	const char *cacert;  /* extra CA bundle, or NULL */
+	const char *const *headers; /* NULL-ended header lines, or NULL */
+	const char *body;    /* NULL: empty */
+	size_t body_len;
+	double timeout;      /* seconds for the whole attempt */
+	size_t body_max;     /* keep at most this much of the reply body */
+	/* Cancellation: when CANCEL_FD turns readable, CANCELLED(CTX) is asked
+	 * whether to abandon the attempt. */
+	int cancel_fd;
+	bool (*cancelled)(void *ctx);
+	void *ctx;
+};
+
+struct http_reply {
+	int curl_code;       /* a CURLcode */
+	long status;         /* 0: no HTTP reply */
+	long retry_after;    /* seconds; <= 0: none */
+	char error[256];     /* libcurl's words for a failed transfer */
+	char *body;          /* NUL-ended, at most body_max bytes */
+	size_t body_len;
+};
+
+/* Once, before any request. */
+bool http_init(void);
+
+void http_perform(const struct http_request *req, struct http_reply *reply);
+void http_reply_free(struct http_reply *reply);
+
+#endif

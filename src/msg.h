@@ -1,0 +1,31 @@
+/* Messages: one line on stderr, always prefixed "hbrun: ".
+ *
+ * Two kinds: msg_error() says the job did not run (or that the command
+ * line is unusable) and is always printed; msg_warn()/msg_info() are about
+ * monitoring, silenced by --quiet.  Monitoring messages issued before the
+ * settings are complete are held back, because only the settings say
+ * whether they may be printed.  No message may hold a whole token: use
+ * token_redact() and url_origin(). */
+#ifndef HBRUN_MSG_H
+#define HBRUN_MSG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define MSG_PREFIX "hbrun: "
+
+void msg_set_program(const char *name);
+void msg_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void msg_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void msg_verbose(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Hold monitoring messages until msg_release() says whether to print them. */
+void msg_hold(void);
+void msg_release(bool quiet, bool verbose);
+
+/* Write the first 4 characters of TOKEN then "..." into BUF (NUL-ended,
+ * truncated to SIZE).  A token of 4 characters or fewer is shown as "...":
+ * showing it whole would show the whole credential. */
+void token_redact(const char *token, char *buf, size_t size);
+
+#endif

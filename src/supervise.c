@@ -1,0 +1,198 @@
+#include "supervise.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+void stdio_ensure_open(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		/* The lowest free descriptor is FD itself. */
+		int null = open("/dev/null", O_RDWR);
+		if (null >= 0 && null != fd)
+			close(null);
+	}
+}
+
+bool signal_is_forwarded(int sig)
+{
+	switch (sig) {
+	case SIGKILL: case SIGSTOP:               /* cannot be caught */
+	case SIGTSTP: case SIGTTIN: case SIGTTOU: /* the terminal's */
+	case SIGSEGV: case SIGBUS: case SIGFPE:   /* hbrun's own faults */
+	case SIGILL: case SIGTRAP: case SIGSYS:
+		return false;
+	default:
+		return sig > 0 && sig < NSIG;
+	}
+}
+
+bool signal_is_stop(int sig)
+{
+	return sig == SIGTERM || sig == SIGINT || sig == SIGHUP || sig == SIGQUIT;
+}
+
+static bool ignored_at_start(int sig)
+{
+	struct sigaction sa;
+	return sigaction(sig, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN;
+}
+
+int supervise_init(struct supervisor *sv)
+{
+	memset(sv, 0, sizeof *sv);
+	sv->sigfd = -1;
+	sv->pid1 = getpid() == 1;
+	sigprocmask(SIG_SETMASK, NULL, &sv->inherited_mask);
+	sigemptyset(&sv->forwarded);
+	/* A signal ignored at start stays ignored, here and in the job: it is
+	 * not blocked, so the kernel keeps discarding it. */
+	for (int sig = 1; sig < NSIG; sig++)
+		if (signal_is_forwarded(sig) && !ignored_at_start(sig))
+			sigaddset(&sv->forwarded, sig);
+	/* SIGCHLD ignored would reap the job behind our back. */
+	if (ignored_at_start(SIGCHLD)) {
+		sv->chld_ignored = true;
+		signal(SIGCHLD, SIG_DFL);
+	}
+	sigaddset(&sv->forwarded, SIGCHLD);
+	sigset_t block = sv->inherited_mask;
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sigismember(&sv->forwarded, sig) == 1)
+			sigaddset(&block, sig);
+	if (sigprocmask(SIG_SETMASK, &block, NULL) != 0)
+		return -1;
+	sv->sigfd = signalfd(-1, &sv->forwarded, SFD_CLOEXEC);
+	return sv->sigfd < 0 ? -1 : 0;
+}
+
+/* In the child: only async-signal-safe calls from here to exec. */
+static _Noreturn void exec_job(const struct supervisor *sv,
+			       char *const argv[], int errfd)
+{
+	if (sv->chld_ignored)
+		signal(SIGCHLD, SIG_IGN);
+	sigprocmask(SIG_SETMASK, &sv->inherited_mask, NULL);
+	execvp(argv[0], argv);
+	int err = errno;
+	while (write(errfd, &err, sizeof err) < 0 && errno == EINTR)
+		;
+	_exit(127);
+}
+
+/* The errno of a failed exec, or 0 once the exec succeeded (the pipe's
+ * write end closed on exec). */
+static int exec_result(int errfd)
+{
+	int err = 0;
+	ssize_t n;
+	do
+		n = read(errfd, &err, sizeof err);
+	while (n < 0 && errno == EINTR);
+	return n == (ssize_t)sizeof err ? err : 0;
+}
+
+/* Reap what has ended; as PID 1 that includes every orphan. */
+static void reap(struct supervisor *sv)
+{
+	pid_t target = sv->pid1 ? -1 : sv->job;
+	if (target == 0)
+		return;
+	for (;;) {
+		int status;
+		pid_t pid = waitpid(target, &status, WNOHANG);
+		if (pid <= 0)
+			return;
+		if (pid == sv->job) {
+			sv->wstatus = status;
+			sv->job = 0;
+			if (!sv->pid1)
+				return;
+		}
+	}
+}
+
+static void forward(struct supervisor *sv, const struct signalfd_siginfo *si)
+{
+	int sig = (int)si->ssi_signo;
+	if (signal_is_stop(sig))
+		sv->stop_requested = true;
+	/* The terminal sent it to the whole process group, the job included. */
+	if (si->ssi_code == SI_KERNEL)
+		return;
+	/* hbrun's own doing, such as SIGPIPE from a write to a closed stderr. */
+	if ((pid_t)si->ssi_pid == getpid() &&
+	    (si->ssi_code == SI_USER || si->ssi_code == SI_TKILL))
+		return;
+	if (sv->job > 0)
+		kill(sv->job, sig);
+}
+
+static int read_signal(int fd, struct signalfd_siginfo *si)
+{
+	ssize_t n;
+	do
+		n = read(fd, si, sizeof *si);
+	while (n < 0 && errno == EINTR);
+	return n == (ssize_t)sizeof *si ? 0 : -1;
+}
+
+int supervise_run(struct supervisor *sv, char *const argv[])
+{
+	int pipefd[2];
+	if (pipe2(pipefd, O_CLOEXEC) != 0)
+		return errno;
+	pid_t pid = fork();
+	if (pid < 0) {
+		int err = errno;
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return err;
+	}
+	if (pid == 0)
+		exec_job(sv, argv, pipefd[1]);
+	sv->job = pid;
+	close(pipefd[1]);
+	int err = exec_result(pipefd[0]);
+	close(pipefd[0]);
+	if (err) {
+		waitpid(pid, NULL, 0);
+		sv->job = 0;
+		return err;
+	}
+	while (sv->job > 0) {
+		struct signalfd_siginfo si;
+		if (read_signal(sv->sigfd, &si) != 0) {
+			/* No signalfd: fall back to a plain wait. */
+			if (waitpid(pid, &sv->wstatus, 0) == pid)
+				sv->job = 0;
+			continue;
+		}
+		if (si.ssi_signo == SIGCHLD)
+			reap(sv);
+		else
+			forward(sv, &si);
+	}
+	return 0;
+}
+
+bool supervise_stop_arrived(struct supervisor *sv)
+{
+	bool stop = false;
+	int flags = fcntl(sv->sigfd, F_GETFL);
+	fcntl(sv->sigfd, F_SETFL, flags | O_NONBLOCK);
+	struct signalfd_siginfo si;
+	while (read_signal(sv->sigfd, &si) == 0) {
+		if (si.ssi_signo == SIGCHLD)
+			reap(sv);
+		else if (signal_is_stop((int)si.ssi_signo))
+			stop = true;
+	}
+	fcntl(sv->sigfd, F_SETFL, flags);
+	return stop;
+}

@@ -1,0 +1,45 @@
+/* The job: started with fork + exec, its signals forwarded, waited for.
+ *
+ * hbrun blocks every signal it forwards and reads them from a signalfd, so
+ * no handler ever runs and nothing is lost between fork and exec.  The job
+ * gets back the mask and the ignored signals hbrun inherited. */
+#ifndef HBRUN_SUPERVISE_H
+#define HBRUN_SUPERVISE_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct supervisor {
+	sigset_t inherited_mask; /* hbrun's mask at start: the job's */
+	sigset_t forwarded;      /* blocked here, read from sigfd */
+	bool chld_ignored;       /* SIGCHLD was SIG_IGN at start */
+	int sigfd;
+	pid_t job;               /* 0 once reaped */
+	int wstatus;
+	bool pid1;
+	bool stop_requested;     /* TERM, INT, HUP or QUIT came */
+};
+
+/* Make sure fds 0, 1 and 2 are open (on /dev/null when they were not). */
+void stdio_ensure_open(void);
+
+/* Whether SIG is one of hbrun's signals to forward.  Pure. */
+bool signal_is_forwarded(int sig);
+/* Whether SIG asks the job to stop (TERM, INT, HUP, QUIT).  Pure. */
+bool signal_is_stop(int sig);
+
+/* Block the forwarded signals and open the signalfd.  Returns 0, or -1
+ * with errno set. */
+int supervise_init(struct supervisor *sv);
+
+/* Run ARGV as the job and wait for it, forwarding signals.  Returns 0 with
+ * sv->wstatus set, or an errno value when the job could not be executed
+ * (it never ran). */
+int supervise_run(struct supervisor *sv, char *const argv[]);
+
+/* After the job: read any pending signals (reaping orphans as PID 1);
+ * true when one of them was a stop signal. */
+bool supervise_stop_arrived(struct supervisor *sv);
+
+#endif

@@ -1,0 +1,128 @@
+#include "url.h"
+
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define TOKEN_MARK "{token}"
+
+bool host_is_loopback(const char *host)
+{
+	struct in_addr v4;
+	if (strcasecmp(host, "localhost") == 0)
+		return true;
+	if (strcmp(host, "[::1]") == 0 || strcmp(host, "::1") == 0)
+		return true;
+	/* inet_pton takes only the full dotted quad: no 127.1, no octal. */
+	if (inet_pton(AF_INET, host, &v4) == 1)
+		return (ntohl(v4.s_addr) >> 24) == 127;
+	return false;
+}
+
+bool url_needs_token(const char *ping_url)
+{
+	return !ping_url || strstr(ping_url, TOKEN_MARK) != NULL;
+}
+
+/* TEMPLATE with every TOKEN_MARK replaced by VALUE. */
+static char *replace_marks(const char *template, const char *value)
+{
+	size_t marks = 0;
+	for (const char *p = template; (p = strstr(p, TOKEN_MARK)); p++)
+		marks++;
+	size_t mark_len = strlen(TOKEN_MARK), value_len = strlen(value);
+	size_t len = strlen(template) + marks * value_len + 1;
+	char *out = malloc(len), *o = out;
+	if (!out)
+		return NULL;
+	for (const char *p = template; *p;) {
+		if (strncmp(p, TOKEN_MARK, mark_len) == 0) {
+			memcpy(o, value, value_len);
+			o += value_len;
+			p += mark_len;
+		} else {
+			*o++ = *p++;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+char *url_for_ping(const char *api_url, const char *ping_url,
+		   const char *token)
+{
+	if (!url_needs_token(ping_url))
+		return strdup(ping_url);
+	if (!token)
+		return NULL;
+	char *escaped = curl_easy_escape(NULL, token, 0);
+	if (!escaped)
+		return NULL;
+	char *url = NULL;
+	if (ping_url) {
+		url = replace_marks(ping_url, escaped);
+	} else {
+		size_t base = strlen(api_url);
+		while (base > 0 && api_url[base - 1] == '/')
+			base--;
+		size_t len = base + strlen(escaped) + sizeof "/heartbeats//ping";
+		url = malloc(len);
+		if (url)
+			snprintf(url, len, "%.*s/heartbeats/%s/ping", (int)base,
+				 api_url, escaped);
+	}
+	curl_free(escaped);
+	return url;
+}
+
+static CURLU *parse(const char *url)
+{
+	CURLU *u = curl_url();
+	if (u && curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK) {
+		curl_url_cleanup(u);
+		u = NULL;
+	}
+	return u;
+}
+
+enum url_verdict url_check(const char *url, bool allow_http)
+{
+	CURLU *u = parse(url);
+	char *scheme = NULL, *host = NULL;
+	enum url_verdict verdict = URL_MALFORMED;
+	if (u && curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+		if (strcasecmp(scheme, "https") == 0)
+			verdict = URL_OK_HTTPS;
+		else if (strcasecmp(scheme, "http") != 0)
+			verdict = URL_BAD_SCHEME;
+		else if (allow_http || host_is_loopback(host))
+			verdict = URL_OK_HTTP;
+		else
+			verdict = URL_HTTP_REFUSED;
+	}
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return verdict;
+}
+
+void url_origin(const char *url, char *buf, size_t size)
+{
+	CURLU *u = parse(url);
+	char *scheme = NULL, *host = NULL, *port = NULL;
+	if (u && curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) ==
+		    CURLUE_OK)
+		snprintf(buf, size, "%s://%s:%s", scheme, host, port);
+	else
+		snprintf(buf, size, "(unparsable URL)");
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+}

@@ -1,0 +1,35 @@
+/* The ping URL: building it, deciding whether it may be used, and showing
+ * it without what its path may hide (a token). */
+#ifndef HBRUN_URL_H
+#define HBRUN_URL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Whether HOST, as written in a URL, is loopback: an IPv4 address in
+ * 127.0.0.0/8, [::1] or ::1, or the name localhost.  Nothing is resolved. */
+bool host_is_loopback(const char *host);
+
+/* The URL to ping: PING_URL with every "{token}" replaced by the escaped
+ * TOKEN, or API_URL + "/heartbeats/{token}/ping".  NULL when a token is
+ * needed and TOKEN is NULL, or on a failed allocation. */
+char *url_for_ping(const char *api_url, const char *ping_url,
+		   const char *token);
+
+/* Whether URL needs a token (a ping URL naming "{token}" or none given). */
+bool url_needs_token(const char *ping_url);
+
+enum url_verdict {
+	URL_OK_HTTPS,
+	URL_OK_HTTP,      /* plain http, allowed */
+	URL_MALFORMED,
+	URL_BAD_SCHEME,   /* neither http nor https */
+	URL_HTTP_REFUSED, /* plain http to a host not written as loopback */
+};
+/* Judge URL; ALLOW_HTTP permits plain http to any host. */
+enum url_verdict url_check(const char *url, bool allow_http);
+
+/* "scheme://host:port" of URL into BUF: what a message may show. */
+void url_origin(const char *url, char *buf, size_t size);
+
+#endif
