@@ -93,17 +93,18 @@ enum url_verdict url_check(const char *url, bool allow_http)
 	CURLU *u = parse(url);
 	char *scheme = NULL, *host = NULL;
 	enum url_verdict verdict = URL_MALFORMED;
-	if (u && curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
-		if (strcasecmp(scheme, "https") == 0)
-			verdict = URL_OK_HTTPS;
-		else if (strcasecmp(scheme, "http") != 0)
-			verdict = URL_BAD_SCHEME;
-		else if (allow_http || host_is_loopback(host))
-			verdict = URL_OK_HTTP;
-		else
-			verdict = URL_HTTP_REFUSED;
-	}
+	if (!u || curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK)
+		verdict = URL_MALFORMED;
+	else if (strcasecmp(scheme, "https") != 0 && strcasecmp(scheme, "http") != 0)
+		verdict = URL_BAD_SCHEME;
+	else if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
+		verdict = URL_MALFORMED;
+	else if (strcasecmp(scheme, "https") == 0)
+		verdict = URL_OK_HTTPS;
+	else if (allow_http || host_is_loopback(host))
+		verdict = URL_OK_HTTP;
+	else
+		verdict = URL_HTTP_REFUSED;
 	curl_free(scheme);
 	curl_free(host);
 	curl_url_cleanup(u);

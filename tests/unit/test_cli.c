@@ -1,0 +1,146 @@
+#include <string.h>
+
+#include "cli.h"
+#include "unit.h"
+
+static enum cli_result parse(char **argv, struct layer *l, struct cli *cli)
+{
+	int argc = 0;
+	while (argv[argc])
+		argc++;
+	layer_init(l);
+	memset(cli, 0, sizeof *cli);
+	cli->layer = l;
+	return cli_parse(argc, argv, cli);
+}
+
+START_TEST(options_stop_at_the_command)
+{
+	char a0[] = "hbrun", a1[] = "-q", a2[] = "printf", a3[] = "%s",
+	     a4[] = "-t";
+	char *argv[] = { a0, a1, a2, a3, a4, NULL };
+	struct layer l;
+	struct cli cli;
+	ck_assert_int_eq(parse(argv, &l, &cli), CLI_RUN);
+	ck_assert_str_eq(cli.command[0], "printf");
+	ck_assert_str_eq(cli.command[2], "-t");
+	ck_assert_ptr_null(l.token);
+	ck_assert_int_eq(l.quiet, 1);
+	layer_free(&l);
+}
+END_TEST
+
+START_TEST(double_dash_ends_options)
+{
+	char a0[] = "hbrun", a1[] = "-t", a2[] = "T", a3[] = "--", a4[] = "-v";
+	char *argv[] = { a0, a1, a2, a3, a4, NULL };
+	struct layer l;
+	struct cli cli;
+	ck_assert_int_eq(parse(argv, &l, &cli), CLI_RUN);
+	ck_assert_str_eq(cli.command[0], "-v");
+	ck_assert(!cli.verbose);
+	layer_free(&l);
+}
+END_TEST
+
+START_TEST(every_setting_option)
+{
+	char *argv[] = { "hbrun", "--token=secret-1", "--token-file", "/tf",
+			 "-j", "job", "-c", "/c", "--api-url", "https://a/v1",
+			 "--ping-url", "https://p/{token}", "--ping-retries", "0",
+			 "--ping-timeout", "1.5", "--ping-deadline", "30",
+			 "--cacert", "/ca", "--allow-http", "-v", "true", NULL };
+	char *copy[sizeof argv / sizeof *argv];
+	for (size_t i = 0; argv[i]; i++)
+		copy[i] = strdup(argv[i]);
+	copy[sizeof argv / sizeof *argv - 1] = NULL;
+	struct layer l;
+	struct cli cli;
+	ck_assert_int_eq(parse(copy, &l, &cli), CLI_RUN);
+	ck_assert_str_eq(l.token, "secret-1");
+	ck_assert_str_eq(l.token_file, "/tf");
+	ck_assert_str_eq(cli.job, "job");
+	ck_assert_str_eq(cli.config, "/c");
+	ck_assert_str_eq(l.api_url, "https://a/v1");
+	ck_assert_str_eq(l.ping_url, "https://p/{token}");
+	ck_assert_int_eq(l.ping_retries, 0);
+	ck_assert_double_eq(l.ping_timeout, 1.5);
+	ck_assert_double_eq(l.ping_deadline, 30.0);
+	ck_assert_str_eq(l.cacert, "/ca");
+	ck_assert_int_eq(l.allow_http, 1);
+	ck_assert(cli.verbose);
+	/* The token no longer stands in argv. */
+	ck_assert_str_eq(copy[1], "--token=********");
+	layer_free(&l);
+}
+END_TEST
+
+START_TEST(short_token_forms_are_scrubbed)
+{
+	char a0[] = "hbrun", a1[] = "-tabcdef", a2[] = "-t", a3[] = "xyz",
+	     a4[] = "true";
+	char *argv[] = { a0, a1, a2, a3, a4, NULL };
+	struct layer l;
+	struct cli cli;
+	ck_assert_int_eq(parse(argv, &l, &cli), CLI_RUN);
+	ck_assert_str_eq(l.token, "xyz"); /* the last one given */
+	ck_assert_str_eq(a1, "-t******");
+	ck_assert_str_eq(a3, "***");
+	layer_free(&l);
+}
+END_TEST
+
+START_TEST(unusable_command_lines)
+{
+	char *cases[][4] = {
+		{ "hbrun", NULL },
+		{ "hbrun", "--nope", "true", NULL },
+		{ "hbrun", "-x", "true", NULL },
+		{ "hbrun", "--ping-retries", "x", NULL },
+		{ "hbrun", "--ping-retries", "-1", NULL },
+		{ "hbrun", "--ping-timeout", "0", NULL },
+		{ "hbrun", "--ping-deadline", "1e9", NULL },
+		{ "hbrun", "--api-url", "", NULL },
+		{ "hbrun", "-t", NULL },
+		{ "hbrun", "-q", NULL },
+	};
+	capture_begin();
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		struct layer l;
+		struct cli cli;
+		ck_assert_msg(parse(cases[i], &l, &cli) == CLI_USAGE, "case %zu", i);
+		layer_free(&l);
+	}
+	const char *err = capture_end();
+	ck_assert(strstr(err, "hbrun: unknown option '--nope'"));
+	ck_assert(strstr(err, "hbrun: unknown option '-x'"));
+	ck_assert(strstr(err, "hbrun: option '-t' needs an argument"));
+	ck_assert(strstr(err, "hbrun: no command to run"));
+	ck_assert(strstr(err, "invalid value for --ping-retries: 'x'"));
+}
+END_TEST
+
+START_TEST(help_and_version_exit_zero)
+{
+	char *h[] = { "hbrun", "--help", NULL };
+	char *v[] = { "hbrun", "-V", "true", NULL };
+	struct layer l;
+	struct cli cli;
+	ck_assert_int_eq(parse(h, &l, &cli), CLI_EXIT_OK);
+	ck_assert_int_eq(parse(v, &l, &cli), CLI_EXIT_OK);
+}
+END_TEST
+
+Suite *unit_suite(void)
+{
+	Suite *s = suite_create("cli");
+	TCase *tc = tcase_create("cli");
+	tcase_add_test(tc, options_stop_at_the_command);
+	tcase_add_test(tc, double_dash_ends_options);
+	tcase_add_test(tc, every_setting_option);
+	tcase_add_test(tc, short_token_forms_are_scrubbed);
+	tcase_add_test(tc, unusable_command_lines);
+	tcase_add_test(tc, help_and_version_exit_zero);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,406 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "msg.h"
+#include "settings.h"
+#include "unit.h"
+
+START_TEST(counts)
+{
+	int n = -1;
+	ck_assert(parse_count("0", 100, &n) && n == 0);
+	ck_assert(parse_count("7", 100, &n) && n == 7);
+	ck_assert(parse_count("100", 100, &n) && n == 100);
+	ck_assert(!parse_count("101", 100, &n));
+	ck_assert(!parse_count("-1", 100, &n));
+	ck_assert(!parse_count("", 100, &n));
+	ck_assert(!parse_count(" 3", 100, &n));
+	ck_assert(!parse_count("3x", 100, &n));
+	ck_assert(!parse_count("99999999999999999999", 100, &n));
+}
+END_TEST
+
+START_TEST(seconds)
+{
+	double d = 0;
+	ck_assert(parse_seconds("10", &d) && d == 10.0);
+	ck_assert(parse_seconds("2.5", &d) && d == 2.5);
+	ck_assert(parse_seconds(".5", &d) && d == 0.5);
+	ck_assert(parse_seconds("86400", &d));
+	ck_assert(!parse_seconds("86401", &d));
+	ck_assert(!parse_seconds("0", &d));
+	ck_assert(!parse_seconds("-1", &d));
+	ck_assert(!parse_seconds("inf", &d));
+	ck_assert(!parse_seconds("nan", &d));
+	ck_assert(!parse_seconds("5s", &d));
+	ck_assert(!parse_seconds("", &d));
+}
+END_TEST
+
+START_TEST(booleans_any_case)
+{
+	const char *yes[] = { "true", "TRUE", "Yes", "on", "ON", "1" };
+	const char *no[] = { "false", "False", "no", "NO", "off", "0" };
+	bool b;
+	for (size_t i = 0; i < 6; i++) {
+		ck_assert(parse_bool(yes[i], &b) && b);
+		ck_assert(parse_bool(no[i], &b) && !b);
+	}
+	ck_assert(!parse_bool("2", &b));
+	ck_assert(!parse_bool("yess", &b));
+	ck_assert(!parse_bool("", &b));
+}
+END_TEST
+
+START_TEST(keys)
+{
+	struct layer l;
+	layer_init(&l);
+	ck_assert_int_eq(layer_set(&l, "token", "abc"), SET_OK);
+	ck_assert_int_eq(layer_set(&l, "ping_retries", "3"), SET_OK);
+	ck_assert_int_eq(layer_set(&l, "ping_retries", "x"), SET_BAD_VALUE);
+	ck_assert_int_eq(l.ping_retries, 3);
+	ck_assert_int_eq(layer_set(&l, "allow_http", "yes"), SET_OK);
+	ck_assert_int_eq(l.allow_http, 1);
+	ck_assert_int_eq(layer_set(&l, "api_key", "k"), SET_OK);
+	ck_assert_int_eq(layer_set(&l, "tokn", "x"), SET_UNKNOWN_KEY);
+	ck_assert_int_eq(layer_set(&l, "api_url", ""), SET_BAD_VALUE);
+	ck_assert_str_eq(l.token, "abc");
+	ck_assert(key_is_secret("token") && key_is_secret("api_key"));
+	ck_assert(!key_is_secret("token_file"));
+	layer_free(&l);
+}
+END_TEST
+
+static void four_layers(struct layer layers[LAYER_COUNT])
+{
+	for (int i = 0; i < LAYER_COUNT; i++)
+		layer_init(&layers[i]);
+}
+
+static void free_layers(struct layer layers[LAYER_COUNT], struct settings *s)
+{
+	for (int i = 0; i < LAYER_COUNT; i++)
+		layer_free(&layers[i]);
+	settings_free(s);
+}
+
+START_TEST(defaults_when_nothing_is_set)
+{
+	struct layer layers[LAYER_COUNT];
+	struct settings s;
+	int from;
+	four_layers(layers);
+	settings_merge(layers, &s, &from);
+	ck_assert_str_eq(s.api_url, DEFAULT_API_URL);
+	ck_assert_ptr_null(s.ping_url);
+	ck_assert_int_eq(s.ping_retries, 5);
+	ck_assert_double_eq(s.ping_timeout, 10.0);
+	ck_assert_double_eq(s.ping_deadline, 60.0);
+	ck_assert(!s.allow_http && !s.quiet);
+	ck_assert_int_eq(from, -1);
+	free_layers(layers, &s);
+}
+END_TEST
+
+/* Each level beats every level below it, field by field. */
+START_TEST(precedence_level_by_level)
+{
+	static const char *const urls[] = { "https://cli", "https://env",
+					    "https://job", "https://global" };
+	for (int top = 0; top < LAYER_COUNT; top++) {
+		struct layer layers[LAYER_COUNT];
+		struct settings s;
+		int from;
+		four_layers(layers);
+		for (int i = top; i < LAYER_COUNT; i++) {
+			layer_set(&layers[i], "api_url", urls[i]);
+			layer_set(&layers[i], "token", urls[i] + 8);
+			layers[i].ping_retries = i;
+			layers[i].ping_deadline = 10.0 + i;
+			layers[i].quiet = i % 2;
+		}
+		settings_merge(layers, &s, &from);
+		ck_assert_str_eq(s.api_url, urls[top]);
+		ck_assert_int_eq(s.ping_retries, top);
+		ck_assert_double_eq(s.ping_deadline, 10.0 + top);
+		ck_assert_int_eq(s.quiet, top % 2);
+		ck_assert_int_eq(from, top);
+		free_layers(layers, &s);
+	}
+}
+END_TEST
+
+START_TEST(a_higher_token_file_beats_a_lower_token)
+{
+	struct layer layers[LAYER_COUNT];
+	struct settings s;
+	int from;
+	four_layers(layers);
+	layer_set(&layers[LAYER_GLOBAL], "token", "global-token");
+	layer_set(&layers[LAYER_JOB], "token_file",
+		  scratch_file("tok", "  job-token \n second line\n", 0600));
+	settings_merge(layers, &s, &from);
+	ck_assert_int_eq(from, LAYER_JOB);
+	settings_resolve_token(&layers[from], &s);
+	ck_assert_str_eq(s.token, "job-token");
+	free_layers(layers, &s);
+}
+END_TEST
+
+START_TEST(token_beats_token_file_at_one_level)
+{
+	struct layer l;
+	struct settings s = { 0 };
+	layer_init(&l);
+	layer_set(&l, "token_file", scratch_file("t2", "from-file\n", 0600));
+	layer_set(&l, "token", "given");
+	settings_resolve_token(&l, &s);
+	ck_assert_str_eq(s.token, "given");
+	layer_free(&l);
+	settings_free(&s);
+}
+END_TEST
+
+START_TEST(environment_layer)
+{
+	struct layer l;
+	layer_init(&l);
+	setenv("HBRUN_TOKEN", "envtok", 1);
+	setenv("HBRUN_API_URL", "https://env.example/v1", 1);
+	settings_from_env(&l);
+	ck_assert_str_eq(l.token, "envtok");
+	ck_assert_str_eq(l.api_url, "https://env.example/v1");
+	layer_free(&l);
+	setenv("HBRUN_TOKEN", "", 1);
+	unsetenv("HBRUN_API_URL");
+	settings_from_env(&l);
+	ck_assert_ptr_null(l.token);
+	ck_assert_ptr_null(l.api_url);
+}
+END_TEST
+
+START_TEST(trust_by_mode_and_owner)
+{
+	ck_assert_int_eq(file_trust(0600, 1000, 1000), TRUST_OK);
+	ck_assert_int_eq(file_trust(0400, 0, 1000), TRUST_OK);
+	ck_assert_int_eq(file_trust(0640, 1000, 1000), TRUST_READABLE);
+	ck_assert_int_eq(file_trust(0604, 1000, 1000), TRUST_READABLE);
+	ck_assert_int_eq(file_trust(0620, 1000, 1000), TRUST_WRITABLE);
+	ck_assert_int_eq(file_trust(0602, 1000, 1000), TRUST_WRITABLE);
+	ck_assert_int_eq(file_trust(0600, 1001, 1000), TRUST_FOREIGN);
+}
+END_TEST
+
+static void load(const char *text, const char *job, struct layer *global,
+		 struct layer *jl)
+{
+	layer_init(global);
+	layer_init(jl);
+	const char *path = scratch_file("hbrun.conf", text, 0600);
+	config_load(path, job, global, jl);
+}
+
+START_TEST(config_global_and_job_section)
+{
+	struct layer g, j;
+	load("api_url = https://g.example/v1\nping_retries = 2\n"
+	     "[backup]\ntoken = bk\nping_retries = 4\n[other]\ntoken = no\n",
+	     "backup", &g, &j);
+	ck_assert_str_eq(g.api_url, "https://g.example/v1");
+	ck_assert_int_eq(g.ping_retries, 2);
+	ck_assert_str_eq(j.token, "bk");
+	ck_assert_int_eq(j.ping_retries, 4);
+	ck_assert_ptr_null(g.token);
+	layer_free(&g);
+	layer_free(&j);
+}
+END_TEST
+
+START_TEST(config_warnings_name_file_and_line)
+{
+	struct layer g, j;
+	capture_begin();
+	load("; comment\nping_retries = many\nnosuchkey = 1\n[job\n"
+	     "quiet = maybe\nping_timeout = 3\n",
+	     NULL, &g, &j);
+	msg_release(false, false);
+	const char *err = capture_end();
+	ck_assert_msg(strstr(err, "hbrun.conf:2: bad value for 'ping_retries'"), "%s", err);
+	ck_assert_msg(strstr(err, "hbrun.conf:3: unknown key 'nosuchkey'"), "%s", err);
+	ck_assert_msg(strstr(err, "hbrun.conf:4: syntax error"), "%s", err);
+	ck_assert_msg(strstr(err, "hbrun.conf:5: bad value for 'quiet'"), "%s", err);
+	/* The rest of the file still applies. */
+	ck_assert_double_eq(g.ping_timeout, 3.0);
+	layer_free(&g);
+	layer_free(&j);
+}
+END_TEST
+
+START_TEST(config_long_line_is_cut_not_split)
+{
+	struct layer g, j;
+	char text[1024];
+	memset(text, 'x', sizeof text);
+	memcpy(text, "api_url = https://", 18);
+	memcpy(text + 600, "\nping_retries = 1\nfoo = 2\n", 26);
+	text[626] = '\0';
+	capture_begin();
+	load(text, NULL, &g, &j);
+	msg_release(false, false);
+	const char *err = capture_end();
+	ck_assert_msg(strstr(err, ":1: line too long"), "%s", err);
+	ck_assert_msg(strstr(err, ":3: unknown key 'foo'"), "%s", err);
+	ck_assert_int_eq(g.ping_retries, 1);
+	layer_free(&g);
+	layer_free(&j);
+}
+END_TEST
+
+START_TEST(config_with_token_and_open_permissions)
+{
+	struct layer g, j;
+	capture_begin();
+	layer_init(&g);
+	layer_init(&j);
+	const char *path = scratch_file("open.conf", "token = t\n", 0644);
+	config_load(path, NULL, &g, &j);
+	ck_assert_str_eq(g.token, "t"); /* readable: used, with a warning */
+	layer_free(&g);
+	chmod(path, 0666);
+	config_load(path, NULL, &g, &j);
+	ck_assert_ptr_null(g.token); /* writable: not used at all */
+	msg_release(false, false);
+	const char *err = capture_end();
+	ck_assert_msg(strstr(err, "readable by group or others"), "%s", err);
+	ck_assert_msg(strstr(err, "writable by group or others; not used"), "%s", err);
+}
+END_TEST
+
+START_TEST(config_without_token_is_not_judged_by_mode)
+{
+	struct layer g, j;
+	layer_init(&g);
+	layer_init(&j);
+	capture_begin();
+	config_load(scratch_file("shared.conf", "ping_retries = 1\n", 0666),
+		    NULL, &g, &j);
+	msg_release(false, false);
+	ck_assert_str_eq(capture_end(), "");
+	ck_assert_int_eq(g.ping_retries, 1);
+}
+END_TEST
+
+START_TEST(relative_token_file_is_relative_to_the_config)
+{
+	struct layer g, j;
+	struct settings s = { 0 };
+	scratch_file("rel-token", "reltok\n", 0600);
+	load("token_file = rel-token\n", NULL, &g, &j);
+	ck_assert_str_eq(g.token_base, scratch_dir());
+	settings_resolve_token(&g, &s);
+	ck_assert_str_eq(s.token, "reltok");
+	layer_free(&g);
+	settings_free(&s);
+}
+END_TEST
+
+START_TEST(missing_named_config_warns)
+{
+	struct layer g, j;
+	layer_init(&g);
+	layer_init(&j);
+	capture_begin();
+	config_load("/nonexistent/hbrun.conf", NULL, &g, &j);
+	msg_release(false, false);
+	const char *err = capture_end();
+	ck_assert_msg(strstr(err, "hbrun: /nonexistent/hbrun.conf: No such file"),
+		      "%s", err);
+}
+END_TEST
+
+START_TEST(search_order)
+{
+	bool explicit;
+	char *p;
+	setenv("HBRUN_CONFIG", "/from/env", 1);
+	p = config_find("/from/cli", &explicit);
+	ck_assert_str_eq(p, "/from/cli");
+	ck_assert(explicit);
+	free(p);
+	p = config_find(NULL, &explicit);
+	ck_assert_str_eq(p, "/from/env");
+	free(p);
+	unsetenv("HBRUN_CONFIG");
+	char xdg[4096];
+	snprintf(xdg, sizeof xdg, "%s/xdg", scratch_dir());
+	mkdir(xdg, 0700);
+	strcat(xdg, "/hbrun");
+	mkdir(xdg, 0700);
+	scratch_file("xdg/hbrun/hbrun.conf", "", 0600);
+	snprintf(xdg, sizeof xdg, "%s/xdg", scratch_dir());
+	setenv("XDG_CONFIG_HOME", xdg, 1);
+	p = config_find(NULL, &explicit);
+	ck_assert(!explicit);
+	ck_assert(strstr(p, "/xdg/hbrun/hbrun.conf") != NULL);
+	free(p);
+	unsetenv("XDG_CONFIG_HOME");
+	setenv("HOME", scratch_dir(), 1);
+	p = config_find(NULL, &explicit);
+	/* No ~/.config/hbrun/hbrun.conf here: /etc/hbrun.conf or nothing. */
+	ck_assert(p == NULL || strcmp(p, "/etc/hbrun.conf") == 0);
+	free(p);
+}
+END_TEST
+
+START_TEST(token_file_rules)
+{
+	capture_begin();
+	ck_assert_ptr_null(token_file_read(scratch_file("w", "x\n", 0622), NULL));
+	ck_assert_ptr_null(token_file_read(scratch_file("e", " \n", 0600), NULL));
+	ck_assert_ptr_null(token_file_read("/nonexistent/token", NULL));
+	char *t = token_file_read(scratch_file("r", "\tabc\r\n", 0640), NULL);
+	ck_assert_str_eq(t, "abc");
+	free(t);
+	msg_release(false, false);
+	const char *err = capture_end();
+	ck_assert_msg(strstr(err, "writable by group or others; not used"), "%s", err);
+	ck_assert_msg(strstr(err, "no token in its first line"), "%s", err);
+	ck_assert_msg(strstr(err, "readable by group or others"), "%s", err);
+}
+END_TEST
+
+Suite *unit_suite(void)
+{
+	Suite *s = suite_create("settings");
+	TCase *values = tcase_create("values");
+	tcase_add_test(values, counts);
+	tcase_add_test(values, seconds);
+	tcase_add_test(values, booleans_any_case);
+	tcase_add_test(values, keys);
+	suite_add_tcase(s, values);
+	TCase *merge = tcase_create("precedence");
+	tcase_add_test(merge, defaults_when_nothing_is_set);
+	tcase_add_test(merge, precedence_level_by_level);
+	tcase_add_test(merge, a_higher_token_file_beats_a_lower_token);
+	tcase_add_test(merge, token_beats_token_file_at_one_level);
+	tcase_add_test(merge, environment_layer);
+	suite_add_tcase(s, merge);
+	TCase *files = tcase_create("files");
+	tcase_add_test(files, trust_by_mode_and_owner);
+	tcase_add_test(files, config_global_and_job_section);
+	tcase_add_test(files, config_warnings_name_file_and_line);
+	tcase_add_test(files, config_long_line_is_cut_not_split);
+	tcase_add_test(files, config_with_token_and_open_permissions);
+	tcase_add_test(files, config_without_token_is_not_judged_by_mode);
+	tcase_add_test(files, relative_token_file_is_relative_to_the_config);
+	tcase_add_test(files, missing_named_config_warns);
+	tcase_add_test(files, search_order);
+	tcase_add_test(files, token_file_rules);
+	suite_add_tcase(s, files);
+	return s;
+}
