@@ -100,12 +100,28 @@ char *config_find(const char *config, bool *explicit)
 
 /* inih's reader, counting lines so that every warning can name one.  A line
  * longer than the buffer is cut (and said so): its rest must not be parsed
- * as lines of its own. */
+ * as lines of its own.  inih returns only the first syntax error, so the
+ * lines found bad are fed to it again as blank lines, which lets the next
+ * pass find the next error, and the last pass warn about each in order. */
+#define SYNTAX_ERRORS_MAX 32
+
 struct reader {
 	FILE *file;
+	const char *path;
 	int line;
 	int long_line; /* the last line that was too long */
+	int bad[SYNTAX_ERRORS_MAX];
+	int bad_count;
+	bool warn;
 };
+
+static bool known_bad(const struct reader *r, int line)
+{
+	for (int i = 0; i < r->bad_count; i++)
+		if (r->bad[i] == line)
+			return true;
+	return false;
+}
 
 static char *read_line(char *buf, int size, void *stream)
 {
@@ -119,6 +135,11 @@ static char *read_line(char *buf, int size, void *stream)
 		while ((c = getc(r->file)) != EOF && c != '\n')
 			;
 		r->long_line = r->line;
+	}
+	if (known_bad(r, r->line)) {
+		if (r->warn)
+			msg_warn("%s:%d: syntax error", r->path, r->line);
+		strcpy(buf, "\n");
 	}
 	return buf;
 }
@@ -169,7 +190,8 @@ static int on_setting(void *user, const char *section, const char *key,
 static int parse_pass(FILE *f, struct parse *p)
 {
 	rewind(f);
-	p->reader = (struct reader){ .file = f };
+	p->reader.line = 0;
+	p->reader.long_line = 0;
 	return ini_parse_stream(read_line, &p->reader, on_setting, p);
 }
 
@@ -185,14 +207,17 @@ static char *folder_of(const char *path)
 
 static void read_config(FILE *f, struct parse *p)
 {
+	p->reader = (struct reader){ .file = f, .path = p->path };
 	p->scan_only = true;
-	parse_pass(f, p);
+	int error;
+	while ((error = parse_pass(f, p)) > 0 &&
+	       p->reader.bad_count < SYNTAX_ERRORS_MAX)
+		p->reader.bad[p->reader.bad_count++] = error;
 	if (p->holds_secret && !trusted(fileno(f), p->path))
 		return;
 	p->scan_only = false;
-	int error = parse_pass(f, p);
-	if (error > 0)
-		msg_warn("%s:%d: syntax error", p->path, error);
+	p->reader.warn = true;
+	parse_pass(f, p);
 	if (p->job && !p->job_seen)
 		msg_warn("%s: no section [%s]", p->path, p->job);
 	/* A relative token_file is relative to the file's own folder. */

@@ -226,7 +226,7 @@ START_TEST(config_warnings_name_file_and_line)
 	struct layer g, j;
 	capture_begin();
 	load("; comment\nping_retries = many\nnosuchkey = 1\n[job\n"
-	     "quiet = maybe\nping_timeout = 3\n",
+	     "quiet = maybe\nno equals sign\nping_timeout = 3\n",
 	     NULL, &g, &j);
 	msg_release(false, false);
 	const char *err = capture_end();
@@ -234,6 +234,7 @@ START_TEST(config_warnings_name_file_and_line)
 	ck_assert_msg(strstr(err, "hbrun.conf:3: unknown key 'nosuchkey'"), "%s", err);
 	ck_assert_msg(strstr(err, "hbrun.conf:4: syntax error"), "%s", err);
 	ck_assert_msg(strstr(err, "hbrun.conf:5: bad value for 'quiet'"), "%s", err);
+	ck_assert_msg(strstr(err, "hbrun.conf:6: syntax error"), "%s", err);
 	/* The rest of the file still applies. */
 	ck_assert_double_eq(g.ping_timeout, 3.0);
 	layer_free(&g);
