@@ -1,3 +1,4 @@
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -72,6 +73,8 @@ START_TEST(every_setting_option)
 	/* The token no longer stands in argv. */
 	ck_assert_str_eq(copy[1], "--token=********");
 	layer_free(&l);
+	for (size_t i = 0; copy[i]; i++)
+		free(copy[i]);
 }
 END_TEST
 
