@@ -38,13 +38,10 @@ int main(int argc, char **argv)
 	for (int i = 0; i < LAYER_COUNT; i++)
 		layer_init(&layers[i]);
 	struct cli cli = { .layer = &layers[LAYER_CLI] };
-	switch (cli_parse(argc, argv, &cli)) {
-	case CLI_EXIT_OK:
-		return EXIT_SUCCESS;
-	case CLI_USAGE:
-		return EXIT_USAGE;
-	case CLI_RUN:
-		break;
+	enum cli_result parsed = cli_parse(argc, argv, &cli);
+	if (parsed != CLI_RUN) {
+		layer_free(&layers[LAYER_CLI]);
+		return parsed == CLI_EXIT_OK ? EXIT_SUCCESS : EXIT_USAGE;
 	}
 
 	msg_hold();
@@ -61,6 +58,7 @@ int main(int argc, char **argv)
 	int err = supervise_run(&sv, cli.command);
 	if (err) {
 		msg_error("cannot run '%s': %s", cli.command[0], strerror(err));
+		settings_free(&settings);
 		return exit_status_of_exec_error(err);
 	}
 
