@@ -1,0 +1,252 @@
+"""End-to-end tests of the ping over https (SPEC section 4) with the real hbrun.
+
+Certificates come from a test CA made with openssl at test time; servers
+are FakeAPIs on 127.0.0.1.  TLS verification is always on: a certificate
+that does not verify is one attempt (no retry), one clear line, and the
+job's exit status all the same.
+
+    HBRUN=build/src/hbrun python3 tests/e2e/test_tls.py
+"""
+
+import os
+import re
+import shutil
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
+
+import certs  # noqa: E402
+from fakeapi import FakeAPI  # noqa: E402
+from harness import HBRUN, Sandbox, run  # noqa: E402
+
+TOKEN = "Tk9sWq2ZxR7mVb4NpL8cJd3F"
+OK = ("status", 200, {}, b'{"status":"ok"}')
+TLS_REASON = r"(?i)certificate|ssl|tls|verif|issuer|expired|host ?name|subject"
+FAST = ("--ping-retries", "3", "--ping-timeout", "2", "--ping-deadline", "10")
+
+
+def version():
+    import subprocess
+    out = subprocess.run([HBRUN, "--version"], stdout=subprocess.PIPE, text=True,
+                         timeout=10).stdout
+    return out.splitlines()[0].split()[1]
+
+
+def leaks(text, secret, shown=4):
+    n = shown + 1
+    return sorted({secret[i:i + n] for i in range(len(secret) - n + 1)
+                   if secret[i:i + n] in text})
+
+
+class TLSCase(unittest.TestCase):
+    maxDiff = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="hbrun-tls-")
+        cls.ca = certs.make_ca(cls.dir)
+        cls.other_ca = certs.make_ca(cls.dir, name="some other CA")
+        cls.good = certs.make_cert(cls.dir, cls.ca)
+        cls.wrong_host = certs.make_cert(cls.dir, cls.ca, hosts=("other.example",),
+                                         name="wronghost")
+        cls.expired = certs.make_cert(cls.dir, cls.ca, name="expired", expired=True)
+        cls.self_signed = certs.make_self_signed(cls.dir)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def setUp(self):
+        self.sb = Sandbox()
+        self.addCleanup(self.sb.close)
+
+    def server(self, tls, plan=None, **kw):
+        kw.setdefault("max_requests", 100)
+        srv = FakeAPI(plan=plan, tls=tls, **kw).start()
+        self.addCleanup(srv.stop)
+        return srv
+
+    def ping(self, srv, *opts, url=None, job=("true",), env=None):
+        args = ["-t", TOKEN, "--api-url", url or srv.url] + list(opts) + ["--"] + list(job)
+        return run(args, env or self.sb.env(), timeout=60)
+
+    def tunnel_env(self):
+        """An environment whose https_proxy is a CONNECT tunnel to 127.0.0.1."""
+        proxy = FakeAPI(plan=[("tunnel",)], max_requests=10).start()
+        self.addCleanup(proxy.stop)
+        return self.sb.env(https_proxy=proxy.base)
+
+    def assertSilent(self, res):
+        self.assertEqual((res.stdout, res.stderr), ("", ""), res)
+
+    def assertRefusedOnce(self, srv, res, origin=None):
+        """One connection, no request, one failure line about TLS."""
+        self.assertEqual(res.returncode, 0, res)
+        self.assertEqual(res.stdout, "")
+        srv.wait_connections(1, 1)
+        self.assertEqual(srv.connections, 1, "retried a TLS failure? %r" % (res,))
+        self.assertEqual(srv.requests, [])
+        lines = res.lines()
+        self.assertEqual(len(lines), 1, res)
+        m = re.match(r"^hbrun: ping to (\S+) failed after (\d+) attempts?: (.+)$", lines[0])
+        self.assertIsNotNone(m, lines[0])
+        self.assertEqual(m.group(1), origin or srv.base)
+        self.assertEqual(m.group(2), "1")
+        self.assertRegex(m.group(3), TLS_REASON)
+        self.assertEqual(leaks(res.stderr, TOKEN), [])
+        self.assertLess(res.elapsed, 3.0, res)
+
+
+class TestTrusted(TLSCase):
+    def test_https_with_cacert(self):
+        srv = self.server(self.good)
+        self.assertTrue(srv.url.startswith("https://127.0.0.1:"))
+        res = self.ping(srv, "--cacert", self.ca[0])
+        self.assertEqual(res.returncode, 0, res)
+        self.assertSilent(res)
+        (r,) = srv.requests
+        self.assertEqual((r.method, r.target), ("POST", "/v1/heartbeats/%s/ping" % TOKEN))
+        self.assertEqual(r.headers.get("content-length"), "0")
+        self.assertEqual(r.headers.get("user-agent"), "hbrun/" + version())
+        self.assertNotIn("authorization", r.headers)
+        self.assertEqual(r.body, b"")
+        self.assertEqual(srv.tls_errors, [])
+
+    def test_https_localhost_name(self):
+        # Through the tunnel, so that nothing but 127.0.0.1 is connected
+        # to, while the certificate is checked against the name localhost.
+        srv = self.server(self.good)
+        res = self.ping(srv, "--cacert", self.ca[0], env=self.tunnel_env(),
+                        url="https://localhost:%d/v1" % srv.port)
+        self.assertEqual(res.returncode, 0, res)
+        self.assertSilent(res)
+        self.assertEqual(len(srv.requests), 1)
+
+    def test_self_signed_trusted_with_cacert(self):
+        srv = self.server(self.self_signed)
+        res = self.ping(srv, "--cacert", self.self_signed[0])
+        self.assertEqual(res.returncode, 0, res)
+        self.assertSilent(res)
+        self.assertEqual(len(srv.requests), 1)
+
+    def test_transient_errors_retried_over_tls(self):
+        srv = self.server(self.good, [("reset",), ("status", 503, {}, b""), OK])
+        res = self.ping(srv, "--cacert", self.ca[0], *FAST)
+        self.assertEqual(res.returncode, 0, res)
+        self.assertSilent(res)
+        self.assertEqual(len(srv.requests), 3)
+
+    def test_hang_over_tls_ends_by_deadline(self):
+        srv = self.server(self.good, [("hang",)])
+        res = self.ping(srv, "--cacert", self.ca[0], "--ping-timeout", "30",
+                        "--ping-deadline", "1.5")
+        self.assertEqual(res.returncode, 0, res)
+        self.assertGreaterEqual(res.elapsed, 1.4, res)
+        self.assertLessEqual(res.elapsed, 1.5 + 1.0, res)
+        self.assertEqual(len(srv.requests), 1)
+        self.assertEqual(len(res.lines()), 1, res)
+
+    def test_stalled_handshake_ends_by_deadline(self):
+        # TCP accepted by the backlog, no ServerHello ever
+        srv = FakeAPI(listen_only=True).start()
+        self.addCleanup(srv.stop)
+        url = "https://127.0.0.1:%d/v1" % srv.port
+        res = self.ping(srv, "--cacert", self.ca[0], "--ping-timeout", "30",
+                        "--ping-deadline", "1.5", url=url)
+        self.assertEqual(res.returncode, 0, res)
+        self.assertGreaterEqual(res.elapsed, 1.4, res)
+        self.assertLessEqual(res.elapsed, 1.5 + 1.0, res)
+        self.assertEqual(len(res.lines()), 1, res)
+
+    def test_https_proxy_tunnel(self):
+        srv = self.server(self.good)
+        proxy = FakeAPI(plan=[("tunnel",)], max_requests=10).start()
+        self.addCleanup(proxy.stop)
+        env = self.sb.env(https_proxy=proxy.base, HTTPS_PROXY=proxy.base)
+        res = self.ping(srv, "--cacert", self.ca[0], env=env)
+        self.assertEqual(res.returncode, 0, res)
+        self.assertSilent(res)
+        self.assertEqual([(r.method, r.target) for r in proxy.requests],
+                         [("CONNECT", "127.0.0.1:%d" % srv.port)])
+        self.assertEqual([r.target for r in srv.requests],
+                         ["/v1/heartbeats/%s/ping" % TOKEN])
+
+
+class TestRefused(TLSCase):
+    def test_unknown_ca_without_cacert(self):
+        srv = self.server(self.good)
+        res = self.ping(srv, *FAST)
+        self.assertRefusedOnce(srv, res)
+
+    def test_cacert_of_another_ca(self):
+        srv = self.server(self.good)
+        res = self.ping(srv, "--cacert", self.other_ca[0], *FAST)
+        self.assertRefusedOnce(srv, res)
+
+    def test_self_signed(self):
+        srv = self.server(self.self_signed)
+        for opts in ((), ("--cacert", self.ca[0])):
+            with self.subTest(opts=opts):
+                s = self.server(self.self_signed)
+                res = self.ping(s, *(opts + FAST))
+                self.assertRefusedOnce(s, res)
+        self.assertEqual(srv.connections, 0)
+
+    def test_wrong_host(self):
+        srv = self.server(self.wrong_host)
+        res = self.ping(srv, "--cacert", self.ca[0], *FAST)
+        self.assertRefusedOnce(srv, res)
+
+    def test_wrong_host_by_name(self):
+        # the certificate is for other.example, not for localhost either
+        srv = self.server(self.wrong_host)
+        res = self.ping(srv, "--cacert", self.ca[0], *FAST, env=self.tunnel_env(),
+                        url="https://localhost:%d/v1" % srv.port)
+        self.assertRefusedOnce(srv, res, origin="https://localhost:%d" % srv.port)
+
+    def test_expired(self):
+        srv = self.server(self.expired)
+        res = self.ping(srv, "--cacert", self.ca[0], *FAST)
+        self.assertRefusedOnce(srv, res)
+
+    def test_job_status_kept(self):
+        srv = self.server(self.wrong_host)
+        res = self.ping(srv, "--cacert", self.ca[0], *FAST, job=("sh", "-c", "exit 0"))
+        self.assertEqual(res.returncode, 0, res)
+        res = self.ping(srv, "--cacert", self.ca[0], *FAST, job=("sh", "-c", "exit 7"))
+        self.assertEqual(res.returncode, 7, res)
+        self.assertEqual(srv.connections, 1)  # the failed job made no ping at all
+
+    def test_quiet(self):
+        srv = self.server(self.expired)
+        res = self.ping(srv, "-q", "--cacert", self.ca[0], *FAST)
+        self.assertEqual(res.returncode, 0, res)
+        self.assertSilent(res)
+        self.assertEqual(srv.connections, 1)
+
+    def test_verbose_one_attempt(self):
+        srv = self.server(self.expired)
+        res = self.ping(srv, "-v", "--cacert", self.ca[0], *FAST)
+        self.assertEqual(res.returncode, 0, res)
+        attempts = [l for l in res.lines() if l.startswith("hbrun: ping attempt ")]
+        self.assertEqual(len(attempts), 1, res)
+        self.assertEqual(srv.connections, 1)
+        self.assertEqual(leaks(res.stderr, TOKEN), [])
+
+    def test_missing_cacert_file(self):
+        srv = self.server(self.good)
+        res = self.ping(srv, "--cacert", os.path.join(self.dir, "no-such-ca.pem"), *FAST)
+        self.assertEqual(res.returncode, 0, res)
+        self.assertEqual(res.stdout, "")
+        self.assertEqual(srv.requests, [])
+        self.assertLessEqual(srv.connections, 1)
+        self.assertGreaterEqual(len(res.lines()), 1, res)
+        for line in res.lines():
+            self.assertTrue(line.startswith("hbrun: "), res)
+        self.assertLess(res.elapsed, 3.0, res)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

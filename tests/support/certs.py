@@ -1,0 +1,148 @@
+"""Test certificates, made at test time with the openssl command.
+
+    ca = make_ca(d)                             # (ca_cert, ca_key)
+    cert, key = make_cert(d, ca)                # for 127.0.0.1, localhost, ::1
+    cert, key = make_cert(d, ca, hosts=("other.example",), name="wronghost")
+    cert, key = make_cert(d, ca, name="old", expired=True)
+    cert, key = make_self_signed(d)
+
+Keys are EC P-256 (fast).  Every file goes into the directory the caller
+gives; nothing else on the machine is touched.  Certificates are signed with
+`openssl ca`, which (unlike `openssl x509` in OpenSSL 3.0) takes explicit
+start and end dates, so an expired certificate can be made.
+"""
+
+import datetime
+import ipaddress
+import os
+import secrets
+import subprocess
+
+__all__ = ["make_ca", "make_cert", "make_self_signed", "openssl"]
+
+_CURVE = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256")
+
+
+def openssl(*args, cwd=None):
+    """Run openssl ARGS; raise with its stderr when it fails."""
+    p = subprocess.run(["openssl"] + list(args), cwd=cwd, stdin=subprocess.DEVNULL,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                       timeout=60)
+    if p.returncode != 0:
+        raise RuntimeError("openssl %s failed (%d): %s"
+                           % (" ".join(args), p.returncode, p.stderr.strip()))
+    return p.stdout
+
+
+def _san(hosts):
+    out = []
+    for h in hosts:
+        try:
+            ipaddress.ip_address(h)
+            out.append("IP:" + h)
+        except ValueError:
+            out.append("DNS:" + h)
+    return ",".join(out)
+
+
+def _asn1_time(dt):
+    return dt.strftime("%Y%m%d%H%M%SZ")
+
+
+def make_ca(dir, name="hbrun test CA"):
+    """A CA certificate and key in DIR: (ca_cert_path, ca_key_path)."""
+    os.makedirs(dir, exist_ok=True)
+    base = _safe(name)
+    cert = os.path.join(dir, base + ".ca.pem")
+    key = os.path.join(dir, base + ".ca.key")
+    openssl("req", "-x509", "-new", *_CURVE, "-nodes", "-sha256",
+            "-keyout", key, "-out", cert, "-days", "30", "-subj", "/CN=" + name,
+            "-addext", "basicConstraints=critical,CA:TRUE",
+            "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    os.chmod(key, 0o600)
+    return cert, key
+
+
+def make_cert(dir, ca, hosts=("127.0.0.1", "localhost", "::1"), name="server",
+              expired=False):
+    """A server certificate for HOSTS signed by CA (a make_ca() result).
+
+    EXPIRED gives one whose validity ended (a year ago).  Returns
+    (cert_path, key_path)."""
+    ca_cert, ca_key = ca
+    os.makedirs(dir, exist_ok=True)
+    base = _safe(name)
+    key = os.path.join(dir, base + ".key")
+    csr = os.path.join(dir, base + ".csr")
+    cert = os.path.join(dir, base + ".pem")
+    openssl("req", "-new", *_CURVE, "-nodes", "-keyout", key, "-out", csr,
+            "-subj", "/CN=" + (hosts[0] if hosts else name))
+    os.chmod(key, 0o600)
+
+    # A private `openssl ca` database for this one signature.
+    db = os.path.join(dir, base + ".cadb")
+    os.makedirs(os.path.join(db, "new"), exist_ok=True)
+    with open(os.path.join(db, "index.txt"), "w"):
+        pass
+    with open(os.path.join(db, "index.txt.attr"), "w") as f:
+        f.write("unique_subject = no\n")
+    with open(os.path.join(db, "serial"), "w") as f:
+        f.write(secrets.token_hex(8).upper() + "\n")
+    cnf = os.path.join(db, "ca.cnf")
+    with open(cnf, "w") as f:
+        f.write("""\
+[ ca ]
+default_ca = test_ca
+
+[ test_ca ]
+database = {db}/index.txt
+new_certs_dir = {db}/new
+serial = {db}/serial
+default_md = sha256
+policy = policy_any
+unique_subject = no
+email_in_dn = no
+
+[ policy_any ]
+commonName = supplied
+
+[ server_ext ]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+subjectAltName = {san}
+""".format(db=db, san=_san(hosts)))
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    if expired:
+        start = now - datetime.timedelta(days=400)
+        end = now - datetime.timedelta(days=365)
+    else:
+        start = now - datetime.timedelta(days=1)
+        end = now + datetime.timedelta(days=30)
+    openssl("ca", "-batch", "-notext", "-config", cnf, "-extensions", "server_ext",
+            "-cert", ca_cert, "-keyfile", ca_key, "-in", csr, "-out", cert,
+            "-startdate", _asn1_time(start), "-enddate", _asn1_time(end))
+    return cert, key
+
+
+def make_self_signed(dir, hosts=("127.0.0.1", "localhost", "::1"), name="selfsigned"):
+    """A self-signed server certificate for HOSTS: (cert_path, key_path)."""
+    os.makedirs(dir, exist_ok=True)
+    base = _safe(name)
+    cert = os.path.join(dir, base + ".pem")
+    key = os.path.join(dir, base + ".key")
+    openssl("req", "-x509", "-new", *_CURVE, "-nodes", "-sha256",
+            "-keyout", key, "-out", cert, "-days", "30",
+            "-subj", "/CN=" + (hosts[0] if hosts else name),
+            "-addext", "subjectAltName=" + _san(hosts),
+            "-addext", "basicConstraints=critical,CA:FALSE",
+            "-addext", "extendedKeyUsage=serverAuth")
+    os.chmod(key, 0o600)
+    return cert, key
+
+
+def _safe(name):
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)

@@ -1,0 +1,113 @@
+"""Run the real hbrun binary from the end-to-end tests.
+
+The binary comes from $HBRUN (meson sets it).  Every run gets a clean
+environment of its own: a private HOME and XDG_CONFIG_HOME holding an empty
+config file (so no /etc/hbrun.conf of the machine is read), no HBRUN_* and no
+proxy variables unless the test adds them.
+"""
+
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+
+HBRUN = os.environ.get("HBRUN", "")
+if not HBRUN or not os.access(HBRUN, os.X_OK):
+    raise SystemExit("tests: set HBRUN to the hbrun binary (meson test does this)")
+
+# Sanitizer builds: hbrun re-raises the job's signal, so ASan must not claim
+# the fault signals; leaks and undefined behaviour still fail the run.
+SANITIZER_ENV = {
+    "ASAN_OPTIONS": "handle_segv=0:handle_sigbus=0:handle_sigfpe=0:"
+                    "handle_sigill=0:handle_abort=0:detect_leaks=1",
+    "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1",
+}
+
+_PASS_THROUGH = ("PATH", "LD_LIBRARY_PATH", "TMPDIR")
+
+
+class Sandbox:
+    """A temporary HOME with an empty hbrun config; removed on close."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="hbrun-test-")
+        os.chmod(self.dir, 0o755)
+        self.xdg = os.path.join(self.dir, "xdg")
+        os.makedirs(os.path.join(self.xdg, "hbrun"))
+        self.config = os.path.join(self.xdg, "hbrun", "hbrun.conf")
+        self.write_config("")
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def write_config(self, text, mode=0o600):
+        return self.write_file(self.config, text, mode)
+
+    def write_file(self, path, text, mode=0o600):
+        if not os.path.isabs(path):
+            path = self.path(path)
+        with open(path, "w") as f:
+            f.write(text)
+        os.chmod(path, mode)
+        return path
+
+    def env(self, **extra):
+        env = {k: os.environ[k] for k in _PASS_THROUGH if k in os.environ}
+        env.update(SANITIZER_ENV)
+        env.update(HOME=self.dir, XDG_CONFIG_HOME=self.xdg, LC_ALL="C")
+        for k, v in extra.items():
+            if v is None:
+                env.pop(k, None)
+            else:
+                env[k] = v
+        return env
+
+    def close(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class Result:
+    def __init__(self, returncode, stdout, stderr, elapsed):
+        self.returncode = returncode
+        self.stdout = stdout
+        self.stderr = stderr
+        self.elapsed = elapsed
+
+    def lines(self):
+        """stderr as a list of lines."""
+        return [l for l in self.stderr.splitlines() if l]
+
+    def __repr__(self):
+        return ("Result(rc=%r, %.2fs, stdout=%r, stderr=%r)"
+                % (self.returncode, self.elapsed, self.stdout, self.stderr))
+
+
+def command(args):
+    """The argv that runs hbrun with ARGS."""
+    return [HBRUN] + list(args)
+
+
+def run(args, env, timeout=60, input=None, prefix=(), **kw):
+    """Run hbrun with ARGS; return a Result (text stdout/stderr, wall time).
+
+    PREFIX is put before hbrun (for example unshare's words)."""
+    start = time.monotonic()
+    p = subprocess.run(list(prefix) + command(args), env=env, input=input,
+                       stdout=kw.pop("stdout", subprocess.PIPE),
+                       stderr=kw.pop("stderr", subprocess.PIPE),
+                       timeout=timeout, text=True, **kw)
+    return Result(p.returncode, p.stdout, p.stderr, time.monotonic() - start)
+
+
+def start(args, env, prefix=(), **kw):
+    """Start hbrun with ARGS in the background; return the Popen."""
+    kw.setdefault("stdout", subprocess.PIPE)
+    kw.setdefault("stderr", subprocess.PIPE)
+    return subprocess.Popen(list(prefix) + command(args), env=env, text=True, **kw)
