@@ -27,6 +27,14 @@ bool url_needs_token(const char *ping_url)
 	return !ping_url || strstr(ping_url, TOKEN_MARK) != NULL;
 }
 
+char *url_escape(const char *s)
+{
+	char *escaped = curl_easy_escape(NULL, s, 0);
+	char *copy = escaped ? strdup(escaped) : NULL;
+	curl_free(escaped);
+	return copy;
+}
+
 /* TEMPLATE with every TOKEN_MARK replaced by VALUE. */
 static char *replace_marks(const char *template, const char *value)
 {
@@ -58,7 +66,7 @@ char *url_for_ping(const char *api_url, const char *ping_url,
 		return strdup(ping_url);
 	if (!token)
 		return NULL;
-	char *escaped = curl_easy_escape(NULL, token, 0);
+	char *escaped = url_escape(token);
 	if (!escaped)
 		return NULL;
 	char *url = NULL;
@@ -74,7 +82,7 @@ char *url_for_ping(const char *api_url, const char *ping_url,
 			snprintf(url, len, "%.*s/heartbeats/%s/ping", (int)base,
 				 api_url, escaped);
 	}
-	curl_free(escaped);
+	free(escaped);
 	return url;
 }
 

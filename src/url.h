@@ -16,6 +16,10 @@ bool host_is_loopback(const char *host);
 char *url_for_ping(const char *api_url, const char *ping_url,
 		   const char *token);
 
+/* S escaped for a URL path segment (RFC 3986 unreserved kept), malloc'd;
+ * NULL on a failed allocation. */
+char *url_escape(const char *s);
+
 /* Whether URL needs a token (a ping URL naming "{token}" or none given). */
 bool url_needs_token(const char *ping_url);
 
