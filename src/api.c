@@ -193,8 +193,12 @@ bool api_ping(const struct settings *s, struct supervisor *sv)
 			 "file's token); no ping sent");
 		return false;
 	}
+	if (!http_init()) {
+		msg_warn("cannot load libcurl (%s); no ping sent", http_init_error());
+		return false;
+	}
 	char *url = url_for_ping(s->api_url, s->ping_url, s->token);
-	if (!url || !url_usable(url, s->allow_http) || !http_init()) {
+	if (!url || !url_usable(url, s->allow_http)) {
 		free(url);
 		return false;
 	}

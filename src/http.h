@@ -32,8 +32,10 @@ struct http_reply {
 	size_t body_len;
 };
 
-/* Once, before any request. */
+/* Load libcurl (see curl_lazy.h); false when it cannot be had, and then
+ * http_init_error() says why.  Every other call loads it too if needed. */
 bool http_init(void);
+const char *http_init_error(void);
 
 void http_perform(const struct http_request *req, struct http_reply *reply);
 void http_reply_free(struct http_reply *reply);

@@ -1,11 +1,12 @@
 #include "url.h"
 
 #include <arpa/inet.h>
-#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include "curl_lazy.h"
 
 #define TOKEN_MARK "{token}"
 
@@ -29,9 +30,11 @@ bool url_needs_token(const char *ping_url)
 
 char *url_escape(const char *s)
 {
-	char *escaped = curl_easy_escape(NULL, s, 0);
+	const struct curl_fns *c = curl_lazy();
+	char *escaped = c ? c->easy_escape(NULL, s, 0) : NULL;
 	char *copy = escaped ? strdup(escaped) : NULL;
-	curl_free(escaped);
+	if (escaped)
+		c->free(escaped);
 	return copy;
 }
 
@@ -86,11 +89,12 @@ char *url_for_ping(const char *api_url, const char *ping_url,
 	return url;
 }
 
-static CURLU *parse(const char *url)
+/* URL parsed by libcurl, or NULL (as when libcurl is missing). */
+static CURLU *parse(const struct curl_fns *c, const char *url)
 {
-	CURLU *u = curl_url();
-	if (u && curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK) {
-		curl_url_cleanup(u);
+	CURLU *u = c ? c->url() : NULL;
+	if (u && c->url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK) {
+		c->url_cleanup(u);
 		u = NULL;
 	}
 	return u;
@@ -98,14 +102,15 @@ static CURLU *parse(const char *url)
 
 enum url_verdict url_check(const char *url, bool allow_http)
 {
-	CURLU *u = parse(url);
+	const struct curl_fns *c = curl_lazy();
+	CURLU *u = parse(c, url);
 	char *scheme = NULL, *host = NULL;
 	enum url_verdict verdict = URL_MALFORMED;
-	if (!u || curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK)
+	if (!u || c->url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK)
 		verdict = URL_MALFORMED;
 	else if (strcasecmp(scheme, "https") != 0 && strcasecmp(scheme, "http") != 0)
 		verdict = URL_BAD_SCHEME;
-	else if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
+	else if (c->url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
 		verdict = URL_MALFORMED;
 	else if (strcasecmp(scheme, "https") == 0)
 		verdict = URL_OK_HTTPS;
@@ -113,25 +118,30 @@ enum url_verdict url_check(const char *url, bool allow_http)
 		verdict = URL_OK_HTTP;
 	else
 		verdict = URL_HTTP_REFUSED;
-	curl_free(scheme);
-	curl_free(host);
-	curl_url_cleanup(u);
+	if (u) {
+		c->free(scheme);
+		c->free(host);
+		c->url_cleanup(u);
+	}
 	return verdict;
 }
 
 void url_origin(const char *url, char *buf, size_t size)
 {
-	CURLU *u = parse(url);
+	const struct curl_fns *c = curl_lazy();
+	CURLU *u = parse(c, url);
 	char *scheme = NULL, *host = NULL, *port = NULL;
-	if (u && curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) ==
+	if (u && c->url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    c->url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+	    c->url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) ==
 		    CURLUE_OK)
 		snprintf(buf, size, "%s://%s:%s", scheme, host, port);
 	else
 		snprintf(buf, size, "(unparsable URL)");
-	curl_free(scheme);
-	curl_free(host);
-	curl_free(port);
-	curl_url_cleanup(u);
+	if (u) {
+		c->free(scheme);
+		c->free(host);
+		c->free(port);
+		c->url_cleanup(u);
+	}
 }
