@@ -1,0 +1,212 @@
+"""hbrun's costs, measured side by side with what it replaces.
+
+    python3 tests/bench/bench.py [--hbrun build/src/hbrun] [--quick]
+
+Starts the local fake API (tests/support/fakeapi.py, 127.0.0.1 only) and
+measures, alternating the commands within one run so that both see the same
+machine:
+
+  1. wall time of a successful job and its ping: hbrun against the curl idiom
+     sh -c 'true && curl -fsS -m 10 --retry 5 -X POST -o /dev/null URL';
+  2. the overhead of a failed job (no ping): hbrun -- false against false;
+  3. the memory of hbrun while its job runs (/proc/PID/smaps_rollup:
+     private = Private_Clean + Private_Dirty, and Rss), beside the sh of the
+     curl idiom;
+  4. N hbruns waiting at once: their private memory added up;
+  5. a burst of concurrent wrapped jobs, each pinging.
+
+It prints medians and ratios.  It checks only that every command did what it
+should (exit statuses, pings recorded): the figures are for reading, not
+asserting.
+"""
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
+from fakeapi import FakeAPI  # noqa: E402
+
+KIB = 1024
+
+
+def clean_env(home):
+    xdg = os.path.join(home, "xdg")
+    os.makedirs(os.path.join(xdg, "hbrun"), exist_ok=True)
+    open(os.path.join(xdg, "hbrun", "hbrun.conf"), "w").close()
+    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": home,
+            "XDG_CONFIG_HOME": xdg, "LC_ALL": "C"}
+
+
+def timed(cmd, env, expect):
+    start = time.perf_counter()
+    rc = subprocess.call(cmd, env=env, stdin=subprocess.DEVNULL)
+    elapsed = time.perf_counter() - start
+    if rc != expect:
+        raise SystemExit("bench: %s exited %d, not %d" % (cmd, rc, expect))
+    return elapsed
+
+
+def alternate(a, b, env, rounds, expect):
+    """Run A and B in turn ROUNDS times; return their lists of times."""
+    ta, tb = [], []
+    for i in range(rounds):
+        first, second = (a, b) if i % 2 == 0 else (b, a)
+        t1 = timed(first, env, expect)
+        t2 = timed(second, env, expect)
+        if first is a:
+            ta.append(t1)
+            tb.append(t2)
+        else:
+            ta.append(t2)
+            tb.append(t1)
+    return ta, tb
+
+
+def memory_of(pid):
+    """(private, rss) in KiB from /proc/PID/smaps_rollup."""
+    fields = {}
+    with open("/proc/%d/smaps_rollup" % pid) as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) >= 3 and parts[2] == "kB":
+                fields[parts[0].rstrip(":")] = int(parts[1])
+    return fields["Private_Clean"] + fields["Private_Dirty"], fields["Rss"]
+
+
+def wait_until(path, timeout=10):
+    end = time.monotonic() + timeout
+    while not os.path.exists(path):
+        if time.monotonic() > end:
+            raise SystemExit("bench: job did not start")
+        time.sleep(0.005)
+
+
+def waiting_memory(name, cmd_for, env, box, samples):
+    """Median (private, rss) of the process started by CMD_FOR(ready, go)
+    while its job waits."""
+    private, rss = [], []
+    for i in range(samples):
+        ready = os.path.join(box, "%s-ready-%d" % (name, i))
+        go = os.path.join(box, "%s-go-%d" % (name, i))
+        p = subprocess.Popen(cmd_for(ready, go), env=env)
+        wait_until(ready)
+        time.sleep(0.05)
+        pr, rs = memory_of(p.pid)
+        private.append(pr)
+        rss.append(rs)
+        open(go, "w").close()
+        p.wait(30)
+    return statistics.median(private), statistics.median(rss)
+
+
+def job_waiting(ready, go):
+    return ["sh", "-c", 'touch "$1"; while [ ! -e "$2" ]; do sleep 0.01; done',
+            "job", ready, go]
+
+
+def many_waiting(hbrun, env, box, count):
+    """COUNT hbruns whose jobs wait; their private memory added up (KiB)."""
+    go = os.path.join(box, "go-many")
+    procs = [subprocess.Popen([hbrun, "-q", "--", "sh", "-c",
+                               'touch "$1"; while [ ! -e "$2" ]; do sleep 0.2; done',
+                               "job", os.path.join(box, "m%d" % i), go], env=env)
+             for i in range(count)]
+    try:
+        for i in range(count):
+            wait_until(os.path.join(box, "m%d" % i), 60)
+        total = sum(memory_of(p.pid)[0] for p in procs)
+    finally:
+        open(go, "w").close()
+        for p in procs:
+            p.wait(60)
+    return total
+
+
+def burst(hbrun, env, api, count):
+    start = time.perf_counter()
+    procs = [subprocess.Popen([hbrun, "-t", "burst-%d" % i, "--api-url", api.url,
+                               "--", "true"], env=env) for i in range(count)]
+    codes = [p.wait(120) for p in procs]
+    elapsed = time.perf_counter() - start
+    if any(codes):
+        raise SystemExit("bench: burst exit statuses %s" % set(codes))
+    return elapsed
+
+
+def ms(seconds):
+    return "%.2f ms" % (seconds * 1000)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--hbrun", default=os.environ.get("HBRUN", "build/src/hbrun"))
+    ap.add_argument("--quick", action="store_true",
+                    help="few rounds: a smoke check, figures rough")
+    args = ap.parse_args()
+    hbrun = os.path.abspath(args.hbrun)
+    rounds = 10 if args.quick else 40
+    fast_rounds = 50 if args.quick else 400
+    waiters = 1000
+    curl = shutil.which("curl")
+
+    box = tempfile.mkdtemp(prefix="hbrun-bench-")
+    env = clean_env(box)
+    try:
+        with FakeAPI(backlog=512, max_requests=100000) as api:
+            url = api.url + "/heartbeats/bench-token/ping"
+            print("hbrun bench: %s, %d rounds, fake API at %s"
+                  % (hbrun, rounds, api.base))
+
+            h_ok = [hbrun, "-t", "bench-token", "--api-url", api.url, "--", "true"]
+            if curl:
+                idiom = ["sh", "-c", "true && curl -fsS -m 10 --retry 5 -X POST "
+                         "-o /dev/null " + url]
+                th, tc = alternate(h_ok, idiom, env, rounds, 0)
+                print("success + ping   hbrun %s   curl idiom %s   ratio %.2f"
+                      % (ms(statistics.median(th)), ms(statistics.median(tc)),
+                         statistics.median(th) / statistics.median(tc)))
+            else:
+                print("success + ping   curl is not installed: idiom not measured")
+
+            tf, tb = alternate([hbrun, "--", "false"], ["false"], env,
+                               fast_rounds, 1)
+            print("failed job       hbrun -- false %s   false %s   overhead %s"
+                  % (ms(statistics.median(tf)), ms(statistics.median(tb)),
+                     ms(statistics.median(tf) - statistics.median(tb))))
+
+            hp, hr = waiting_memory(
+                "hbrun", lambda r, g: [hbrun, "-t", "bench-token", "--api-url", api.url,
+                              "--"] + job_waiting(r, g), env, box, 5)
+            sp, sr = waiting_memory(
+                "sh", lambda r, g: ["sh", "-c", '"$@" && curl -fsS -m 10 -X POST '
+                              '-o /dev/null ' + url, "sh"] + job_waiting(r, g),
+                env, box, 5)
+            print("while job runs   hbrun private %d KiB, RSS %.2f MiB   "
+                  "(sh of the curl idiom: private %d KiB, RSS %.2f MiB)"
+                  % (hp, hr / KIB, sp, sr / KIB))
+
+            total = many_waiting(hbrun, env, box, waiters)
+            print("%d waiting      private memory in all %.1f MiB (%.0f KiB each)"
+                  % (waiters, total / KIB, total / waiters))
+
+            before = len(api.requests)
+            n = 100
+            t = burst(hbrun, env, api, n)
+            got = len(api.requests) - before
+            print("burst of %d     all done in %s, %d pings recorded"
+                  % (n, ms(t), got))
+            if got != n:
+                raise SystemExit("bench: %d pings for %d jobs" % (got, n))
+    finally:
+        shutil.rmtree(box, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
