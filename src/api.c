@@ -11,6 +11,7 @@
 
 #include "msg.h"
 #include "url.h"
+#include "version.h"
 
 #define ORIGIN_MAX 300
 #define REPLY_BODY_MAX 65536
@@ -40,7 +41,8 @@ static bool stop_signal_arrived(void *ctx)
 static bool pause_for(double seconds, struct supervisor *sv)
 {
 	double end = now() + seconds;
-	for (double left = seconds; left > 0; left = end - now()) {
+	double left = seconds;
+	while (left > 0) {
 		struct pollfd p = { .fd = sv ? sv->sigfd : -1, .events = POLLIN };
 		int ms = (int)(left * 1000.0) + 1;
 		int n = poll(&p, 1, ms);
@@ -48,6 +50,7 @@ static bool pause_for(double seconds, struct supervisor *sv)
 			return false;
 		if (n < 0 && errno != EINTR)
 			return true;
+		left = end - now();
 	}
 	return true;
 }
@@ -76,6 +79,8 @@ static const char *before_next(const struct retry_policy *p, double end,
 			       const struct http_reply *r, int attempt,
 			       double *waited)
 {
+	if (p->unsent_only && !outcome_never_sent(r->curl_code))
+		return "not retried, as it may have reached the server";
 	if (attempt > p->retries)
 		return "no retries left";
 	double backoff = backoff_jittered(attempt, unit_random());
@@ -186,21 +191,84 @@ static void report_failure(const struct settings *s, const char *url,
 		 res->stopped_by ? res->stopped_by : "");
 }
 
+enum api_kind api_kind_of(int curl_code, long status)
+{
+	if (curl_code != CURLE_OK || status <= 0)
+		return API_FAILED;
+	if (status >= 200 && status <= 299)
+		return API_DONE;
+	switch (status) {
+	case 401: return API_UNAUTHORIZED;
+	case 402: return API_QUOTA;
+	case 404: return API_NOT_FOUND;
+	default: return API_REJECTED;
+	}
+}
+
+void api_result_from(const struct call_result *res, struct http_reply *reply,
+		     struct api_result *out)
+{
+	memset(out, 0, sizeof *out);
+	out->kind = api_kind_of(reply->curl_code, reply->status);
+	out->attempts = res->attempts;
+	out->stopped_by = res->stopped_by;
+	if (res->outcome == OUTCOME_CANCELLED) {
+		/* The last reply, if any, is not the end of the story. */
+		out->kind = API_FAILED;
+		snprintf(out->error, sizeof out->error, "asked to stop");
+	} else if (out->kind == API_FAILED) {
+		snprintf(out->error, sizeof out->error, "%s%s",
+			 res->outcome == OUTCOME_TLS ? "TLS: " : "",
+			 reply->error[0] ? reply->error : "no HTTP reply");
+	} else {
+		out->status = reply->status;
+	}
+	out->body = reply->body;
+	out->body_len = reply->body_len;
+	reply->body = NULL;
+	reply->body_len = 0;
+}
+
+void api_result_free(struct api_result *r)
+{
+	free(r->body);
+	r->body = NULL;
+	r->body_len = 0;
+}
+
+/* A result for a call that was never made. */
+static enum api_kind not_sent(struct api_result *out, const char *why)
+{
+	memset(out, 0, sizeof *out);
+	out->kind = API_FAILED;
+	snprintf(out->error, sizeof out->error, "%s", why);
+	return API_FAILED;
+}
+
 bool api_ping(const struct settings *s, struct supervisor *sv)
 {
+	return api_ping_call(s, sv, NULL) == API_DONE;
+}
+
+enum api_kind api_ping_call(const struct settings *s, struct supervisor *sv,
+			    struct api_result *out)
+{
+	struct api_result mine;
+	if (!out)
+		out = &mine;
 	if (!s->token && url_needs_token(s->ping_url)) {
 		msg_warn("no token (-t, --token-file, HBRUN_TOKEN or the config "
 			 "file's token); no ping sent");
-		return false;
+		return not_sent(out, "no token");
 	}
 	if (!http_init()) {
 		msg_warn("cannot load libcurl (%s); no ping sent", http_init_error());
-		return false;
+		return not_sent(out, http_init_error());
 	}
 	char *url = url_for_ping(s->api_url, s->ping_url, s->token);
 	if (!url || !url_usable(url, s->allow_http)) {
 		free(url);
-		return false;
+		return not_sent(out, "the ping URL cannot be used");
 	}
 	struct http_request req = {
 		.method = "POST", .url = url, .cacert = s->cacert,
@@ -213,11 +281,169 @@ bool api_ping(const struct settings *s, struct supervisor *sv)
 	};
 	struct http_reply reply;
 	struct call_result res = api_call(&req, &policy, sv, &reply);
-	bool ok = res.outcome == OUTCOME_SUCCESS;
-	if (!ok)
+	if (res.outcome != OUTCOME_SUCCESS)
 		report_failure(s, url, &res, &reply);
+	api_result_from(&res, &reply, out);
 	http_reply_free(&reply);
 	explicit_bzero(url, strlen(url));
 	free(url);
-	return ok;
+	enum api_kind kind = out->kind;
+	if (out == &mine)
+		api_result_free(&mine);
+	return kind;
+}
+
+/* The management calls.  A list of many heartbeats is long: the body limit
+ * is the ping's many times over, still bounded. */
+#define CALL_BODY_MAX ((size_t)16 * 1024 * 1024)
+
+static const char call_user_agent[] = "User-Agent: hbctl/" HBRUN_VERSION;
+
+struct call {
+	const char *method;
+	char *path;       /* under the API base, escaped; NULL: out of memory */
+	const char *body; /* JSON text, or NULL */
+	const char *what; /* "create", ..., for verbose lines */
+	bool once;        /* a create: never risk making it twice */
+};
+
+/* BASE + PATH, without doubling the slash between them; malloc'd. */
+static char *url_join(const char *base, const char *path)
+{
+	size_t len = strlen(base);
+	while (len > 0 && base[len - 1] == '/')
+		len--;
+	size_t size = len + strlen(path) + 1;
+	char *url = malloc(size);
+	if (url)
+		snprintf(url, size, "%.*s%s", (int)len, base, path);
+	return url;
+}
+
+/* "/heartbeats/ID" + SUFFIX, ID escaped as one path segment; malloc'd. */
+static char *heartbeat_path(const char *id, const char *suffix)
+{
+	char *escaped = url_escape(id);
+	if (!escaped)
+		return NULL;
+	size_t size = sizeof "/heartbeats/" + strlen(escaped) + strlen(suffix);
+	char *path = malloc(size);
+	if (path)
+		snprintf(path, size, "/heartbeats/%s%s", escaped, suffix);
+	free(escaped);
+	return path;
+}
+
+/* The header that carries the key; the caller wipes and frees it. */
+static char *bearer(const char *key)
+{
+	size_t size = sizeof "Authorization: Bearer " + strlen(key);
+	char *h = malloc(size);
+	if (h)
+		snprintf(h, size, "Authorization: Bearer %s", key);
+	return h;
+}
+
+static void perform_call(const struct api_client *c, const struct call *call,
+			 const char *url, const char *auth,
+			 struct api_result *out)
+{
+	enum url_verdict verdict = url_check(url, c->allow_http);
+	if (verdict != URL_OK_HTTPS && verdict != URL_OK_HTTP) {
+		not_sent(out, "the API URL cannot be used");
+		return;
+	}
+	const char *headers[] = {
+		auth, "Accept: application/json", call_user_agent,
+		call->body ? "Content-Type: application/json" : NULL, NULL,
+	};
+	struct http_request req = {
+		.method = call->method, .url = url, .cacert = c->cacert,
+		.allow_http = verdict == URL_OK_HTTP, .headers = headers,
+		.body = call->body,
+		.body_len = call->body ? strlen(call->body) : 0,
+		.body_max = CALL_BODY_MAX,
+	};
+	struct retry_policy policy = {
+		.retries = API_CALL_RETRIES, .attempt_timeout = API_CALL_TIMEOUT,
+		.deadline = c->deadline, .what = call->what,
+		.unsent_only = call->once,
+	};
+	struct http_reply reply;
+	struct call_result res = api_call(&req, &policy, NULL, &reply);
+	api_result_from(&res, &reply, out);
+	http_reply_free(&reply);
+}
+
+/* Make CALL (taking its path) and put what came of it into OUT. */
+static void management_call(const struct api_client *c, struct call *call,
+			    struct api_result *out)
+{
+	if (!http_init()) {
+		not_sent(out, http_init_error());
+		free(call->path);
+		return;
+	}
+	char *url = call->path ? url_join(c->api_url, call->path) : NULL;
+	char *auth = bearer(c->api_key);
+	if (url && auth)
+		perform_call(c, call, url, auth, out);
+	else
+		not_sent(out, "out of memory");
+	if (auth) {
+		explicit_bzero(auth, strlen(auth));
+		free(auth);
+	}
+	free(url);
+	free(call->path);
+}
+
+void api_create(const struct api_client *c, const char *body,
+		struct api_result *out)
+{
+	struct call call = { .method = "POST", .path = strdup("/heartbeats"),
+			     .body = body, .what = "create", .once = true };
+	management_call(c, &call, out);
+}
+
+void api_list(const struct api_client *c, struct api_result *out)
+{
+	struct call call = { .method = "GET", .path = strdup("/heartbeats"),
+			     .what = "list" };
+	management_call(c, &call, out);
+}
+
+void api_get(const struct api_client *c, const char *id,
+	     struct api_result *out)
+{
+	struct call call = { .method = "GET", .path = heartbeat_path(id, ""),
+			     .what = "get" };
+	management_call(c, &call, out);
+}
+
+void api_update(const struct api_client *c, const char *id, const char *body,
+		struct api_result *out)
+{
+	struct call call = { .method = "PATCH", .path = heartbeat_path(id, ""),
+			     .body = body, .what = "update" };
+	management_call(c, &call, out);
+}
+
+void api_delete(const struct api_client *c, const char *id,
+		struct api_result *out)
+{
+	struct call call = { .method = "DELETE",
+			     .path = heartbeat_path(id, ""), .what = "delete" };
+	management_call(c, &call, out);
+}
+
+void api_pings(const struct api_client *c, const char *id, int limit,
+	       struct api_result *out)
+{
+	char suffix[32];
+	snprintf(suffix, sizeof suffix, "/pings?limit=%d", limit);
+	struct call call = { .method = "GET",
+			     .path = heartbeat_path(id, suffix),
+			     .what = "pings" };
+	management_call(c, &call, out);
 }

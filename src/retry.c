@@ -41,6 +41,18 @@ static enum outcome classify_transfer_error(CURLcode code)
 	}
 }
 
+bool outcome_never_sent(int curl_code)
+{
+	switch (curl_code) {
+	case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_CONNECT:
+		return true;
+	default:
+		return false;
+	}
+}
+
 enum outcome outcome_classify(int curl_code, long status)
 {
 	if (curl_code != CURLE_OK)

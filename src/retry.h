@@ -20,6 +20,11 @@ enum outcome {
 enum outcome outcome_classify(int curl_code, long status);
 bool outcome_status_is_transient(long status);
 
+/* Whether a failed attempt cannot have reached the server: the name or the
+ * proxy's did not resolve, or no connection was made.  Anything later (a
+ * timeout, a reset, a status) may have come after the server acted. */
+bool outcome_never_sent(int curl_code);
+
 #define BACKOFF_FIRST 1.0
 #define BACKOFF_CAP 16.0
 #define ATTEMPT_MIN_LEFT 1.0 /* seconds an attempt is given at the least */

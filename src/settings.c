@@ -27,6 +27,10 @@ void layer_free(struct layer *l)
 	free(l->api_url);
 	free(l->ping_url);
 	free(l->cacert);
+	if (l->api_key) {
+		explicit_bzero(l->api_key, strlen(l->api_key));
+		free(l->api_key);
+	}
 	layer_init(l);
 }
 
@@ -128,7 +132,7 @@ enum set_result layer_set(struct layer *l, const char *key, const char *value)
 	if (strcmp(key, "quiet") == 0)
 		return set_flag(&l->quiet, value);
 	if (strcmp(key, "api_key") == 0)
-		return SET_OK; /* hbctl's; hbrun has no use for it */
+		return set_string(&l->api_key, value); /* hbctl's */
 	return SET_UNKNOWN_KEY;
 }
 
@@ -228,8 +232,27 @@ void settings_free(struct settings *s)
 		explicit_bzero(s->token, strlen(s->token));
 		free(s->token);
 	}
+	if (s->api_key) {
+		explicit_bzero(s->api_key, strlen(s->api_key));
+		free(s->api_key);
+	}
 	free(s->api_url);
 	free(s->ping_url);
 	free(s->cacert);
 	memset(s, 0, sizeof *s);
+}
+
+void settings_load_hbctl(struct settings *out, struct layer layers[],
+			 const char *config)
+{
+	settings_from_env(&layers[LAYER_ENV]);
+	const char *key = getenv("TICKSTEM_API_KEY");
+	if (key && *key)
+		set_string(&layers[LAYER_ENV].api_key, key);
+	/* No job: every section goes unused, so only the global part counts. */
+	config_load(config, NULL, &layers[LAYER_GLOBAL], &layers[LAYER_JOB]);
+	int token_from;
+	settings_merge(layers, out, &token_from);
+	out->api_key = dup_or_null(
+		first_string(layers, offsetof(struct layer, api_key)));
 }

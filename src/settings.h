@@ -25,6 +25,7 @@ struct layer {
 	double ping_deadline;
 	int allow_http; /* -1 unset, else 0 or 1 */
 	int quiet;
+	char *api_key;  /* hbctl's; hbrun keeps it from everything */
 };
 
 enum { LAYER_CLI, LAYER_ENV, LAYER_JOB, LAYER_GLOBAL, LAYER_COUNT };
@@ -40,13 +41,15 @@ struct settings {
 	bool allow_http;
 	bool quiet;
 	bool verbose;
+	char *api_key; /* hbctl's (settings_load_hbctl); NULL in hbrun */
 };
 
 void layer_init(struct layer *l);
 void layer_free(struct layer *l);
 
 /* Set KEY (a config key name) to VALUE.  Returns SET_OK, SET_UNKNOWN_KEY or
- * SET_BAD_VALUE; an "api_key" is accepted and ignored. */
+ * SET_BAD_VALUE.  An "api_key" is kept in the layer for hbctl; hbrun's merge
+ * never takes it. */
 enum set_result { SET_OK, SET_UNKNOWN_KEY, SET_BAD_VALUE };
 enum set_result layer_set(struct layer *l, const char *key, const char *value);
 
@@ -76,5 +79,13 @@ void settings_from_env(struct layer *l);
 void settings_load(struct settings *out, struct layer layers[],
 		   const char *job, const char *config);
 void settings_free(struct settings *s);
+
+/* hbctl's settings: the command line (CLI, with --api-key), the environment
+ * (TICKSTEM_API_KEY as well) and the config file's global part, by the same
+ * search and permission rules as hbrun's; no job section, no token.  The
+ * API key is the first of the command line's, the environment's and the
+ * global part's. */
+void settings_load_hbctl(struct settings *out, struct layer layers[],
+			 const char *config);
 
 #endif

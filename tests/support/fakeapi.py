@@ -27,23 +27,35 @@ repeats.  Actions (tuples):
     ("redirect", code, location)      a 3xx with Location
     ("big", nbytes)                   a 200 with a body of NBYTES
     ("tunnel",)                       act as a CONNECT proxy, to 127.0.0.1 only
+    ("store",)                        answer from the HeartbeatStore (below)
+    ("store_lost",)                   let the store act, then reset: the reply is lost
 
 FakeAPI(listen_only=True) listens (with a backlog, so connect() succeeds)
 but never accepts.
+
+FakeAPI(store=HeartbeatStore()) is a small Tickstem: the management calls
+and the ping over an in-memory store (see HeartbeatStore).  Its plan is
+[("store",)] unless one is given, so faults can still come first:
+plan=[("status", 503, {}, b""), ("store",)].
 
 Everything a handler blocks on is woken by stop(): the listening socket and
 every connection are shut down and closed and the threads joined, so a test
 suite neither hangs nor leaks threads.
 """
 
+import datetime
+import json
+import secrets
 import selectors
 import socket
 import ssl
 import struct
 import threading
 import time
+import urllib.parse
+import uuid
 
-__all__ = ["FakeAPI", "Request", "unused_port", "DEFAULT_PLAN"]
+__all__ = ["FakeAPI", "HeartbeatStore", "Request", "unused_port", "DEFAULT_PLAN"]
 
 DEFAULT_PLAN = [("status", 200, {}, b'{"status":"ok"}')]
 
@@ -120,9 +132,12 @@ class _BadRequest(Exception):
 
 class FakeAPI:
     def __init__(self, plan=None, tls=None, max_requests=1000, listen_only=False,
-                 backlog=16):
+                 backlog=16, store=None):
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self.store = store
+        if not plan and store is not None:
+            plan = [("store",)]
         self._plan = list(plan) if plan else list(DEFAULT_PLAN)
         self._plan_index = 0
         self._requests = []
@@ -574,6 +589,15 @@ class FakeAPI:
             self._linger_close(sock)
         elif kind == "tunnel":
             self._tunnel(sock, req)
+        elif kind in ("store", "store_lost"):
+            if self.store is None:
+                raise ValueError("%r needs FakeAPI(store=...)" % (action,))
+            code, headers, body = self.store.handle(req)
+            if kind == "store_lost":
+                _rst(sock)  # the store acted; the client never hears of it
+                return
+            self._send(sock, self._reply(code, headers, body))
+            self._linger_close(sock)
         else:
             raise ValueError("unknown action %r" % (action,))
 
@@ -678,3 +702,254 @@ def _rst(s):
         socket.socket.close(s)  # no TLS close_notify: the RST is the point
     except OSError:
         pass
+
+
+# ---- a small Tickstem -----------------------------------------------------
+
+PLAN_LIMITS = {"free": 5, "starter": 20, "pro": 100, "business": None}
+HEARTBEATS = "/v1/heartbeats"
+
+
+class _Refusal(Exception):
+    """An error reply: status CODE with {"error": MESSAGE}."""
+
+    def __init__(self, code, message):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def _now():
+    t = datetime.datetime.now(datetime.timezone.utc)
+    return t.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _later(seconds):
+    t = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=seconds)
+    return t.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class HeartbeatStore:
+    """The Tickstem API of SPEC section 7 over an in-memory store.
+
+    Management calls need "Authorization: Bearer API_KEY" (else 401).  The
+    plan limits how many heartbeats there may be (free: 5; a sixth create
+    is a 402).  Unknown ids are 404, bad values 400 (with what is wrong),
+    a delete is 204 with no body, an empty list is sent as null (as the
+    real API does, when NULL_LISTS), and a PATCH changes only the fields
+    it holds.  The ping (no key) finds its heartbeat by token and records
+    itself in the history.  Every reply is {"error": "..."} when not 2xx.
+
+        store = HeartbeatStore(api_key="k")
+        with FakeAPI(store=store) as srv: ...
+        store.heartbeats          # copies, in creation order
+        store.replies             # (status, body) of each reply, in order
+
+    FakeAPI's connection threads call handle(); a lock keeps it whole."""
+
+    def __init__(self, api_key="tk_test_0123456789abcdef", plan="free",
+                 null_lists=True):
+        if plan not in PLAN_LIMITS:
+            raise ValueError("unknown plan %r" % plan)
+        self.api_key = api_key
+        self.plan = plan
+        self.null_lists = null_lists
+        self._lock = threading.Lock()
+        self._heartbeats = {}   # id -> heartbeat, in creation order
+        self._pings = {}        # id -> its pings, oldest first
+        self._replies = []
+
+    # ---- what a test looks at or sets up ------------------------------
+
+    @property
+    def heartbeats(self):
+        with self._lock:
+            return [dict(h) for h in self._heartbeats.values()]
+
+    @property
+    def replies(self):
+        with self._lock:
+            return list(self._replies)
+
+    def pings_of(self, hb_id):
+        with self._lock:
+            return [dict(p) for p in self._pings.get(hb_id, [])]
+
+    def add(self, name="job", interval_secs=3600, grace_secs=300, **fields):
+        """A heartbeat made directly (no request, no plan limit); returns a copy."""
+        with self._lock:
+            hb = self._new(name, interval_secs, grace_secs)
+            old_id = hb["id"]
+            hb.update(fields)
+            # a chosen id: file it under that
+            self._heartbeats[hb["id"]] = self._heartbeats.pop(old_id)
+            self._pings[hb["id"]] = self._pings.pop(old_id)
+            return dict(hb)
+
+    # ---- the API --------------------------------------------------------
+
+    def handle(self, req):
+        """(status, headers, body) for REQ."""
+        try:
+            with self._lock:
+                code, doc = self._route(req)
+        except _Refusal as e:
+            code, doc = e.code, {"error": e.message}
+        body = b"" if code == 204 else json.dumps(doc).encode()
+        with self._lock:
+            self._replies.append((code, body))
+        return code, {}, body
+
+    def _route(self, req):
+        split = urllib.parse.urlsplit(req.path)
+        path = split.path.rstrip("/")
+        if path != HEARTBEATS and not path.startswith(HEARTBEATS + "/"):
+            raise _Refusal(404, "no such endpoint")
+        rest = [urllib.parse.unquote(p) for p in path[len(HEARTBEATS):].split("/")[1:]]
+        if len(rest) == 2 and rest[1] == "ping":
+            return self._ping(req, rest[0])
+        self._authorize(req)
+        query = urllib.parse.parse_qs(split.query, keep_blank_values=True)
+        if not rest:
+            return self._dispatch(req, {"GET": self._list, "POST": self._create})
+        if len(rest) == 1:
+            hb = self._find(rest[0])
+            return self._dispatch(req, {"GET": lambda r: (200, dict(hb)),
+                                        "PATCH": lambda r: self._update(r, hb),
+                                        "DELETE": lambda r: self._delete(hb)})
+        if len(rest) == 2 and rest[1] == "pings":
+            hb = self._find(rest[0])
+            return self._dispatch(req, {"GET": lambda r: self._history(hb, query)})
+        raise _Refusal(404, "no such endpoint")
+
+    @staticmethod
+    def _dispatch(req, handlers):
+        if req.method not in handlers:
+            raise _Refusal(405, "method not allowed")
+        return handlers[req.method](req)
+
+    def _authorize(self, req):
+        if req.headers.get("authorization", "") != "Bearer " + self.api_key:
+            raise _Refusal(401, "invalid or revoked API key")
+
+    def _find(self, hb_id):
+        if hb_id not in self._heartbeats:
+            raise _Refusal(404, "heartbeat not found")
+        return self._heartbeats[hb_id]
+
+    def _new(self, name, interval, grace):
+        hb = {
+            "id": str(uuid.uuid4()),
+            "name": name,
+            "token": secrets.token_urlsafe(18),
+            "interval_secs": interval,
+            "grace_secs": grace,
+            "status": "active",
+            "consecutive_misses": 0,
+            "last_pinged_at": None,
+            "next_expected_at": None,
+            "created_at": _now(),
+            "updated_at": _now(),
+        }
+        self._heartbeats[hb["id"]] = hb
+        self._pings[hb["id"]] = []
+        return hb
+
+    # ---- the calls --------------------------------------------------------
+
+    def _list(self, req):
+        hbs = [dict(h) for h in self._heartbeats.values()]
+        return 200, {"heartbeats": hbs or (None if self.null_lists else [])}
+
+    def _create(self, req):
+        body = _json_body(req, {"name", "interval_secs", "grace_secs"})
+        name = _name(body)
+        interval = _seconds(body, "interval_secs", 60, 86400, 3600)
+        grace = _seconds(body, "grace_secs", 0, 86400, 300)
+        limit = PLAN_LIMITS[self.plan]
+        if limit is not None and len(self._heartbeats) >= limit:
+            raise _Refusal(402, "heartbeat limit reached: the %s plan allows %d"
+                           % (self.plan, limit))
+        return 201, dict(self._new(name, interval, grace))
+
+    def _update(self, req, hb):
+        body = _json_body(req, {"name", "interval_secs", "grace_secs", "status"})
+        if not body:
+            raise _Refusal(400, "nothing to update")
+        changes = {}
+        if "name" in body:
+            changes["name"] = _name(body)
+        for key, low in (("interval_secs", 60), ("grace_secs", 0)):
+            if key in body:
+                changes[key] = _seconds(body, key, low, 86400, None)
+        if "status" in body:
+            if body["status"] not in ("active", "paused"):
+                raise _Refusal(400, "status must be active or paused")
+            changes["status"] = body["status"]
+        hb.update(changes)
+        hb["updated_at"] = _now()
+        return 200, dict(hb)
+
+    def _delete(self, hb):
+        del self._heartbeats[hb["id"]]
+        del self._pings[hb["id"]]
+        return 204, None
+
+    def _history(self, hb, query):
+        raw = query.get("limit", ["50"])[-1]
+        if not raw.isdigit() or not 1 <= int(raw) <= 100:
+            raise _Refusal(400, "limit must be 1 to 100")
+        newest = list(reversed(self._pings[hb["id"]]))[:int(raw)]
+        return 200, {"pings": newest or (None if self.null_lists else [])}
+
+    def _ping(self, req, token):
+        if req.method != "POST":
+            raise _Refusal(405, "method not allowed")
+        for hb in self._heartbeats.values():
+            if secrets.compare_digest(hb["token"], token):
+                break
+        else:
+            raise _Refusal(404, "heartbeat not found")
+        ping = {"id": str(uuid.uuid4()), "heartbeat_id": hb["id"], "pinged_at": _now()}
+        self._pings[hb["id"]].append(ping)
+        hb["last_pinged_at"] = ping["pinged_at"]
+        hb["next_expected_at"] = _later(hb["interval_secs"])
+        hb["consecutive_misses"] = 0
+        if hb["status"] == "failing":
+            hb["status"] = "active"
+        return 200, {"status": "ok"}
+
+
+def _json_body(req, allowed):
+    if req.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+        raise _Refusal(400, "Content-Type must be application/json")
+    try:
+        body = json.loads(req.body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise _Refusal(400, "the body is not JSON")
+    if not isinstance(body, dict):
+        raise _Refusal(400, "the body is not a JSON object")
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise _Refusal(400, "unknown field %r" % unknown[0])
+    return body
+
+
+def _name(body):
+    name = body.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise _Refusal(400, "name is required")
+    if len(name) > 100:
+        raise _Refusal(400, "name is longer than 100 characters")
+    return name
+
+
+def _seconds(body, key, low, high, default):
+    if key not in body:
+        if default is None:
+            raise _Refusal(400, "%s is required" % key)
+        return default
+    v = body[key]
+    if type(v) is not int or not low <= v <= high:
+        raise _Refusal(400, "%s must be a whole number from %d to %d" % (key, low, high))
+    return v

@@ -72,6 +72,24 @@ START_TEST(other_transfer_errors_are_final)
 }
 END_TEST
 
+/* A create is retried only after these: it cannot have made a heartbeat. */
+START_TEST(failures_that_cannot_have_reached_the_server)
+{
+	ck_assert(outcome_never_sent(CURLE_COULDNT_RESOLVE_HOST));
+	ck_assert(outcome_never_sent(CURLE_COULDNT_RESOLVE_PROXY));
+	ck_assert(outcome_never_sent(CURLE_COULDNT_CONNECT));
+	const int maybe_sent[] = {
+		CURLE_OK, CURLE_OPERATION_TIMEDOUT, CURLE_SEND_ERROR,
+		CURLE_RECV_ERROR, CURLE_GOT_NOTHING, CURLE_PARTIAL_FILE,
+		CURLE_SSL_CONNECT_ERROR, CURLE_HTTP2, CURLE_HTTP2_STREAM,
+		CURLE_ABORTED_BY_CALLBACK, CURLE_WEIRD_SERVER_REPLY,
+	};
+	for (size_t i = 0; i < sizeof maybe_sent / sizeof *maybe_sent; i++)
+		ck_assert_msg(!outcome_never_sent(maybe_sent[i]), "code %d",
+			      maybe_sent[i]);
+}
+END_TEST
+
 START_TEST(every_2xx_is_success)
 {
 	for (long s = 200; s <= 299; s++)
@@ -164,6 +182,7 @@ Suite *unit_suite(void)
 	tcase_add_test(classify, transfer_errors_that_are_retried);
 	tcase_add_test(classify, tls_verification_failures_are_final);
 	tcase_add_test(classify, other_transfer_errors_are_final);
+	tcase_add_test(classify, failures_that_cannot_have_reached_the_server);
 	tcase_add_test(classify, every_2xx_is_success);
 	tcase_add_test(classify, statuses_retried_and_not);
 	suite_add_tcase(s, classify);

@@ -1,0 +1,413 @@
+#include "hbctl_cli.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "msg.h"
+#include "version.h"
+
+enum {
+	OPT_API_KEY = 0x100,
+	OPT_API_URL,
+	OPT_JSON,
+	OPT_DEADLINE,
+	OPT_CACERT,
+	OPT_ALLOW_HTTP,
+	OPT_NAME,
+	OPT_INTERVAL,
+	OPT_GRACE,
+	OPT_LIMIT,
+};
+
+/* '+': the command and everything after it are the command's. */
+static const char global_short[] = "+:c:hV";
+
+static const struct option global_options[] = {
+	{ "api-key", required_argument, NULL, OPT_API_KEY },
+	{ "api-url", required_argument, NULL, OPT_API_URL },
+	{ "config", required_argument, NULL, 'c' },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "deadline", required_argument, NULL, OPT_DEADLINE },
+	{ "cacert", required_argument, NULL, OPT_CACERT },
+	{ "allow-http", no_argument, NULL, OPT_ALLOW_HTTP },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+#define HELP_OPTION { "help", no_argument, NULL, 'h' }
+#define END_OPTIONS { NULL, 0, NULL, 0 }
+
+static const struct option create_options[] = {
+	{ "interval", required_argument, NULL, OPT_INTERVAL },
+	{ "grace", required_argument, NULL, OPT_GRACE },
+	HELP_OPTION, END_OPTIONS,
+};
+static const struct option update_options[] = {
+	{ "name", required_argument, NULL, OPT_NAME },
+	{ "interval", required_argument, NULL, OPT_INTERVAL },
+	{ "grace", required_argument, NULL, OPT_GRACE },
+	HELP_OPTION, END_OPTIONS,
+};
+static const struct option pings_options[] = {
+	{ "limit", required_argument, NULL, OPT_LIMIT },
+	HELP_OPTION, END_OPTIONS,
+};
+static const struct option plain_options[] = { HELP_OPTION, END_OPTIONS };
+
+struct command_def {
+	const char *name;
+	enum hbctl_command command;
+	const char *operand; /* "NAME", "ID", "TOKEN", or NULL: none */
+	const struct option *options;
+	const char *synopsis; /* the words after the command's name */
+	const char *help;     /* what it does, then its options */
+};
+
+#define HELP_LINE "  -h, --help           show this help and exit\n"
+
+static const struct command_def commands[] = {
+	{ "create", CMD_CREATE, "NAME", create_options,
+	  "NAME [--interval SECS] [--grace SECS]",
+	  "Create a heartbeat and print its id, its token and the URL to ping.\n"
+	  "An alert is raised when no ping came for the interval plus the grace.\n\n"
+	  "      --interval SECS  pings are expected every SECS seconds, 60-86400\n"
+	  "                       (default 3600)\n"
+	  "      --grace SECS     lateness allowed before an alert, 0-86400\n"
+	  "                       (default 300)\n" HELP_LINE },
+	{ "list", CMD_LIST, NULL, plain_options, "",
+	  "List every heartbeat, as a table.\n\n" HELP_LINE },
+	{ "get", CMD_GET, "ID", plain_options, "ID",
+	  "Show one heartbeat, its token and ping URL included.\n\n" HELP_LINE },
+	{ "update", CMD_UPDATE, "ID", update_options,
+	  "ID [--name NAME] [--interval SECS] [--grace SECS]",
+	  "Change a heartbeat; only the values given are sent.\n\n"
+	  "      --name NAME      a new name\n"
+	  "      --interval SECS  a new interval, 60-86400\n"
+	  "      --grace SECS     a new grace, 0-86400\n" HELP_LINE },
+	{ "pause", CMD_PAUSE, "ID", plain_options, "ID",
+	  "Pause a heartbeat: no alerts until it is resumed (for maintenance).\n\n"
+	  HELP_LINE },
+	{ "resume", CMD_RESUME, "ID", plain_options, "ID",
+	  "Resume a paused heartbeat: its alerts are back.\n\n" HELP_LINE },
+	{ "delete", CMD_DELETE, "ID", plain_options, "ID",
+	  "Delete a heartbeat; pings with its token are refused from then on.\n\n"
+	  HELP_LINE },
+	{ "pings", CMD_PINGS, "ID", pings_options, "ID [--limit N]",
+	  "Show the ping history of a heartbeat, newest first.\n\n"
+	  "      --limit N        at most N pings, 1-100 (default 50)\n" HELP_LINE },
+	{ "ping", CMD_PING, "TOKEN", plain_options, "TOKEN",
+	  "Ping the heartbeat with TOKEN once, as hbrun does when a job succeeded\n"
+	  "(with hbrun's retries).  No API key is needed: the token is the\n"
+	  "credential.\n\n" HELP_LINE },
+};
+#define COMMAND_COUNT (sizeof commands / sizeof commands[0])
+
+static void usage(void)
+{
+	printf("Usage: hbctl [OPTION]... COMMAND [ARG]...\n"
+	       "Manage Tickstem heartbeats, the ones hbrun pings.\n\n"
+	       "Commands:\n"
+	       "  create NAME [--interval SECS] [--grace SECS]\n"
+	       "                       new heartbeat: prints its id, token and ping URL\n"
+	       "  list                 all heartbeats\n"
+	       "  get ID               one heartbeat\n"
+	       "  update ID [--name NAME] [--interval SECS] [--grace SECS]\n"
+	       "                       change a heartbeat\n"
+	       "  pause ID             suppress its alerts\n"
+	       "  resume ID            restore its alerts\n"
+	       "  delete ID            delete a heartbeat\n"
+	       "  pings ID [--limit N] ping history, newest first\n"
+	       "  ping TOKEN           one ping, with hbrun's retries\n"
+	       "'hbctl COMMAND --help' tells more of each.\n\n"
+	       "Options (before COMMAND):\n"
+	       "      --api-key KEY    API key (else TICKSTEM_API_KEY, else api_key in the\n"
+	       "                       config file)\n"
+	       "      --api-url URL    API base (default %s)\n"
+	       "  -c, --config FILE    config file to read instead of the default search\n"
+	       "      --json           print the API's JSON reply as it came\n"
+	       "      --deadline SECS  limit of a command's requests, retries included\n"
+	       "                       (default %g)\n"
+	       "      --cacert FILE    extra CA bundle to trust\n"
+	       "      --allow-http     permit plain http:// to a host that is not loopback\n"
+	       "  -h, --help           show this help and exit\n"
+	       "  -V, --version        show the version and exit\n\n"
+	       "Environment: TICKSTEM_API_KEY, HBRUN_API_URL, HBRUN_CONFIG.\n"
+	       "Exit status: 0 done, 1 failure (network, server, unexpected reply),\n"
+	       "2 usage or invalid value (nothing sent), 3 unauthorized (API key),\n"
+	       "4 heartbeat limit of the plan reached, 5 not found.\n",
+	       DEFAULT_API_URL, HBCTL_DEADLINE);
+}
+
+static void command_usage(const struct command_def *d)
+{
+	printf("Usage: hbctl [OPTION]... %s%s%s\n%s", d->name,
+	       *d->synopsis ? " " : "", d->synopsis, d->help);
+}
+
+static const struct command_def *command_named(const char *name)
+{
+	for (size_t i = 0; i < COMMAND_COUNT; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+static bool is_global_option(const char *word)
+{
+	size_t len = strcspn(word, "=");
+	if (strncmp(word, "--", 2) != 0)
+		return false;
+	for (const struct option *o = global_options; o->name; o++)
+		if (strlen(o->name) == len - 2 &&
+		    strncmp(o->name, word + 2, len - 2) == 0)
+			return true;
+	return false;
+}
+
+/* After getopt returned '?' or ':' for WORD, say what is wrong. */
+static enum hbctl_parsed bad_option(const char *word, int opt,
+				    const char *command)
+{
+	char help[40] = "hbctl --help";
+	if (command)
+		snprintf(help, sizeof help, "hbctl %s --help", command);
+	/* Up to any '=': "--api-key=KEY" in the wrong place must not show
+	 * the key. */
+	int len = (int)strcspn(word, "=");
+	if (opt == ':')
+		msg_error("option '%.*s' needs an argument (try '%s')", len,
+			  word, help);
+	else if (command && is_global_option(word))
+		msg_error("'%.*s' is an option of hbctl's own: put it before "
+			  "'%s' (try 'hbctl --help')", len, word, command);
+	else if (optopt)
+		msg_error("unknown option '-%c' (try '%s')", optopt, help);
+	else
+		msg_error("unknown option '%.*s' (try '%s')", len, word, help);
+	return HBCTL_USAGE;
+}
+
+static const char *option_name(const struct option *options, int opt)
+{
+	for (const struct option *o = options; o->name; o++)
+		if (o->val == opt)
+			return o->name;
+	return "?";
+}
+
+static enum hbctl_parsed bad_value(const char *option, const char *shown,
+				   const char *range)
+{
+	msg_error("invalid value for --%s: '%s'%s%s", option, shown,
+		  range ? ": " : "", range ? range : "");
+	return HBCTL_USAGE;
+}
+
+/* A whole number of seconds in [MIN, MAX]. */
+static bool whole_in(const char *s, int min, int max, int *out)
+{
+	int v;
+	if (!parse_count(s, max, &v) || v < min)
+		return false;
+	*out = v;
+	return true;
+}
+
+static enum hbctl_parsed take_global(int opt, struct hbctl_args *a)
+{
+	switch (opt) {
+	case OPT_API_KEY:
+		/* The key is never shown, not even as a bad value. */
+		if (layer_set(a->layer, "api_key", optarg) != SET_OK)
+			return bad_value("api-key", "...", "empty");
+		memset(optarg, '*', strlen(optarg));
+		break;
+	case OPT_API_URL:
+		if (layer_set(a->layer, "api_url", optarg) != SET_OK)
+			return bad_value("api-url", optarg, NULL);
+		break;
+	case OPT_CACERT:
+		if (layer_set(a->layer, "cacert", optarg) != SET_OK)
+			return bad_value("cacert", optarg, NULL);
+		break;
+	case OPT_DEADLINE:
+		if (!parse_seconds(optarg, &a->deadline))
+			return bad_value("deadline", optarg,
+					 "seconds above 0, at most 86400");
+		break;
+	case 'c': a->config = optarg; break;
+	case OPT_JSON: a->json = true; break;
+	case OPT_ALLOW_HTTP: a->layer->allow_http = 1; break;
+	case 'h': usage(); return HBCTL_EXIT_OK;
+	case 'V': printf("hbctl %s\n", HBRUN_VERSION); return HBCTL_EXIT_OK;
+	}
+	return HBCTL_RUN;
+}
+
+static enum hbctl_parsed take_command_option(int opt, const struct command_def *d,
+					     struct hbctl_args *a)
+{
+	const char *name = option_name(d->options, opt);
+	switch (opt) {
+	case OPT_NAME:
+		if (!*optarg)
+			return bad_value(name, optarg, "a name cannot be empty");
+		a->name = optarg;
+		break;
+	case OPT_INTERVAL:
+		if (!whole_in(optarg, INTERVAL_MIN, INTERVAL_MAX, &a->interval))
+			return bad_value(name, optarg,
+					 "whole seconds from 60 to 86400");
+		break;
+	case OPT_GRACE:
+		if (!whole_in(optarg, 0, GRACE_MAX, &a->grace))
+			return bad_value(name, optarg,
+					 "whole seconds from 0 to 86400");
+		break;
+	case OPT_LIMIT:
+		if (!whole_in(optarg, 1, LIMIT_MAX, &a->limit))
+			return bad_value(name, optarg,
+					 "a whole number from 1 to 100");
+		break;
+	case 'h':
+		command_usage(d);
+		return HBCTL_EXIT_OK;
+	}
+	return HBCTL_RUN;
+}
+
+/* The operand: exactly one where the command takes one, else none. */
+static enum hbctl_parsed take_operands(const struct command_def *d,
+				       char **words, int count,
+				       struct hbctl_args *a)
+{
+	if (!d->operand && count > 0) {
+		msg_error("%s takes no operand, not '%s' (try 'hbctl %s --help')",
+			  d->name, words[0], d->name);
+		return HBCTL_USAGE;
+	}
+	if (!d->operand)
+		return HBCTL_RUN;
+	if (count != 1) {
+		msg_error("%s takes one %s, not %d (try 'hbctl %s --help')",
+			  d->name, d->operand, count, d->name);
+		return HBCTL_USAGE;
+	}
+	if (!*words[0]) {
+		msg_error("%s: the %s cannot be empty", d->name, d->operand);
+		return HBCTL_USAGE;
+	}
+	a->operand = strdup(words[0]);
+	if (!a->operand) {
+		msg_error("out of memory");
+		return HBCTL_USAGE;
+	}
+	/* A token on the command line would show in ps for as long as
+	 * hbctl runs; the copy is enough. */
+	if (d->command == CMD_PING)
+		memset(words[0], '*', strlen(words[0]));
+	return HBCTL_RUN;
+}
+
+/* '-': operands come back in order as option 1, wherever they stand, and
+ * whatever POSIXLY_CORRECT says; "--" ends the options. */
+static enum hbctl_parsed parse_command(int argc, char **argv,
+				       const struct command_def *d,
+				       struct hbctl_args *a)
+{
+	char **words = calloc((size_t)argc, sizeof *words);
+	int count = 0, opt;
+	enum hbctl_parsed r = words ? HBCTL_RUN : HBCTL_USAGE;
+	optind = 0;
+	while (r == HBCTL_RUN && (opt = getopt_long(argc, argv, "-:h",
+						    d->options, NULL)) != -1) {
+		if (opt == 1)
+			words[count++] = optarg;
+		else if (opt == '?' || opt == ':')
+			r = bad_option(argv[optind - 1], opt, d->name);
+		else
+			r = take_command_option(opt, d, a);
+	}
+	while (r == HBCTL_RUN && optind < argc)
+		words[count++] = argv[optind++];
+	if (r == HBCTL_RUN)
+		r = take_operands(d, words, count, a);
+	free(words);
+	return r;
+}
+
+/* Defaults, and what only the whole command line can tell. */
+static enum hbctl_parsed finish(struct hbctl_args *a)
+{
+	if (a->command == CMD_CREATE) {
+		if (a->interval < 0)
+			a->interval = INTERVAL_DEFAULT;
+		if (a->grace < 0)
+			a->grace = GRACE_DEFAULT;
+	}
+	if (a->command == CMD_UPDATE && !a->name && a->interval < 0 &&
+	    a->grace < 0) {
+		msg_error("update: nothing to change (give --name, --interval or "
+			  "--grace)");
+		return HBCTL_USAGE;
+	}
+	return HBCTL_RUN;
+}
+
+enum hbctl_parsed hbctl_parse(int argc, char **argv, struct hbctl_args *a)
+{
+	a->deadline = HBCTL_DEADLINE;
+	a->interval = a->grace = -1;
+	a->limit = LIMIT_DEFAULT;
+	opterr = 0;
+	optind = 0; /* 0: full reset, so tests may parse more than once */
+	int opt;
+	while ((opt = getopt_long(argc, argv, global_short, global_options,
+				  NULL)) != -1) {
+		enum hbctl_parsed r = opt == '?' || opt == ':'
+			? bad_option(argv[optind - 1], opt, NULL)
+			: take_global(opt, a);
+		if (r != HBCTL_RUN)
+			return r;
+	}
+	if (optind >= argc) {
+		msg_error("no command given (try 'hbctl --help')");
+		return HBCTL_USAGE;
+	}
+	const struct command_def *d = command_named(argv[optind]);
+	if (!d) {
+		msg_error("unknown command '%s' (try 'hbctl --help')",
+			  argv[optind]);
+		return HBCTL_USAGE;
+	}
+	a->command = d->command;
+	a->command_name = d->name;
+	enum hbctl_parsed r = parse_command(argc - optind, argv + optind, d, a);
+	return r == HBCTL_RUN ? finish(a) : r;
+}
+
+void hbctl_args_free(struct hbctl_args *a)
+{
+	if (a->operand) {
+		explicit_bzero(a->operand, strlen(a->operand));
+		free(a->operand);
+	}
+	a->operand = NULL;
+}
+
+enum hbctl_exit hbctl_exit_of(enum api_kind kind)
+{
+	switch (kind) {
+	case API_DONE: return HBCTL_EXIT_DONE;
+	case API_UNAUTHORIZED: return HBCTL_EXIT_UNAUTHORIZED;
+	case API_QUOTA: return HBCTL_EXIT_QUOTA;
+	case API_NOT_FOUND: return HBCTL_EXIT_NOT_FOUND;
+	case API_REJECTED:
+	case API_FAILED:
+		return HBCTL_EXIT_FAILURE;
+	}
+	return HBCTL_EXIT_FAILURE;
+}

@@ -1,0 +1,68 @@
+/* hbctl's command line: global options, the command, its operand and
+ * options, every value checked against its range before anything is sent;
+ * the help texts; and the exit statuses of SPEC section 6. */
+#ifndef HBRUN_HBCTL_CLI_H
+#define HBRUN_HBCTL_CLI_H
+
+#include <stdbool.h>
+
+#include "api.h"
+#include "settings.h"
+
+#define HBCTL_DEADLINE 20.0
+#define INTERVAL_DEFAULT 3600
+#define INTERVAL_MIN 60
+#define INTERVAL_MAX 86400
+#define GRACE_DEFAULT 300
+#define GRACE_MAX 86400
+#define LIMIT_DEFAULT 50
+#define LIMIT_MAX 100
+
+enum hbctl_command {
+	CMD_CREATE,
+	CMD_LIST,
+	CMD_GET,
+	CMD_UPDATE,
+	CMD_PAUSE,
+	CMD_RESUME,
+	CMD_DELETE,
+	CMD_PINGS,
+	CMD_PING,
+};
+
+struct hbctl_args {
+	struct layer *layer;  /* --api-key, --api-url, --cacert, --allow-http */
+	const char *config;   /* -c FILE */
+	bool json;
+	double deadline;
+	enum hbctl_command command;
+	const char *command_name;
+	char *operand;        /* NAME, ID or TOKEN; malloc'd */
+	const char *name;     /* update --name; NULL: unchanged */
+	int interval;         /* create: the default if not given; */
+	int grace;            /* update: -1 when unchanged */
+	int limit;
+};
+
+enum hbctl_parsed { HBCTL_RUN, HBCTL_EXIT_OK, HBCTL_USAGE };
+
+/* Parse ARGV into A (whose LAYER the caller provides).  HBCTL_USAGE has
+ * said what is wrong; HBCTL_EXIT_OK has printed help or the version.  An
+ * API key or a token given on the command line is overwritten in ARGV once
+ * copied, so that ps does not show it. */
+enum hbctl_parsed hbctl_parse(int argc, char **argv, struct hbctl_args *a);
+void hbctl_args_free(struct hbctl_args *a);
+
+enum hbctl_exit {
+	HBCTL_EXIT_DONE = 0,
+	HBCTL_EXIT_FAILURE = 1,
+	HBCTL_EXIT_USAGE = 2,        /* nothing was sent */
+	HBCTL_EXIT_UNAUTHORIZED = 3, /* HTTP 401 */
+	HBCTL_EXIT_QUOTA = 4,        /* HTTP 402 */
+	HBCTL_EXIT_NOT_FOUND = 5,    /* HTTP 404 */
+};
+
+/* The one translation of what a call came to into hbctl's exit status. */
+enum hbctl_exit hbctl_exit_of(enum api_kind kind);
+
+#endif

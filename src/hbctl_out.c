@@ -1,0 +1,161 @@
+#include "hbctl_out.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NUMBER_MAX 24
+
+char *out_clean(const char *s)
+{
+	char *copy = strdup(s ? s : "-");
+	if (!copy)
+		return NULL;
+	char *o = copy;
+	for (const unsigned char *p = (const unsigned char *)copy; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f) {
+			*o++ = '?';
+		} else if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			/* U+0080-U+009F: 8-bit controls, CSI among them. */
+			*o++ = '?';
+			p++;
+		} else {
+			*o++ = (char)*p;
+		}
+	}
+	*o = '\0';
+	return copy;
+}
+
+size_t out_width(const char *s)
+{
+	size_t n = 0;
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80) /* not a continuation */
+			n++;
+	return n;
+}
+
+static void put_padded(FILE *out, const char *s, size_t width, bool last)
+{
+	fputs(s, out);
+	if (last)
+		return;
+	for (size_t w = out_width(s); w < width + 2; w++)
+		fputc(' ', out);
+}
+
+void out_table(FILE *out, size_t cols, size_t rows, const char *const *cells)
+{
+	size_t total = cols * rows;
+	char **clean = calloc(total ? total : 1, sizeof *clean);
+	size_t *width = calloc(cols ? cols : 1, sizeof *width);
+	for (size_t i = 0; clean && width && i < total; i++) {
+		clean[i] = out_clean(cells[i]);
+		size_t w = clean[i] ? out_width(clean[i]) : 0;
+		if (w > width[i % cols])
+			width[i % cols] = w;
+	}
+	for (size_t r = 0; clean && width && r < rows; r++) {
+		for (size_t c = 0; c < cols; c++) {
+			const char *cell = clean[r * cols + c];
+			put_padded(out, cell ? cell : "?", width[c],
+				   c + 1 == cols);
+		}
+		fputc('\n', out);
+	}
+	for (size_t i = 0; clean && i < total; i++)
+		free(clean[i]);
+	free(clean);
+	free(width);
+}
+
+/* N as text into BUF, or NULL (shown "-") when the API gave none. */
+static const char *number(long long n, char buf[NUMBER_MAX])
+{
+	if (n < 0)
+		return NULL;
+	snprintf(buf, NUMBER_MAX, "%lld", n);
+	return buf;
+}
+
+enum { HB_COLS = 8 };
+
+void out_heartbeats(FILE *out, const struct heartbeat *hb, size_t n)
+{
+	static const char *const header[HB_COLS] = {
+		"ID", "NAME", "STATUS", "INTERVAL", "GRACE", "MISSES",
+		"LAST PING", "NEXT EXPECTED",
+	};
+	const char **cells = calloc((n + 1) * HB_COLS, sizeof *cells);
+	char (*numbers)[3][NUMBER_MAX] = calloc(n ? n : 1, sizeof *numbers);
+	if (!cells || !numbers) {
+		free(cells);
+		free(numbers);
+		return;
+	}
+	memcpy(cells, header, sizeof header);
+	for (size_t i = 0; i < n; i++) {
+		const char **row = cells + (i + 1) * HB_COLS;
+		row[0] = hb[i].id;
+		row[1] = hb[i].name;
+		row[2] = hb[i].status;
+		row[3] = number(hb[i].interval_secs, numbers[i][0]);
+		row[4] = number(hb[i].grace_secs, numbers[i][1]);
+		row[5] = number(hb[i].consecutive_misses, numbers[i][2]);
+		row[6] = hb[i].last_pinged_at;
+		row[7] = hb[i].next_expected_at;
+	}
+	out_table(out, HB_COLS, n + 1, cells);
+	free(cells);
+	free(numbers);
+}
+
+void out_pings(FILE *out, const struct ping_record *p, size_t n)
+{
+	const char **cells = calloc((n + 1) * 2, sizeof *cells);
+	if (!cells)
+		return;
+	cells[0] = "ID";
+	cells[1] = "PINGED AT";
+	for (size_t i = 0; i < n; i++) {
+		cells[(i + 1) * 2] = p[i].id;
+		cells[(i + 1) * 2 + 1] = p[i].pinged_at;
+	}
+	out_table(out, 2, n + 1, cells);
+	free(cells);
+}
+
+enum { HB_KEYS = 12 };
+
+void out_heartbeat(FILE *out, const struct heartbeat *hb, const char *ping_url)
+{
+	char numbers[3][NUMBER_MAX];
+	const char *const line[HB_KEYS][2] = {
+		{ "id:", hb->id },
+		{ "name:", hb->name },
+		{ "status:", hb->status },
+		{ "interval_secs:", number(hb->interval_secs, numbers[0]) },
+		{ "grace_secs:", number(hb->grace_secs, numbers[1]) },
+		{ "consecutive_misses:",
+		  number(hb->consecutive_misses, numbers[2]) },
+		{ "last_pinged_at:", hb->last_pinged_at },
+		{ "next_expected_at:", hb->next_expected_at },
+		{ "created_at:", hb->created_at },
+		{ "updated_at:", hb->updated_at },
+		{ "token:", hb->token },
+		{ "ping_url:", ping_url },
+	};
+	/* Without a ping URL there is no line for it. */
+	size_t rows = ping_url ? HB_KEYS : HB_KEYS - 1;
+	out_table(out, 2, rows, &line[0][0]);
+}
+
+void out_body(FILE *out, const char *body, size_t len)
+{
+	if (len == 0)
+		return;
+	fwrite(body, 1, len, out);
+	if (body[len - 1] != '\n')
+		fputc('\n', out);
+}
