@@ -139,7 +139,8 @@ static char *read_line(char *buf, int size, void *stream)
 	if (known_bad(r, r->line)) {
 		if (r->warn)
 			msg_warn("%s:%d: syntax error", r->path, r->line);
-		strcpy(buf, "\n");
+		buf[0] = '\n'; /* inih's buffer holds a line: 2 bytes at least */
+		buf[1] = '\0';
 	}
 	return buf;
 }

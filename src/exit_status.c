@@ -44,6 +44,9 @@ _Noreturn void end_as(struct ending ending)
 		sigemptyset(&only);
 		sigaddset(&only, ending.signal);
 		raise(ending.signal);
+		/* raise() returns when the signal's default action is to ignore
+		 * it, or while it is blocked; cppcheck takes it for noreturn. */
+		/* cppcheck-suppress unreachableCode */
 		sigprocmask(SIG_UNBLOCK, &only, NULL);
 	}
 	/* Reached for a normal exit, or for a signal whose default action

@@ -24,6 +24,16 @@ static void scrub_token_from_environment(void)
 	unsetenv("HBRUN_TOKEN");
 }
 
+/* libcurl (and GnuTLS) write the TLS secrets of every connection to the file
+ * $SSLKEYLOGFILE names, creating it readable by others where the umask
+ * lets them: with those secrets a recorded ping, the token in its path, can
+ * be read.  The job has had its environment untouched; the ping phase, which
+ * comes after it and loads libcurl, goes without. */
+static void forget_tls_key_log(void)
+{
+	unsetenv("SSLKEYLOGFILE");
+}
+
 static bool job_succeeded(const struct supervisor *sv)
 {
 	return WIFEXITED(sv->wstatus) && WEXITSTATUS(sv->wstatus) == 0 &&
@@ -62,6 +72,7 @@ int main(int argc, char **argv)
 		return exit_status_of_exec_error(err);
 	}
 
+	forget_tls_key_log();
 	if (job_succeeded(&sv))
 		api_ping(&settings, &sv);
 	settings_free(&settings);

@@ -11,10 +11,12 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
 
-from harness import Sandbox, start  # noqa: E402
+from harness import UNDER_VALGRIND, Sandbox, scaled, start  # noqa: E402
 from fakeapi import FakeAPI  # noqa: E402
 
-N = 100
+# Under valgrind, 20: memcheck is there for hbrun's memory, and 100 of it
+# at once would be minutes of start-up (test_load.py is the load test).
+N = 20 if UNDER_VALGRIND else 100
 
 
 class Burst(unittest.TestCase):
@@ -29,7 +31,7 @@ class Burst(unittest.TestCase):
             for i in range(N):
                 procs.append(start(["-t", "%s-%03d" % (prefix, i), "--api-url", srv.url,
                                     "--"] + job, env))
-            outs = [p.communicate(timeout=60) for p in procs]
+            outs = [p.communicate(timeout=scaled(60)) for p in procs]
         finally:
             for p in procs:
                 if p.poll() is None:
@@ -42,7 +44,7 @@ class Burst(unittest.TestCase):
             results = self.burst(srv, ["true"], "burst")
             bad = [(i, r) for i, r in enumerate(results) if r != (0, "", "")]
             self.assertEqual(bad, [])
-            self.assertTrue(srv.wait_requests(N, 5))
+            self.assertTrue(srv.wait_requests(N, scaled(5)))
             paths = collections.Counter(r.path for r in srv.requests)
             want = collections.Counter("/v1/heartbeats/burst-%03d/ping" % i for i in range(N))
             self.assertEqual(paths, want)
@@ -58,7 +60,7 @@ class Burst(unittest.TestCase):
                     procs.append(start(["-t", "mixed-%03d" % i, "--api-url", srv.url, "--",
                                         "sh", "-c", "exit %d" % (i % 3)], env))
                 for p in procs:
-                    p.communicate(timeout=60)
+                    p.communicate(timeout=scaled(60))
             finally:
                 for p in procs:
                     if p.poll() is None:
@@ -67,7 +69,7 @@ class Burst(unittest.TestCase):
             self.assertEqual([p.returncode for p in procs], [i % 3 for i in range(N)])
             want = collections.Counter("/v1/heartbeats/mixed-%03d/ping" % i
                                        for i in range(N) if i % 3 == 0)
-            srv.wait_requests(len(want), 5)
+            srv.wait_requests(len(want), scaled(5))
             self.assertEqual(collections.Counter(r.path for r in srv.requests), want)
 
 

@@ -15,6 +15,7 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
 
+import harness  # noqa: E402
 from harness import Sandbox, run, start  # noqa: E402
 from fakeapi import FakeAPI, unused_port  # noqa: E402
 from jobs import SignalJob, wait_child, wait_for  # noqa: E402
@@ -86,7 +87,7 @@ class Pid1(unittest.TestCase):
 
     def hbrun_pid(self, p):
         """hbrun's pid outside the namespace: unshare's child."""
-        pid = wait_child(p.pid, comm="hbrun")
+        pid = wait_child(p.pid, comm=harness.COMM)
         self.assertIsNotNone(pid, "no hbrun under unshare")
         return pid
 

@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
 
 import certs  # noqa: E402
 from fakeapi import FakeAPI  # noqa: E402
-from harness import HBRUN, Sandbox, run  # noqa: E402
+from harness import HBRUN, Sandbox, run, upper  # noqa: E402
 
 TOKEN = "Tk9sWq2ZxR7mVb4NpL8cJd3F"
 OK = ("status", 200, {}, b'{"status":"ok"}')
@@ -96,7 +96,7 @@ class TLSCase(unittest.TestCase):
         self.assertEqual(m.group(2), "1")
         self.assertRegex(m.group(3), TLS_REASON)
         self.assertEqual(leaks(res.stderr, TOKEN), [])
-        self.assertLess(res.elapsed, 3.0, res)
+        self.assertLess(res.elapsed, upper(3.0), res)
 
 
 class TestTrusted(TLSCase):
@@ -144,7 +144,7 @@ class TestTrusted(TLSCase):
                         "--ping-deadline", "1.5")
         self.assertEqual(res.returncode, 0, res)
         self.assertGreaterEqual(res.elapsed, 1.4, res)
-        self.assertLessEqual(res.elapsed, 1.5 + 1.0, res)
+        self.assertLessEqual(res.elapsed, upper(1.5 + 1.0), res)
         self.assertEqual(len(srv.requests), 1)
         self.assertEqual(len(res.lines()), 1, res)
 
@@ -157,7 +157,7 @@ class TestTrusted(TLSCase):
                         "--ping-deadline", "1.5", url=url)
         self.assertEqual(res.returncode, 0, res)
         self.assertGreaterEqual(res.elapsed, 1.4, res)
-        self.assertLessEqual(res.elapsed, 1.5 + 1.0, res)
+        self.assertLessEqual(res.elapsed, upper(1.5 + 1.0), res)
         self.assertEqual(len(res.lines()), 1, res)
 
     def test_https_proxy_tunnel(self):
@@ -245,7 +245,7 @@ class TestRefused(TLSCase):
         self.assertGreaterEqual(len(res.lines()), 1, res)
         for line in res.lines():
             self.assertTrue(line.startswith("hbrun: "), res)
-        self.assertLess(res.elapsed, 3.0, res)
+        self.assertLess(res.elapsed, upper(3.0), res)
 
 
 if __name__ == "__main__":

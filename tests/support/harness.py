@@ -7,6 +7,8 @@ proxy variables unless the test adds them.
 """
 
 import os
+import re
+import shlex
 import shutil
 import subprocess
 import tempfile
@@ -25,6 +27,40 @@ SANITIZER_ENV = {
 }
 
 _PASS_THROUGH = ("PATH", "LD_LIBRARY_PATH", "TMPDIR")
+
+# A command put before every hbrun the tests start: the 'valgrind' test setup
+# (tests/meson.build) sets it to valgrind memcheck, which reports on hbrun's
+# stderr (a log file's descriptor would leak into the job) and exits 99 on
+# an error or a definite leak.  Memcheck adds a second or so of start-up to
+# every run (more when many run at once) and runs hbrun's own code 20-50
+# times slower, so two knobs loosen the time bounds, which all stay:
+# HBRUN_TIME_SLACK, seconds added to an asserted upper bound that includes
+# hbrun's start-up (upper()); HBRUN_TIME_SCALE, a factor for the safety
+# timeouts of waits on many hbruns at once (scaled()).
+WRAPPER = shlex.split(os.environ.get("HBRUN_WRAPPER", ""))
+TIME_SCALE = max(1.0, float(os.environ.get("HBRUN_TIME_SCALE", "") or 1))
+TIME_SLACK = max(0.0, float(os.environ.get("HBRUN_TIME_SLACK", "") or 0))
+UNDER_VALGRIND = bool(WRAPPER) and os.path.basename(WRAPPER[0]).startswith("valgrind")
+# What valgrind adds to the environment of the programs hbrun starts.
+WRAPPER_ENV = {"LD_PRELOAD": ""} if UNDER_VALGRIND else {}
+# The command name of a running hbrun, as /proc/PID/status shows it.
+COMM = "memcheck-amd64-" if UNDER_VALGRIND else "hbrun"
+VALGRIND_REPORT = re.compile(r"^==\d+== ", re.M)
+
+
+def upper(seconds):
+    """An asserted upper time bound of SECONDS, plus the wrapper's slack."""
+    return seconds + TIME_SLACK
+
+
+def scaled(seconds):
+    """A safety timeout of SECONDS, stretched under a slow wrapper."""
+    return seconds * TIME_SCALE
+
+
+def without_wrapper_env(env):
+    """ENV (a job's environment) less what the wrapper added to it."""
+    return {k: v for k, v in env.items() if WRAPPER_ENV.get(k, object()) != v}
 
 
 class Sandbox:
@@ -90,8 +126,8 @@ class Result:
 
 
 def command(args):
-    """The argv that runs hbrun with ARGS."""
-    return [HBRUN] + list(args)
+    """The argv that runs hbrun with ARGS (under $HBRUN_WRAPPER, if set)."""
+    return WRAPPER + [HBRUN] + list(args)
 
 
 def run(args, env, timeout=60, input=None, prefix=(), **kw):
@@ -103,7 +139,10 @@ def run(args, env, timeout=60, input=None, prefix=(), **kw):
                        stdout=kw.pop("stdout", subprocess.PIPE),
                        stderr=kw.pop("stderr", subprocess.PIPE),
                        timeout=timeout, text=True, **kw)
-    return Result(p.returncode, p.stdout, p.stderr, time.monotonic() - start)
+    res = Result(p.returncode, p.stdout, p.stderr, time.monotonic() - start)
+    if UNDER_VALGRIND and isinstance(res.stderr, str) and VALGRIND_REPORT.search(res.stderr):
+        raise AssertionError("valgrind found errors in hbrun %s:\n%s" % (args, res.stderr))
+    return res
 
 
 def start(args, env, prefix=(), **kw):
