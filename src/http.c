@@ -101,7 +101,7 @@ static double now(void)
 
 /* Drive the transfer, watching the cancel descriptor and a hard end of our
  * own, so that the attempt ends in time even if libcurl's timer did not. */
-static CURLcode drive(const struct curl_fns *c, CURLM *m, CURL *e,
+static CURLcode drive(const struct curl_fns *c, CURLM *m, const CURL *e,
 		      const struct http_request *req)
 {
 	double hard_end = now() + req->timeout + 0.25;
