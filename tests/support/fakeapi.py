@@ -841,7 +841,7 @@ class HeartbeatStore:
         hb = {
             "id": str(uuid.uuid4()),
             "name": name,
-            "token": secrets.token_urlsafe(18),
+            "token": secrets.token_hex(16),  # hex: never taken for an option
             "interval_secs": interval,
             "grace_secs": grace,
             "status": "active",
