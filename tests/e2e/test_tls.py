@@ -19,12 +19,16 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
 
 import certs  # noqa: E402
 from fakeapi import FakeAPI  # noqa: E402
-from harness import HBRUN, Sandbox, run, upper  # noqa: E402
+from harness import HBRUN, Sandbox, run, scaled, upper  # noqa: E402
 
 TOKEN = "Tk9sWq2ZxR7mVb4NpL8cJd3F"
 OK = ("status", 200, {}, b'{"status":"ok"}')
 TLS_REASON = r"(?i)certificate|ssl|tls|verif|issuer|expired|host ?name|subject"
-FAST = ("--ping-retries", "3", "--ping-timeout", "2", "--ping-deadline", "10")
+# Under valgrind a handshake that verifies against the system's CAs takes
+# about 2 s of memcheck: the limits of an attempt and of the ping are
+# stretched (scaled()), so a slow handshake is not taken for a timeout.
+FAST = ("--ping-retries", "3", "--ping-timeout", "%g" % scaled(2),
+        "--ping-deadline", "%g" % scaled(10))
 
 
 def version():
