@@ -26,6 +26,7 @@ import unittest
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
 
 from fakeapi import FakeAPI  # noqa: E402
+from servercase import ServerCase  # noqa: E402
 from harness import Result, Sandbox, command, run, upper  # noqa: E402
 
 TOKEN = "Fm4tRx8qWz2nKc6vLp9sJd3H"
@@ -57,18 +58,7 @@ def run_measured(args, env, timeout=120):
     return res
 
 
-class Matrix(unittest.TestCase):
-    maxDiff = None
-
-    def setUp(self):
-        self.sb = Sandbox()
-        self.addCleanup(self.sb.close)
-
-    def server(self, plan=None, **kw):
-        kw.setdefault("max_requests", 100)
-        srv = FakeAPI(plan=plan, **kw).start()
-        self.addCleanup(srv.stop)
-        return srv
+class Matrix(ServerCase):
 
     def ping(self, srv, *opts, job=JOB_OK):
         return run(["-t", TOKEN, "--api-url", srv.url] + list(opts) + ["--"] + list(job),

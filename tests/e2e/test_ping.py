@@ -22,6 +22,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
 
 from fakeapi import FakeAPI, unused_port  # noqa: E402
 import harness  # noqa: E402
+from servercase import ServerCase  # noqa: E402
 from harness import HBRUN, Sandbox, run, start, upper  # noqa: E402
 
 TOKEN = "Zq7XkW9vPj3mNb5RtY2hLs4D"      # long and distinctive: easy to spot in output
@@ -70,18 +71,7 @@ def dfl_signals():
         signal.signal(s, signal.SIG_DFL)
 
 
-class PingCase(unittest.TestCase):
-    maxDiff = None
-
-    def setUp(self):
-        self.sb = Sandbox()
-        self.addCleanup(self.sb.close)
-
-    def server(self, plan=None, **kw):
-        kw.setdefault("max_requests", 100)
-        srv = FakeAPI(plan=plan, **kw).start()
-        self.addCleanup(srv.stop)
-        return srv
+class PingCase(ServerCase):
 
     def env(self, **extra):
         return self.sb.env(**extra)

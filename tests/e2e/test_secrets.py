@@ -27,6 +27,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
 
 import certs  # noqa: E402
 import harness  # noqa: E402
+from servercase import ServerCase  # noqa: E402
 from harness import Sandbox, run, scaled, start  # noqa: E402
 from fakeapi import FakeAPI, unused_port  # noqa: E402
 from jobs import PYTHON, wait_for  # noqa: E402
@@ -75,9 +76,7 @@ def writable_files(pid):
     return found
 
 
-class Secrets(unittest.TestCase):
-    maxDiff = None
-
+class Secrets(ServerCase):
     @classmethod
     def setUpClass(cls):
         cls.dir = tempfile.mkdtemp(prefix="hbrun-secrets-")
@@ -89,15 +88,6 @@ class Secrets(unittest.TestCase):
     def tearDownClass(cls):
         shutil.rmtree(cls.dir, ignore_errors=True)
 
-    def setUp(self):
-        self.sb = Sandbox()
-        self.addCleanup(self.sb.close)
-
-    def server(self, plan=None, **kw):
-        kw.setdefault("max_requests", 100)
-        srv = FakeAPI(plan=plan, **kw).start()
-        self.addCleanup(srv.stop)
-        return srv
 
     def reap(self, p):
         self.addCleanup(lambda: p.poll() is None and (p.kill(), p.communicate()))
