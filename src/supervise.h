@@ -1,7 +1,7 @@
-/* The job: started with fork + exec, its signals forwarded, waited for.
+/* The job: started with vfork + exec, its signals forwarded, waited for.
  *
  * hbrun blocks every signal it forwards and reads them from a signalfd, so
- * no handler ever runs and nothing is lost between fork and exec.  The job
+ * no handler ever runs and nothing is lost between vfork and exec.  The job
  * gets back the mask and the ignored signals hbrun inherited. */
 #ifndef HBRUN_SUPERVISE_H
 #define HBRUN_SUPERVISE_H
