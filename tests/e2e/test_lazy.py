@@ -52,6 +52,43 @@ class NotMappedWhileTheJobRuns(unittest.TestCase):
             self.assertEqual(len(api.requests), 1)
 
 
+# GnuTLS announces its initialisation on stderr when GNUTLS_DEBUG_LEVEL is
+# set: a probe of whether its constructor ran in a process.
+GNUTLS_PROBE = textwrap.dedent('''
+    import ctypes, sys
+    ctypes.CDLL(sys.argv[1])
+    with open("/proc/self/maps") as f:
+        print("gnutls mapped" if "libgnutls" in f.read() else "no gnutls")
+''')
+
+
+class NoTLSLibraryStartedNeedlessly(unittest.TestCase):
+    """Debian's libcurl pulls in GnuTLS, which hbrun never calls; its
+    constructor's work is skipped (GNUTLS_NO_IMPLICIT_INIT), in hbrun's
+    own environment only."""
+
+    def test_gnutls_is_not_initialised_by_the_ping(self):
+        with harness.Sandbox() as box, FakeAPI() as api:
+            env = box.env(GNUTLS_DEBUG_LEVEL="2")
+            probe = subprocess.run(
+                [sys.executable, "-c", GNUTLS_PROBE, "libcurl.so.4"], env=env,
+                text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                timeout=60)
+            if probe.stdout.strip() == "no gnutls":
+                self.skipTest("this libcurl does not pull in GnuTLS")
+            # The probe sees the constructor run when nothing stops it ...
+            self.assertIn("gnutls[", probe.stderr)
+            # ... and hbrun's ping does not run it (nor print its lines).
+            r = harness.run(["-t", "gnutls-tok", "--api-url", api.url, "--",
+                             "sh", "-c", 'echo "${GNUTLS_NO_IMPLICIT_INIT-unset}"'],
+                            env)
+            self.assertEqual(r.returncode, 0, r)
+            self.assertEqual(r.stderr, "")
+            self.assertEqual(len(api.requests), 1)
+            # The job's environment is as it was given.
+            self.assertEqual(r.stdout, "unset\n")
+
+
 def libcurl_files():
     found = set()
     for d in ("/lib", "/usr/lib", "/lib64", "/usr/lib64", "/usr/local/lib"):
