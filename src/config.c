@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <ini.h>
 #include <libgen.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -55,10 +54,14 @@ static bool trusted(int fd, const char *path)
 
 static char *path_join(const char *dir, const char *name)
 {
-	size_t len = strlen(dir) + strlen(name) + 2;
-	char *p = malloc(len);
-	if (p)
-		snprintf(p, len, "%s/%s", dir, name);
+	char *p = malloc(strlen(dir) + strlen(name) + 2);
+	if (p) {
+		/* Not snprintf: printf's machinery is more of libc to map into
+		 * every waiting hbrun. */
+		char *end = stpcpy(p, dir);
+		*end++ = '/';
+		stpcpy(end, name);
+	}
 	return p;
 }
 
@@ -98,15 +101,74 @@ char *config_find(const char *config, bool *explicit)
 	return NULL;
 }
 
+/* The file is read whole with read(2), then parsed from memory: no stdio
+ * (fopen, fgets and friends would map more of libc into every waiting
+ * hbrun), passes over it need no rewind (so -c /dev/stdin works), and its
+ * bytes, which may hold a token, are wiped once parsed.  A file beyond
+ * CONFIG_MAX is no config file: it is not read, so that -c /dev/zero cannot
+ * hold up the job. */
+#define CONFIG_MAX ((size_t)1 << 20)
+
+struct text {
+	char *bytes;
+	size_t len;
+};
+
+/* FD's contents into T; 0, or -1 with errno set (EFBIG: too large). */
+static int read_whole(int fd, struct text *t)
+{
+	size_t size = 4096;
+	t->len = 0;
+	t->bytes = malloc(size);
+	while (t->bytes) {
+		if (t->len == size) {
+			if (size > CONFIG_MAX) {
+				errno = EFBIG;
+				return -1;
+			}
+			char *grown = realloc(t->bytes, size * 2);
+			if (!grown)
+				break;
+			t->bytes = grown;
+			size *= 2;
+		}
+		ssize_t n = read(fd, t->bytes + t->len, size - t->len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0 && t->len <= CONFIG_MAX)
+			return 0;
+		if (n == 0) {
+			errno = EFBIG;
+			return -1;
+		}
+		t->len += (size_t)n;
+	}
+	errno = ENOMEM;
+	return -1;
+}
+
+static void text_wipe(struct text *t)
+{
+	if (t->bytes)
+		explicit_bzero(t->bytes, t->len);
+	free(t->bytes);
+	t->bytes = NULL;
+	t->len = 0;
+}
+
 /* inih's reader, counting lines so that every warning can name one.  A line
- * longer than the buffer is cut (and said so): its rest must not be parsed
- * as lines of its own.  inih returns only the first syntax error, so the
- * lines found bad are fed to it again as blank lines, which lets the next
- * pass find the next error, and the last pass warn about each in order. */
+ * longer than inih's buffer is cut (and said so): its rest must not be
+ * parsed as lines of its own.  inih returns only the first syntax error,
+ * so the lines found bad are fed to it again as blank lines, which lets
+ * the next pass find the next error, and the last pass warn about each in
+ * order. */
 #define SYNTAX_ERRORS_MAX 32
 
 struct reader {
-	FILE *file;
+	const struct text *text;
+	size_t pos;
 	const char *path;
 	int line;
 	int long_line; /* the last line that was too long */
@@ -126,16 +188,21 @@ static bool known_bad(const struct reader *r, int line)
 static char *read_line(char *buf, int size, void *stream)
 {
 	struct reader *r = stream;
-	if (!fgets(buf, size, r->file))
+	if (r->pos >= r->text->len || size < 2)
 		return NULL;
+	const char *start = r->text->bytes + r->pos;
+	size_t left = r->text->len - r->pos;
+	const char *nl = memchr(start, '\n', left);
+	size_t len = nl ? (size_t)(nl - start) + 1 : left;
+	size_t room = (size_t)size - 1;
+	size_t keep = len > room ? room : len;
+	memcpy(buf, start, keep);
+	buf[keep] = '\0';
+	r->pos += len;
 	r->line++;
-	size_t len = strlen(buf);
-	if (len > 0 && buf[len - 1] != '\n' && !feof(r->file)) {
-		int c;
-		while ((c = getc(r->file)) != EOF && c != '\n')
-			;
+	/* Cut short, unless all that did not fit is the newline. */
+	if (len > room && !(nl && len - 1 == room))
 		r->long_line = r->line;
-	}
 	if (known_bad(r, r->line)) {
 		if (r->warn)
 			msg_warn("%s:%d: syntax error", r->path, r->line);
@@ -188,9 +255,9 @@ static int on_setting(void *user, const char *section, const char *key,
 	return 1; /* nonzero: inih's error result then means syntax only */
 }
 
-static int parse_pass(FILE *f, struct parse *p)
+static int parse_pass(struct parse *p)
 {
-	rewind(f);
+	p->reader.pos = 0;
 	p->reader.line = 0;
 	p->reader.long_line = 0;
 	return ini_parse_stream(read_line, &p->reader, on_setting, p);
@@ -206,19 +273,19 @@ static char *folder_of(const char *path)
 	return dir;
 }
 
-static void read_config(FILE *f, struct parse *p)
+static void read_config(int fd, const struct text *t, struct parse *p)
 {
-	p->reader = (struct reader){ .file = f, .path = p->path };
+	p->reader = (struct reader){ .text = t, .path = p->path };
 	p->scan_only = true;
 	int error;
-	while ((error = parse_pass(f, p)) > 0 &&
+	while ((error = parse_pass(p)) > 0 &&
 	       p->reader.bad_count < SYNTAX_ERRORS_MAX)
 		p->reader.bad[p->reader.bad_count++] = error;
-	if (p->holds_secret && !trusted(fileno(f), p->path))
+	if (p->holds_secret && !trusted(fd, p->path))
 		return;
 	p->scan_only = false;
 	p->reader.warn = true;
-	parse_pass(f, p);
+	parse_pass(p);
 	if (p->job && !p->job_seen)
 		msg_warn("%s: no section [%s]", p->path, p->job);
 	/* A relative token_file is relative to the file's own folder. */
@@ -238,18 +305,23 @@ void config_load(const char *config, const char *job, struct layer *global,
 			msg_warn("no config file to take [%s] from", job);
 		return;
 	}
-	FILE *f = fopen(path, "re");
-	if (!f) {
-		msg_warn("%s: %s", path, strerror(errno));
-		free(path);
-		return;
+	struct text t = { NULL, 0 };
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || read_whole(fd, &t) != 0) {
+		if (errno == EFBIG)
+			msg_warn("%s: larger than 1 MiB; not read", path);
+		else
+			msg_warn("%s: %s", path, strerror(errno));
+	} else {
+		struct parse p = { .path = path, .job = job, .global = global,
+				   .job_layer = job_layer };
+		layer_init(&p.other);
+		read_config(fd, &t, &p);
+		layer_free(&p.other);
 	}
-	struct parse p = { .path = path, .job = job, .global = global,
-			   .job_layer = job_layer };
-	layer_init(&p.other);
-	read_config(f, &p);
-	layer_free(&p.other);
-	fclose(f);
+	text_wipe(&t);
+	if (fd >= 0)
+		close(fd);
 	free(path);
 }
 

@@ -549,6 +549,49 @@ class Warnings(ConfigCase):
             "[other]\n"
             "ping_timeout = never\n", [4, 6], args=["-j", "j"])
 
+    def test_long_line_cut_with_one_warning(self):
+        # The rest of a line longer than inih's 200 bytes is dropped, not
+        # read as a line of its own (it would be an unknown key here).
+        long_line = "cacert = /" + "a" * 300 + " colour = blue"
+        self.check_warnings("api_url = {u}\n" + long_line + "\ntoken = warn-token\n", [2])
+
+    def test_line_of_inih_size_exactly_is_whole(self):
+        # 199 bytes fill inih's 200-byte buffer; only the newline is left
+        # out, and the line is whole.
+        line = "cacert = /" + "a" * (199 - len("cacert = /"))
+        self.check_warnings("api_url = {u}\n" + line + "\ntoken = warn-token\n", [])
+
+    def test_file_of_one_mib_is_read(self):
+        head = "api_url = %s\ntoken = mib-token\n" % self.srv.url
+        pad = 1024 * 1024 - len(head)
+        path = self.conf("mib.conf", head + "#" * (pad - 1) + "\n")
+        self.assertEqual(os.path.getsize(path), 1024 * 1024)
+        res = self.hb(["-c", path])
+        self.assertEqual(res.lines(), [])
+        self.assertPinged("mib-token", res=res)
+
+    def test_larger_file_is_not_read(self):
+        head = "api_url = %s\ntoken = file-token\n" % self.srv2.url
+        path = self.conf("big.conf", head + "#" * (1024 * 1024) + "\n")
+        res = self.hb(["-c", path, "-t", "cli-token", "--api-url", self.srv.url])
+        self.assertEqual(res.lines(), ["hbrun: %s: larger than 1 MiB; not read" % path])
+        self.assertPinged("cli-token", res=res)
+
+    def test_endless_file_does_not_hold_up_the_job(self):
+        res = self.hb(["-c", "/dev/zero", "-t", "zero-token", "--api-url", self.srv.url],
+                      job=["sh", "-c", "echo ran; exit 3"], code=3, timeout=60)
+        self.assertEqual(res.stdout, "ran\n")
+        self.assertEqual(res.lines(), ["hbrun: /dev/zero: larger than 1 MiB; not read"])
+        self.assertNoPing(res)
+
+    def test_config_from_a_pipe(self):
+        # Read once and parsed from memory: a file that cannot be rewound
+        # is read as well as any other.
+        text = "api_url = %s\nbogus = 1\n[j]\ntoken = pipe-token\n" % self.srv.url
+        res = self.hb(["-c", "/dev/stdin", "-j", "j"], input=text)
+        self.assertEqual(res.lines(), ["hbrun: /dev/stdin:2: unknown key 'bogus'"])
+        self.assertPinged("pipe-token", res=res)
+
     def test_one_of_each_and_the_job_status(self):
         path = self.conf("w.conf", "api_url = %s\nbogus = 1\nping_retries = x\nnot ini\n"
                          "token = warn-token\n" % self.srv.url)
