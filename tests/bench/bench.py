@@ -15,6 +15,11 @@ machine:
   4. N hbruns waiting at once: their private memory added up;
   5. a burst of concurrent wrapped jobs, each pinging.
 
+Wall times on a shared or virtual machine wander; where valgrind is
+installed, the bench also counts the instructions of 1 and 2 (callgrind,
+every process of the command added up), which come out the same on every
+run of the same binaries.
+
 It prints medians and ratios.  It checks only that every command did what it
 should (exit statuses, pings recorded): the figures are for reading, not
 asserting.
@@ -22,6 +27,7 @@ asserting.
 
 import argparse
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -68,6 +74,32 @@ def alternate(a, b, env, rounds, expect):
     return ta, tb
 
 
+def compare(a, b, env, rounds, expect):
+    """Medians of A and B, and the median of their ratio round by round."""
+    ta, tb = alternate(a, b, env, rounds, expect)
+    ratio = statistics.median(x / y for x, y in zip(ta, tb))
+    return statistics.median(ta), statistics.median(tb), ratio
+
+
+COLLECTED = re.compile(r"^==\d+== Collected : (\d+)$", re.M)
+
+
+def instructions(valgrind, cmd, env, box, expect):
+    """Instructions run by CMD and every process it starts (callgrind)."""
+    out = os.path.join(box, "callgrind.%p")
+    p = subprocess.run([valgrind, "--tool=callgrind", "--trace-children=yes",
+                        "--callgrind-out-file=" + out] + cmd, env=env,
+                       stdin=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                       text=True, timeout=300)
+    if p.returncode != expect:
+        raise SystemExit("bench: under callgrind %s exited %d, not %d\n%s"
+                         % (cmd, p.returncode, expect, p.stderr))
+    counts = [int(n) for n in COLLECTED.findall(p.stderr)]
+    if not counts:
+        raise SystemExit("bench: no callgrind figure for %s\n%s" % (cmd, p.stderr))
+    return sum(counts)
+
+
 def memory_of(pid):
     """(private, rss) in KiB from /proc/PID/smaps_rollup."""
     fields = {}
@@ -88,8 +120,10 @@ def wait_until(path, timeout=10):
 
 
 def waiting_memory(name, cmd_for, env, box, samples):
-    """Median (private, rss) of the process started by CMD_FOR(ready, go)
-    while its job waits."""
+    """(private, rss) in KiB of the process started by CMD_FOR(ready, go)
+    while its job waits: medians, and the largest RSS seen.  RSS moves from
+    run to run: address randomisation shifts libc against the kernel's
+    fault-around windows."""
     private, rss = [], []
     for i in range(samples):
         ready = os.path.join(box, "%s-ready-%d" % (name, i))
@@ -102,7 +136,7 @@ def waiting_memory(name, cmd_for, env, box, samples):
         rss.append(rs)
         open(go, "w").close()
         p.wait(30)
-    return statistics.median(private), statistics.median(rss)
+    return statistics.median(private), statistics.median(rss), max(rss)
 
 
 def job_waiting(ready, go):
@@ -150,10 +184,12 @@ def main():
                     help="few rounds: a smoke check, figures rough")
     args = ap.parse_args()
     hbrun = os.path.abspath(args.hbrun)
-    rounds = 10 if args.quick else 40
-    fast_rounds = 50 if args.quick else 400
+    rounds = 20 if args.quick else 200
+    fast_rounds = 50 if args.quick else 1000
+    samples = 5 if args.quick else 20
     waiters = 1000
     curl = shutil.which("curl")
+    valgrind = shutil.which("valgrind.bin") or shutil.which("valgrind")
 
     box = tempfile.mkdtemp(prefix="hbrun-bench-")
     env = clean_env(box)
@@ -164,32 +200,44 @@ def main():
                   % (hbrun, rounds, api.base))
 
             h_ok = [hbrun, "-t", "bench-token", "--api-url", api.url, "--", "true"]
+            idiom = ["sh", "-c", "true && curl -fsS -m 10 --retry 5 -X POST "
+                     "-o /dev/null " + url]
             if curl:
-                idiom = ["sh", "-c", "true && curl -fsS -m 10 --retry 5 -X POST "
-                         "-o /dev/null " + url]
-                th, tc = alternate(h_ok, idiom, env, rounds, 0)
-                print("success + ping   hbrun %s   curl idiom %s   ratio %.2f"
-                      % (ms(statistics.median(th)), ms(statistics.median(tc)),
-                         statistics.median(th) / statistics.median(tc)))
+                th, tc, ratio = compare(h_ok, idiom, env, rounds, 0)
+                print("success + ping   hbrun %s   curl idiom %s   ratio %.2f "
+                      "(median of the rounds' ratios %.2f)"
+                      % (ms(th), ms(tc), th / tc, ratio))
             else:
                 print("success + ping   curl is not installed: idiom not measured")
 
-            tf, tb = alternate([hbrun, "--", "false"], ["false"], env,
-                               fast_rounds, 1)
+            h_fail = [hbrun, "--", "false"]
+            tf, tb, _ = compare(h_fail, ["false"], env, fast_rounds, 1)
             print("failed job       hbrun -- false %s   false %s   overhead %s"
-                  % (ms(statistics.median(tf)), ms(statistics.median(tb)),
-                     ms(statistics.median(tf) - statistics.median(tb))))
+                  % (ms(tf), ms(tb), ms(tf - tb)))
 
-            hp, hr = waiting_memory(
+            if valgrind:
+                ih = instructions(valgrind, h_ok, env, box, 0)
+                line = "instructions     success + ping: hbrun %.2fM" % (ih / 1e6)
+                if curl:
+                    ic = instructions(valgrind, idiom, env, box, 0)
+                    line += ", curl idiom %.2fM, ratio %.2f" % (ic / 1e6, ih / ic)
+                i_f = instructions(valgrind, h_fail, env, box, 1)
+                i_b = instructions(valgrind, ["false"], env, box, 1)
+                print(line + ";   hbrun -- false %.0fk, false %.0fk"
+                      % (i_f / 1e3, i_b / 1e3))
+            else:
+                print("instructions     valgrind is not installed: not counted")
+
+            hp, hr, hmax = waiting_memory(
                 "hbrun", lambda r, g: [hbrun, "-t", "bench-token", "--api-url", api.url,
-                              "--"] + job_waiting(r, g), env, box, 5)
-            sp, sr = waiting_memory(
+                              "--"] + job_waiting(r, g), env, box, samples)
+            sp, sr, smax = waiting_memory(
                 "sh", lambda r, g: ["sh", "-c", '"$@" && curl -fsS -m 10 -X POST '
                               '-o /dev/null ' + url, "sh"] + job_waiting(r, g),
-                env, box, 5)
-            print("while job runs   hbrun private %d KiB, RSS %.2f MiB   "
-                  "(sh of the curl idiom: private %d KiB, RSS %.2f MiB)"
-                  % (hp, hr / KIB, sp, sr / KIB))
+                env, box, samples)
+            print("while job runs   hbrun private %d KiB, RSS %d KiB (largest %d)   "
+                  "sh of the curl idiom: private %d KiB, RSS %d KiB (largest %d)"
+                  % (hp, hr, hmax, sp, sr, smax))
 
             total = many_waiting(hbrun, env, box, waiters)
             print("%d waiting      private memory in all %.1f MiB (%.0f KiB each)"
