@@ -51,7 +51,9 @@ void out_table(FILE *out, size_t cols, size_t rows, const char *const *cells)
 	char **clean = calloc(total ? total : 1, sizeof *clean);
 	size_t *width = calloc(cols ? cols : 1, sizeof *width);
 	for (size_t i = 0; clean && width && i < total; i++) {
-		clean[i] = out_clean(cells[i]);
+		/* An empty value is shown as "-", as a missing one is: a blank
+		 * last cell would end its line in padding. */
+		clean[i] = out_clean(cells[i] && *cells[i] ? cells[i] : NULL);
 		size_t w = clean[i] ? out_width(clean[i]) : 0;
 		if (w > width[i % cols])
 			width[i % cols] = w;
