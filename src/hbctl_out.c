@@ -45,15 +45,30 @@ static void put_padded(FILE *out, const char *s, size_t width, bool last)
 		fputc(' ', out);
 }
 
+/* S as a table shows it: cleaned, trailing spaces dropped (in the last
+ * column they would end the line in white space, and nowhere can they be
+ * seen), and "-" when nothing is left, as for a missing value. */
+static char *table_cell(const char *s)
+{
+	char *cell = out_clean(s);
+	if (!cell)
+		return NULL;
+	size_t len = strlen(cell);
+	while (len > 0 && cell[len - 1] == ' ')
+		cell[--len] = '\0';
+	if (len > 0)
+		return cell;
+	free(cell);
+	return out_clean(NULL);
+}
+
 void out_table(FILE *out, size_t cols, size_t rows, const char *const *cells)
 {
 	size_t total = cols * rows;
 	char **clean = calloc(total ? total : 1, sizeof *clean);
 	size_t *width = calloc(cols ? cols : 1, sizeof *width);
 	for (size_t i = 0; clean && width && i < total; i++) {
-		/* An empty value is shown as "-", as a missing one is: a blank
-		 * last cell would end its line in padding. */
-		clean[i] = out_clean(cells[i] && *cells[i] ? cells[i] : NULL);
+		clean[i] = table_cell(cells[i]);
 		size_t w = clean[i] ? out_width(clean[i]) : 0;
 		if (w > width[i % cols])
 			width[i % cols] = w;

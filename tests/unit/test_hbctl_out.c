@@ -71,20 +71,25 @@ START_TEST(table_columns_line_up)
 }
 END_TEST
 
-START_TEST(empty_cells_show_a_dash)
+START_TEST(blank_cells_show_a_dash)
 {
-	/* The last column empty would leave the line ending in padding. */
+	/* A blank or space-ended last cell would end its line in white
+	 * space; trailing spaces are dropped everywhere. */
 	const char *cells[] = {
 		"ID", "PINGED AT",
 		"p1", "",
-		"", "2025-01-01T00:00:00Z",
+		"", "2025-01-01T00:00:00Z ",
+		"p3  ", "   ",
+		"a b", " x",
 	};
-	struct table_args t = { 2, 3, cells };
+	struct table_args t = { 2, 5, cells };
 	char *text = out_of(print_table, &t);
 	ck_assert_str_eq(text,
-			 "ID  PINGED AT\n"
-			 "p1  -\n"
-			 "-   2025-01-01T00:00:00Z\n");
+			 "ID   PINGED AT\n"
+			 "p1   -\n"
+			 "-    2025-01-01T00:00:00Z\n"
+			 "p3   -\n"
+			 "a b   x\n");
 	free(text);
 }
 END_TEST
@@ -218,7 +223,7 @@ Suite *unit_suite(void)
 	suite_add_tcase(s, text);
 	TCase *tables = tcase_create("tables");
 	tcase_add_test(tables, table_columns_line_up);
-	tcase_add_test(tables, empty_cells_show_a_dash);
+	tcase_add_test(tables, blank_cells_show_a_dash);
 	tcase_add_test(tables, empty_lists_print_the_header_only);
 	tcase_add_test(tables, list_table_has_no_tokens);
 	tcase_add_test(tables, pings_table_in_the_order_given);
