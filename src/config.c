@@ -117,36 +117,30 @@ struct text {
 /* FD's contents into T; 0, or -1 with errno set (EFBIG: too large). */
 static int read_whole(int fd, struct text *t)
 {
-	size_t size = 4096;
-	t->len = 0;
-	t->bytes = malloc(size);
-	while (t->bytes) {
+	size_t size = 0;
+	*t = (struct text){ NULL, 0 };
+	for (;;) {
 		if (t->len == size) {
-			if (size > CONFIG_MAX) {
-				errno = EFBIG;
+			size_t bigger = size ? size * 2 : 4096;
+			char *grown = realloc(t->bytes, bigger);
+			if (!grown) {
+				errno = ENOMEM;
 				return -1;
 			}
-			char *grown = realloc(t->bytes, size * 2);
-			if (!grown)
-				break;
 			t->bytes = grown;
-			size *= 2;
+			size = bigger;
 		}
 		ssize_t n = read(fd, t->bytes + t->len, size - t->len);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0)
-			return -1;
-		if (n == 0 && t->len <= CONFIG_MAX)
-			return 0;
-		if (n == 0) {
+		if (n <= 0)
+			return (int)n; /* 0 at the end, -1 with errno set */
+		t->len += (size_t)n;
+		if (t->len > CONFIG_MAX) {
 			errno = EFBIG;
 			return -1;
 		}
-		t->len += (size_t)n;
 	}
-	errno = ENOMEM;
-	return -1;
 }
 
 static void text_wipe(struct text *t)

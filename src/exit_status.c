@@ -32,6 +32,7 @@ int exit_status_of_exec_error(int err)
 #define __has_feature(x) 0
 #endif
 #if defined(__SANITIZE_ADDRESS__) || __has_feature(address_sanitizer)
+#define HBRUN_LSAN 1
 void __lsan_do_leak_check(void);
 #endif
 
@@ -43,7 +44,7 @@ void __lsan_do_leak_check(void);
  * here, so that leaks still fail the tests. */
 static _Noreturn void quick_exit_now(int code)
 {
-#if defined(__SANITIZE_ADDRESS__) || __has_feature(address_sanitizer)
+#ifdef HBRUN_LSAN
 	__lsan_do_leak_check();
 #endif
 	_exit(code);
