@@ -7,39 +7,79 @@
 #include "msg.h"
 #include "version.h"
 
-enum {
-	OPT_TOKEN_FILE = 0x100,
-	OPT_API_URL,
-	OPT_PING_URL,
-	OPT_PING_RETRIES,
-	OPT_PING_TIMEOUT,
-	OPT_PING_DEADLINE,
-	OPT_CACERT,
-	OPT_ALLOW_HTTP,
+/* A setting's option returns OPT_SETTING + its id; the options that are
+ * not settings return their letter. */
+enum { OPT_SETTING = 0x100 };
+
+struct extra {
+	struct option option;
+	const char *arg, *help;
 };
 
+static const struct extra extras[] = {
+	{ { "job", required_argument, NULL, 'j' }, "NAME",
+	  "take settings from section [NAME] of the config" },
+	{ { "config", required_argument, NULL, 'c' }, "FILE",
+	  "config file to read instead of the default search" },
+	{ { "verbose", no_argument, NULL, 'v' }, NULL,
+	  "one line per ping attempt" },
+	{ { "help", no_argument, NULL, 'h' }, NULL, "show this help and exit" },
+	{ { "version", no_argument, NULL, 'V' }, NULL,
+	  "show the version and exit" },
+};
+#define EXTRA_COUNT (sizeof extras / sizeof *extras)
+
+static struct option long_options[S_COUNT + EXTRA_COUNT + 1];
 /* '+': stop at the first word that is not an option; it is the job's.
  * ':': report a missing argument apart from an unknown option. */
-static const char short_options[] = "+:t:j:c:qvhV";
+static char short_options[3 * (S_COUNT + EXTRA_COUNT) + 3];
 
-static const struct option long_options[] = {
-	{ "token", required_argument, NULL, 't' },
-	{ "token-file", required_argument, NULL, OPT_TOKEN_FILE },
-	{ "job", required_argument, NULL, 'j' },
-	{ "config", required_argument, NULL, 'c' },
-	{ "api-url", required_argument, NULL, OPT_API_URL },
-	{ "ping-url", required_argument, NULL, OPT_PING_URL },
-	{ "ping-retries", required_argument, NULL, OPT_PING_RETRIES },
-	{ "ping-timeout", required_argument, NULL, OPT_PING_TIMEOUT },
-	{ "ping-deadline", required_argument, NULL, OPT_PING_DEADLINE },
-	{ "cacert", required_argument, NULL, OPT_CACERT },
-	{ "allow-http", no_argument, NULL, OPT_ALLOW_HTTP },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 },
-};
+static bool is_option(const struct setting_def *d)
+{
+	return d->option && (d->flags & SETTING_HBRUN);
+}
+
+static void add_short(char **at, int letter, bool takes_arg)
+{
+	*(*at)++ = (char)letter;
+	if (takes_arg)
+		*(*at)++ = ':';
+}
+
+/* The getopt tables, from the settings table and the extras. */
+static void build_options(void)
+{
+	struct option *o = long_options;
+	char *s = short_options;
+	*s++ = '+';
+	*s++ = ':';
+	for (int id = 0; id < S_COUNT; id++) {
+		const struct setting_def *d = &setting_defs[id];
+		if (!is_option(d))
+			continue;
+		int has = d->arg ? required_argument : no_argument;
+		*o++ = (struct option){ d->option, has, NULL, OPT_SETTING + id };
+		if (d->letter)
+			add_short(&s, d->letter, d->arg != NULL);
+	}
+	for (size_t i = 0; i < EXTRA_COUNT; i++) {
+		*o++ = extras[i].option;
+		add_short(&s, extras[i].option.val,
+			  extras[i].option.has_arg == required_argument);
+	}
+	*o = (struct option){ NULL, 0, NULL, 0 };
+	*s = '\0';
+}
+
+static void help_line(int letter, const char *name, const char *arg,
+		      const char *help)
+{
+	char left[40];
+	snprintf(left, sizeof left, "%c%c%c --%s%s%s", letter ? '-' : ' ',
+		 letter ? letter : ' ', letter ? ',' : ' ', name,
+		 arg ? " " : "", arg ? arg : "");
+	printf("  %-24s %s\n", left, help);
+}
 
 static void usage(void)
 {
@@ -47,51 +87,37 @@ static void usage(void)
 	       "Run COMMAND; when it exits 0, ping its heartbeat so that its "
 	       "silence can raise an alert.\n"
 	       "hbrun exits as COMMAND did; monitoring problems never change "
-	       "that.\n\n"
-	       "  -t, --token TOKEN        heartbeat token\n"
-	       "      --token-file FILE    read the token from FILE's first line\n"
-	       "  -j, --job NAME           take settings from section [NAME] of the config\n"
-	       "  -c, --config FILE        config file to read instead of the default search\n"
-	       "      --api-url URL        API base (default %s)\n"
-	       "      --ping-url URL       exact URL to ping; {token} is replaced by the token\n"
-	       "      --ping-retries N     retries after the first attempt (default %d)\n"
-	       "      --ping-timeout SECS  limit of one attempt (default %g)\n"
-	       "      --ping-deadline SECS limit of the whole ping phase (default %g)\n"
-	       "      --cacert FILE        extra CA bundle to trust\n"
-	       "      --allow-http         permit plain http:// to a host that is not loopback\n"
-	       "  -q, --quiet              no messages about monitoring\n"
-	       "  -v, --verbose            one line per ping attempt\n"
-	       "  -h, --help               show this help and exit\n"
-	       "  -V, --version            show the version and exit\n\n"
-	       "Environment: HBRUN_TOKEN, HBRUN_API_URL, HBRUN_CONFIG.\n"
-	       "Exit status: COMMAND's; 125 if hbrun's own command line is unusable,\n"
-	       "126 if COMMAND cannot be executed, 127 if it is not found.\n",
-	       DEFAULT_API_URL, DEFAULT_PING_RETRIES, DEFAULT_PING_TIMEOUT,
-	       DEFAULT_PING_DEADLINE);
-}
-
-static const char *option_name(int opt)
-{
-	for (const struct option *o = long_options; o->name; o++)
-		if (o->val == opt)
-			return o->name;
-	return "?";
-}
-
-/* Options that set a config key take the config file's value rules. */
-static const char *key_of(int opt)
-{
-	switch (opt) {
-	case 't': return "token";
-	case OPT_TOKEN_FILE: return "token_file";
-	case OPT_API_URL: return "api_url";
-	case OPT_PING_URL: return "ping_url";
-	case OPT_PING_RETRIES: return "ping_retries";
-	case OPT_PING_TIMEOUT: return "ping_timeout";
-	case OPT_PING_DEADLINE: return "ping_deadline";
-	case OPT_CACERT: return "cacert";
-	default: return NULL;
+	       "that.\n\n");
+	for (int id = 0; id < S_COUNT; id++) {
+		const struct setting_def *d = &setting_defs[id];
+		if (!is_option(d))
+			continue;
+		char help[160];
+		if (d->fallback && d->type != TYPE_BOOL)
+			snprintf(help, sizeof help, "%s (default %s)", d->help,
+				 d->fallback);
+		else
+			snprintf(help, sizeof help, "%s", d->help);
+		help_line(d->letter, d->option, d->arg, help);
 	}
+	for (size_t i = 0; i < EXTRA_COUNT; i++)
+		help_line(extras[i].option.val, extras[i].option.name,
+			  extras[i].arg, extras[i].help);
+	printf("\nEnvironment: HBRUN_TOKEN, HBRUN_API_URL, HBRUN_CONFIG.\n"
+	       "Exit status: COMMAND's; 125 if hbrun's own command line is "
+	       "unusable,\n126 if COMMAND cannot be executed, 127 if it is "
+	       "not found.\n");
+}
+
+/* The setting an option sets, or -1. */
+static int setting_of(int opt)
+{
+	if (opt >= OPT_SETTING && opt < OPT_SETTING + S_COUNT)
+		return opt - OPT_SETTING;
+	for (int id = 0; id < S_COUNT; id++)
+		if (setting_defs[id].letter == opt && is_option(&setting_defs[id]))
+			return id;
+	return -1;
 }
 
 static enum cli_result bad_option(char **argv, int opt)
@@ -107,28 +133,31 @@ static enum cli_result bad_option(char **argv, int opt)
 	return CLI_USAGE;
 }
 
+static enum cli_result take_setting(int id, struct cli *cli)
+{
+	const struct setting_def *d = &setting_defs[id];
+	const char *value = d->arg ? optarg : "true";
+	if (layer_set_id(cli->layer, id, value, 0) != SET_OK) {
+		msg_error("invalid value for --%s: '%s' (try 'hbrun --help')",
+			  d->option, (d->flags & SETTING_SECRET) ? "..." : value);
+		return CLI_USAGE;
+	}
+	/* The value is copied: overwrite it where it stands, so that
+	 * /proc/PID/cmdline does not show it while the job runs. */
+	if (d->flags & SETTING_SCRUB)
+		memset(optarg, '*', strlen(optarg));
+	return CLI_RUN;
+}
+
 static enum cli_result take_option(int opt, struct cli *cli)
 {
-	const char *key = key_of(opt);
-	if (key) {
-		if (layer_set(cli->layer, key, optarg) != SET_OK) {
-			msg_error("invalid value for --%s: '%s' (try 'hbrun "
-				  "--help')", option_name(opt),
-				  opt == 't' ? "..." : optarg);
-			return CLI_USAGE;
-		}
-		/* The value is copied: overwrite the token where it stands,
-		 * so /proc/PID/cmdline does not show it while the job runs. */
-		if (opt == 't')
-			memset(optarg, '*', strlen(optarg));
-		return CLI_RUN;
-	}
+	int id = setting_of(opt);
+	if (id >= 0)
+		return take_setting(id, cli);
 	switch (opt) {
 	case 'j': cli->job = optarg; break;
 	case 'c': cli->config = optarg; break;
-	case 'q': cli->layer->quiet = 1; break;
 	case 'v': cli->verbose = true; break;
-	case OPT_ALLOW_HTTP: cli->layer->allow_http = 1; break;
 	case 'h': usage(); return CLI_EXIT_OK;
 	case 'V': printf("hbrun %s\n", HBRUN_VERSION); return CLI_EXIT_OK;
 	}
@@ -138,6 +167,8 @@ static enum cli_result take_option(int opt, struct cli *cli)
 enum cli_result cli_parse(int argc, char **argv, struct cli *cli)
 {
 	int opt;
+	if (!long_options[0].name)
+		build_options();
 	opterr = 0;
 	optind = 0; /* 0: full reset, so tests may parse more than once */
 	while ((opt = getopt_long(argc, argv, short_options, long_options,

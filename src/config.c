@@ -236,7 +236,7 @@ static int on_setting(void *user, const char *section, const char *key,
 	int line = p->reader.line;
 	if (p->reader.long_line == line)
 		msg_warn("%s:%d: line too long; cut short", p->path, line);
-	switch (layer_set(l, key, value)) {
+	switch (layer_set_id(l, setting_by_key(key), value, line)) {
 	case SET_OK:
 		break;
 	case SET_UNKNOWN_KEY:
@@ -282,11 +282,11 @@ static void read_config(int fd, const struct text *t, struct parse *p)
 	parse_pass(p);
 	if (p->job && !p->job_seen)
 		msg_warn("%s: no section [%s]", p->path, p->job);
-	/* A relative token_file is relative to the file's own folder. */
-	if (p->global->token_file)
-		p->global->token_base = folder_of(p->path);
-	if (p->job_layer->token_file)
-		p->job_layer->token_base = folder_of(p->path);
+	/* A relative file name is relative to the file's own folder. */
+	free(p->global->folder);
+	free(p->job_layer->folder);
+	p->global->folder = folder_of(p->path);
+	p->job_layer->folder = folder_of(p->path);
 }
 
 void config_load(const char *config, const char *job, struct layer *global,
@@ -371,4 +371,34 @@ char *token_file_read(const char *path, const char *base)
 	}
 	free(full);
 	return token;
+}
+
+void settings_resolve_token(const struct layer *l, struct settings *out)
+{
+	if (l->v[S_TOKEN].state == VALUE_SET) {
+		out->token = strdup(l->v[S_TOKEN].text);
+		return;
+	}
+	out->token = token_file_read(l->v[S_TOKEN_FILE].text, l->folder);
+}
+
+void settings_load(struct settings *out, struct layer layers[],
+		   const char *job, const char *config)
+{
+	settings_from_env(&layers[LAYER_ENV], SETTING_HBRUN);
+	config_load(config, job, &layers[LAYER_GLOBAL], &layers[LAYER_JOB]);
+	int token_from;
+	settings_merge(layers, SETTING_HBRUN, out, &token_from);
+	if (token_from >= 0)
+		settings_resolve_token(&layers[token_from], out);
+}
+
+void settings_load_hbctl(struct settings *out, struct layer layers[],
+			 const char *config)
+{
+	settings_from_env(&layers[LAYER_ENV], SETTING_HBCTL);
+	/* No job: every section goes unused, so only the global part counts. */
+	config_load(config, NULL, &layers[LAYER_GLOBAL], &layers[LAYER_JOB]);
+	int token_from;
+	settings_merge(layers, SETTING_HBCTL, out, &token_from);
 }

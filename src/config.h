@@ -1,5 +1,6 @@
 /* Files: finding and reading the INI config, reading token files, and the
- * permission rules for files that hold a credential. */
+ * permission rules for files that hold a credential; and the settings
+ * loaded from every source. */
 #ifndef HBRUN_CONFIG_H
 #define HBRUN_CONFIG_H
 
@@ -30,5 +31,20 @@ void config_load(const char *config, const char *job, struct layer *global,
 /* The token in the first line of PATH (relative to BASE when relative and
  * BASE is set), whitespace trimmed; NULL with a warning when unusable. */
 char *token_file_read(const char *path, const char *base);
+
+/* Take the token from layer L: its token, else its token_file (read and
+ * checked).  Sets out->token, or leaves it NULL with a warning. */
+void settings_resolve_token(const struct layer *l, struct settings *out);
+
+/* Everything: environment, config file, merge, token.  CLI is the command
+ * line's layer; JOB and CONFIG the -j and -c arguments (or NULL). */
+void settings_load(struct settings *out, struct layer layers[],
+		   const char *job, const char *config);
+
+/* hbctl's settings: the command line (with --api-key), the environment
+ * (TICKSTEM_API_KEY as well) and the config file's global part, by the same
+ * search and permission rules as hbrun's; no job section, no token. */
+void settings_load_hbctl(struct settings *out, struct layer layers[],
+			 const char *config);
 
 #endif

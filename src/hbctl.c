@@ -14,6 +14,7 @@
 #include "hbctl_out.h"
 #include "heartbeat.h"
 #include "msg.h"
+#include "config.h"
 #include "settings.h"
 #include "url.h"
 

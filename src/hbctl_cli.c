@@ -240,7 +240,7 @@ static enum hbctl_parsed take_global(int opt, struct hbctl_args *a)
 		break;
 	case 'c': a->config = optarg; break;
 	case OPT_JSON: a->json = true; break;
-	case OPT_ALLOW_HTTP: a->layer->allow_http = 1; break;
+	case OPT_ALLOW_HTTP: layer_set(a->layer, "allow_http", "true"); break;
 	case 'h': usage(); return HBCTL_EXIT_OK;
 	case 'V': printf("hbctl %s\n", HBRUN_VERSION); return HBCTL_EXIT_OK;
 	}

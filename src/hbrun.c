@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "exit_status.h"
 #include "msg.h"
+#include "config.h"
 #include "settings.h"
 #include "supervise.h"
 

@@ -1,36 +1,98 @@
 #include "settings.h"
 
 #include <errno.h>
-#include <stddef.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "config.h"
+
+#define AT(field) offsetof(struct settings, field)
+#define BOTH (SETTING_HBRUN | SETTING_HBCTL)
+
+/* Adding a setting: a row here, an id in settings.h, a field in struct
+ * settings if anything reads it merged, and its tests (src/README.md).
+ * Columns: key, option, letter, type, argument, environment variable;
+ * range, default; flags, field; help. */
+const struct setting_def setting_defs[S_COUNT] = {
+	[S_TOKEN] = { "token", "token", 't', TYPE_STRING, "TOKEN", "HBRUN_TOKEN",
+		0, 0, NULL,
+		SETTING_HBRUN | SETTING_SECRET | SETTING_SCRUB, NO_FIELD,
+		"heartbeat token" },
+	[S_TOKEN_FILE] = { "token_file", "token-file", 0, TYPE_STRING, "FILE", NULL,
+		0, 0, NULL,
+		SETTING_HBRUN | SETTING_PATH, NO_FIELD,
+		"read the token from FILE's first line" },
+	[S_API_URL] = { "api_url", "api-url", 0, TYPE_STRING, "URL", "HBRUN_API_URL",
+		0, 0, DEFAULT_API_URL,
+		BOTH | SETTING_URL, AT(api_url),
+		"API base" },
+	[S_PING_URL] = { "ping_url", "ping-url", 0, TYPE_STRING, "URL", NULL,
+		0, 0, NULL,
+		SETTING_HBRUN | SETTING_URL, AT(ping_url),
+		"exact URL to ping; {token} is replaced by the token" },
+	[S_PING_RETRIES] = { "ping_retries", "ping-retries", 0, TYPE_COUNT, "N", NULL,
+		0, MAX_PING_RETRIES, "5",
+		SETTING_HBRUN, AT(ping_retries),
+		"retries after the first attempt" },
+	[S_PING_TIMEOUT] = { "ping_timeout", "ping-timeout", 0, TYPE_SECONDS, "SECS", NULL,
+		0, MAX_SECONDS, "10",
+		SETTING_HBRUN | SETTING_POSITIVE, AT(ping_timeout),
+		"limit of one attempt" },
+	[S_PING_DEADLINE] = { "ping_deadline", "ping-deadline", 0, TYPE_SECONDS, "SECS", NULL,
+		0, MAX_SECONDS, "60",
+		SETTING_HBRUN | SETTING_POSITIVE, AT(ping_deadline),
+		"limit of the whole ping phase" },
+	[S_CACERT] = { "cacert", "cacert", 0, TYPE_STRING, "FILE", NULL,
+		0, 0, NULL,
+		BOTH, AT(cacert),
+		"extra CA bundle to trust" },
+	[S_ALLOW_HTTP] = { "allow_http", "allow-http", 0, TYPE_BOOL, NULL, NULL,
+		0, 1, "false",
+		BOTH, AT(allow_http),
+		"permit plain http:// to a host that is not loopback" },
+	[S_QUIET] = { "quiet", "quiet", 'q', TYPE_BOOL, NULL, NULL,
+		0, 1, "false",
+		SETTING_HBRUN, AT(quiet),
+		"no messages about monitoring" },
+	[S_API_KEY] = { "api_key", NULL, 0, TYPE_STRING, NULL, "TICKSTEM_API_KEY",
+		0, 0, NULL,
+		SETTING_HBCTL | SETTING_SECRET, AT(api_key),
+		"hbctl's API key" },
+};
+
+int setting_by_key(const char *key)
+{
+	for (int i = 0; i < S_COUNT; i++)
+		if (strcmp(setting_defs[i].key, key) == 0)
+			return i;
+	return -1;
+}
+
+bool key_is_secret(const char *key)
+{
+	int id = setting_by_key(key);
+	return id >= 0 && (setting_defs[id].flags & SETTING_SECRET);
+}
+
+/* A copy of a credential leaves no trace in freed memory. */
+static void wipe_free(char *s)
+{
+	if (s)
+		explicit_bzero(s, strlen(s));
+	free(s);
+}
 
 void layer_init(struct layer *l)
 {
 	memset(l, 0, sizeof *l);
-	l->ping_retries = -1;
-	l->ping_timeout = -1.0;
-	l->ping_deadline = -1.0;
-	l->allow_http = -1;
-	l->quiet = -1;
 }
 
 void layer_free(struct layer *l)
 {
-	free(l->token);
-	free(l->token_file);
-	free(l->token_base);
-	free(l->api_url);
-	free(l->ping_url);
-	free(l->cacert);
-	if (l->api_key) {
-		explicit_bzero(l->api_key, strlen(l->api_key));
-		free(l->api_key);
-	}
+	for (int i = 0; i < S_COUNT; i++)
+		wipe_free(l->v[i].text);
+	free(l->folder);
 	layer_init(l);
 }
 
@@ -47,14 +109,24 @@ bool parse_count(const char *s, int max, int *out)
 	return true;
 }
 
-bool parse_seconds(const char *s, double *out)
+/* A decimal number of seconds, digits and a point only, within MIN-MAX. */
+static bool parse_decimal(const char *s, double min, double max, double *out)
 {
 	char *end;
 	if (!s || !((*s >= '0' && *s <= '9') || *s == '.'))
 		return false;
 	errno = 0;
 	double v = strtod(s, &end);
-	if (errno || *end || !isfinite(v) || v <= 0.0 || v > MAX_SECONDS)
+	if (errno || *end || !isfinite(v) || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+bool parse_seconds(const char *s, double *out)
+{
+	double v;
+	if (!parse_decimal(s, 0.0, MAX_SECONDS, &v) || v <= 0.0)
 		return false;
 	*out = v;
 	return true;
@@ -77,182 +149,131 @@ bool parse_bool(const char *s, bool *out)
 	return false;
 }
 
-bool key_is_secret(const char *key)
+/* TEXT read as setting D's type into *NUMBER; false when unusable. */
+static bool parse_value(const struct setting_def *d, const char *text,
+			double *number)
 {
-	return strcmp(key, "token") == 0 || strcmp(key, "api_key") == 0;
+	int n;
+	bool b;
+	switch (d->type) {
+	case TYPE_STRING:
+		return *text != '\0';
+	case TYPE_COUNT:
+		if (!parse_count(text, (int)d->max, &n) || n < (int)d->min)
+			return false;
+		*number = n;
+		return true;
+	case TYPE_SECONDS:
+		return parse_decimal(text, d->min, d->max, number) &&
+		       (!(d->flags & SETTING_POSITIVE) || *number > d->min);
+	case TYPE_BOOL:
+		if (!parse_bool(text, &b))
+			return false;
+		*number = b;
+		return true;
+	}
+	return false;
 }
 
-static enum set_result set_string(char **field, const char *value)
+enum set_result layer_set_id(struct layer *l, int id, const char *value,
+			     int line)
 {
-	if (!value || !*value)
+	double number = 0;
+	if (id < 0 || id >= S_COUNT)
+		return SET_UNKNOWN_KEY;
+	if (!value || !parse_value(&setting_defs[id], value, &number))
 		return SET_BAD_VALUE;
 	char *copy = strdup(value);
 	if (!copy)
 		return SET_BAD_VALUE;
-	free(*field);
-	*field = copy;
+	struct value *v = &l->v[id];
+	wipe_free(v->text);
+	v->state = VALUE_SET;
+	v->text = copy;
+	v->number = number;
+	v->line = line;
 	return SET_OK;
-}
-
-static enum set_result set_flag(int *field, const char *value)
-{
-	bool b;
-	if (!parse_bool(value, &b))
-		return SET_BAD_VALUE;
-	*field = b;
-	return SET_OK;
-}
-
-static enum set_result set_seconds(double *field, const char *value)
-{
-	return parse_seconds(value, field) ? SET_OK : SET_BAD_VALUE;
 }
 
 enum set_result layer_set(struct layer *l, const char *key, const char *value)
 {
-	if (strcmp(key, "token") == 0)
-		return set_string(&l->token, value);
-	if (strcmp(key, "token_file") == 0)
-		return set_string(&l->token_file, value);
-	if (strcmp(key, "api_url") == 0)
-		return set_string(&l->api_url, value);
-	if (strcmp(key, "ping_url") == 0)
-		return set_string(&l->ping_url, value);
-	if (strcmp(key, "cacert") == 0)
-		return set_string(&l->cacert, value);
-	if (strcmp(key, "ping_retries") == 0)
-		return parse_count(value, MAX_PING_RETRIES, &l->ping_retries)
-			       ? SET_OK : SET_BAD_VALUE;
-	if (strcmp(key, "ping_timeout") == 0)
-		return set_seconds(&l->ping_timeout, value);
-	if (strcmp(key, "ping_deadline") == 0)
-		return set_seconds(&l->ping_deadline, value);
-	if (strcmp(key, "allow_http") == 0)
-		return set_flag(&l->allow_http, value);
-	if (strcmp(key, "quiet") == 0)
-		return set_flag(&l->quiet, value);
-	if (strcmp(key, "api_key") == 0)
-		return set_string(&l->api_key, value); /* hbctl's */
-	return SET_UNKNOWN_KEY;
+	int id = setting_by_key(key);
+	return id < 0 ? SET_UNKNOWN_KEY : layer_set_id(l, id, value, 0);
 }
 
-/* The first layer (highest precedence) that sets the string field at OFFSET. */
-static const char *first_string(const struct layer layers[], size_t offset)
+/* Put V (NULL: D's default) into OUT's field for D. */
+static void put(struct settings *out, const struct setting_def *d,
+		const struct value *v)
 {
-	for (int i = 0; i < LAYER_COUNT; i++) {
-		const char *v = *(char *const *)((const char *)&layers[i] + offset);
-		if (v)
-			return v;
+	const char *text = v ? v->text : d->fallback;
+	double number = v ? v->number : 0;
+	if (!v && text && !parse_value(d, text, &number))
+		return; /* cannot happen: the defaults are checked by the tests */
+	void *at = (char *)out + d->field;
+	switch (d->type) {
+	case TYPE_STRING:
+		*(char **)at = text ? strdup(text) : NULL;
+		break;
+	case TYPE_COUNT:
+		*(int *)at = (int)number;
+		break;
+	case TYPE_SECONDS:
+		*(double *)at = number;
+		break;
+	case TYPE_BOOL:
+		*(bool *)at = number != 0;
+		break;
 	}
-	return NULL;
 }
 
-static char *dup_or_null(const char *s)
+/* The first layer (highest precedence) that sets ID, or -1. */
+static int first_setting(const struct layer layers[], int id)
 {
-	return s ? strdup(s) : NULL;
+	for (int i = 0; i < LAYER_COUNT; i++)
+		if (layers[i].v[id].state != VALUE_UNSET)
+			return i;
+	return -1;
 }
 
-void settings_merge(const struct layer layers[], struct settings *out,
-		    int *token_from)
+void settings_merge(const struct layer layers[], unsigned program,
+		    struct settings *out, int *token_from)
 {
 	memset(out, 0, sizeof *out);
-	const char *api = first_string(layers, offsetof(struct layer, api_url));
-	out->api_url = strdup(api ? api : DEFAULT_API_URL);
-	out->ping_url = dup_or_null(
-		first_string(layers, offsetof(struct layer, ping_url)));
-	out->cacert = dup_or_null(
-		first_string(layers, offsetof(struct layer, cacert)));
-	out->ping_retries = DEFAULT_PING_RETRIES;
-	out->ping_timeout = DEFAULT_PING_TIMEOUT;
-	out->ping_deadline = DEFAULT_PING_DEADLINE;
-	bool retries_set = false, timeout_set = false, deadline_set = false;
-	bool allow_set = false, quiet_set = false;
-	*token_from = -1;
-	for (int i = 0; i < LAYER_COUNT; i++) {
-		const struct layer *l = &layers[i];
-		if (!retries_set && l->ping_retries >= 0) {
-			out->ping_retries = l->ping_retries;
-			retries_set = true;
-		}
-		if (!timeout_set && l->ping_timeout > 0) {
-			out->ping_timeout = l->ping_timeout;
-			timeout_set = true;
-		}
-		if (!deadline_set && l->ping_deadline > 0) {
-			out->ping_deadline = l->ping_deadline;
-			deadline_set = true;
-		}
-		if (!allow_set && l->allow_http >= 0) {
-			out->allow_http = l->allow_http;
-			allow_set = true;
-		}
-		if (!quiet_set && l->quiet >= 0) {
-			out->quiet = l->quiet;
-			quiet_set = true;
-		}
-		if (*token_from < 0 && (l->token || l->token_file))
-			*token_from = i;
+	for (int id = 0; id < S_COUNT; id++) {
+		const struct setting_def *d = &setting_defs[id];
+		if (!(d->flags & program) || d->field == NO_FIELD)
+			continue;
+		int from = first_setting(layers, id);
+		put(out, d, from >= 0 ? &layers[from].v[id] : NULL);
 	}
+	/* The token and its file are one credential: the highest level that
+	 * gives either decides. */
+	int token = first_setting(layers, S_TOKEN);
+	int file = first_setting(layers, S_TOKEN_FILE);
+	*token_from = token < 0 ? file : file < 0 ? token
+			     : token < file ? token : file;
+	if (!(program & SETTING_HBRUN))
+		*token_from = -1;
 }
 
-void settings_resolve_token(const struct layer *l, struct settings *out)
+void settings_from_env(struct layer *l, unsigned program)
 {
-	if (l->token) {
-		out->token = strdup(l->token);
-		return;
+	for (int id = 0; id < S_COUNT; id++) {
+		const struct setting_def *d = &setting_defs[id];
+		const char *value = d->env ? getenv(d->env) : NULL;
+		/* An empty variable counts as unset. */
+		if ((d->flags & program) && value && *value)
+			layer_set_id(l, id, value, 0);
 	}
-	out->token = token_file_read(l->token_file, l->token_base);
-}
-
-void settings_from_env(struct layer *l)
-{
-	const char *token = getenv("HBRUN_TOKEN");
-	const char *api = getenv("HBRUN_API_URL");
-	if (token && *token)
-		l->token = strdup(token);
-	if (api && *api)
-		l->api_url = strdup(api);
-}
-
-void settings_load(struct settings *out, struct layer layers[],
-		   const char *job, const char *config)
-{
-	settings_from_env(&layers[LAYER_ENV]);
-	config_load(config, job, &layers[LAYER_GLOBAL], &layers[LAYER_JOB]);
-	int token_from;
-	settings_merge(layers, out, &token_from);
-	if (token_from >= 0)
-		settings_resolve_token(&layers[token_from], out);
 }
 
 void settings_free(struct settings *s)
 {
-	if (s->token) {
-		/* A credential: leave no copy behind in freed memory. */
-		explicit_bzero(s->token, strlen(s->token));
-		free(s->token);
+	for (int id = 0; id < S_COUNT; id++) {
+		const struct setting_def *d = &setting_defs[id];
+		if (d->type == TYPE_STRING && d->field != NO_FIELD)
+			wipe_free(*(char **)((char *)s + d->field));
 	}
-	if (s->api_key) {
-		explicit_bzero(s->api_key, strlen(s->api_key));
-		free(s->api_key);
-	}
-	free(s->api_url);
-	free(s->ping_url);
-	free(s->cacert);
+	wipe_free(s->token);
 	memset(s, 0, sizeof *s);
-}
-
-void settings_load_hbctl(struct settings *out, struct layer layers[],
-			 const char *config)
-{
-	settings_from_env(&layers[LAYER_ENV]);
-	const char *key = getenv("TICKSTEM_API_KEY");
-	if (key && *key)
-		set_string(&layers[LAYER_ENV].api_key, key);
-	/* No job: every section goes unused, so only the global part counts. */
-	config_load(config, NULL, &layers[LAYER_GLOBAL], &layers[LAYER_JOB]);
-	int token_from;
-	settings_merge(layers, out, &token_from);
-	out->api_key = dup_or_null(
-		first_string(layers, offsetof(struct layer, api_key)));
 }

@@ -1,9 +1,13 @@
-/* Settings: built-in defaults, the environment, the config file's global
- * part and job section, and the command line, merged by precedence. */
+/* Settings: one table names every setting once (its config key, option,
+ * environment variable, type, range, default and how it may be shown);
+ * the command line, the environment, the config file, the merge, --help
+ * and --check all read it.  A source fills a layer; the layers are merged
+ * by precedence into struct settings, which the rest of hbrun reads. */
 #ifndef HBRUN_SETTINGS_H
 #define HBRUN_SETTINGS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #define DEFAULT_API_URL "https://api.tickstem.dev/v1"
 #define DEFAULT_PING_RETRIES 5
@@ -12,20 +16,72 @@
 #define MAX_PING_RETRIES 100
 #define MAX_SECONDS 86400.0
 
-/* The settings one source gives; unset fields are NULL or negative. */
+enum setting_id {
+	S_TOKEN,
+	S_TOKEN_FILE,
+	S_API_URL,
+	S_PING_URL,
+	S_PING_RETRIES,
+	S_PING_TIMEOUT,
+	S_PING_DEADLINE,
+	S_CACERT,
+	S_ALLOW_HTTP,
+	S_QUIET,
+	S_API_KEY,
+	S_COUNT
+};
+
+enum setting_type {
+	TYPE_STRING,
+	TYPE_COUNT,   /* a whole number in [min, max] */
+	TYPE_SECONDS, /* a decimal number of seconds in [min, max] */
+	TYPE_BOOL,
+};
+
+/* Flags of a setting. */
+#define SETTING_HBRUN 0x01    /* read by hbrun */
+#define SETTING_HBCTL 0x02    /* read by hbctl */
+#define SETTING_SECRET 0x04   /* a credential: never shown; its file private */
+#define SETTING_SCRUB 0x08    /* overwritten in argv once copied */
+#define SETTING_URL 0x10      /* shown as scheme, host and port only */
+#define SETTING_PATH 0x20     /* a file: relative to the config file's folder */
+#define SETTING_POSITIVE 0x40 /* a number that must be above min */
+
+#define NO_FIELD ((size_t)-1)
+
+struct setting_def {
+	const char *key;      /* the config key */
+	const char *option;   /* hbrun's long option, or NULL */
+	int letter;           /* its short option, or 0 */
+	enum setting_type type;
+	const char *arg;      /* the option's argument, NULL for a flag */
+	const char *env;      /* the environment variable, or NULL */
+	double min, max;      /* numbers: the range */
+	const char *fallback; /* the default, as text, or NULL */
+	unsigned flags;
+	size_t field;         /* offset in struct settings, or NO_FIELD */
+	const char *help;     /* one line for --help */
+};
+
+/* The table, indexed by enum setting_id. */
+extern const struct setting_def setting_defs[S_COUNT];
+
+/* The setting whose config key is KEY, or -1. */
+int setting_by_key(const char *key);
+
+enum value_state { VALUE_UNSET, VALUE_SET, VALUE_UNUSABLE };
+
+struct value {
+	enum value_state state;
+	char *text;    /* as given (VALUE_SET), else NULL */
+	double number; /* TYPE_COUNT, TYPE_SECONDS; TYPE_BOOL: 0 or 1 */
+	int line;      /* the config file's line, 0 elsewhere */
+};
+
+/* The settings one source gives. */
 struct layer {
-	char *token;
-	char *token_file;
-	char *token_base; /* folder a relative token_file is relative to */
-	char *api_url;
-	char *ping_url;
-	char *cacert;
-	int ping_retries;
-	double ping_timeout;
-	double ping_deadline;
-	int allow_http; /* -1 unset, else 0 or 1 */
-	int quiet;
-	char *api_key;  /* hbctl's; hbrun keeps it from everything */
+	struct value v[S_COUNT];
+	char *folder; /* a config file's folder, for relative files */
 };
 
 enum { LAYER_CLI, LAYER_ENV, LAYER_JOB, LAYER_GLOBAL, LAYER_COUNT };
@@ -41,16 +97,19 @@ struct settings {
 	bool allow_http;
 	bool quiet;
 	bool verbose;
-	char *api_key; /* hbctl's (settings_load_hbctl); NULL in hbrun */
+	char *api_key; /* hbctl's; NULL in hbrun */
 };
 
 void layer_init(struct layer *l);
 void layer_free(struct layer *l);
 
-/* Set KEY (a config key name) to VALUE.  Returns SET_OK, SET_UNKNOWN_KEY or
- * SET_BAD_VALUE.  An "api_key" is kept in the layer for hbctl; hbrun's merge
- * never takes it. */
+/* Set setting ID of L to VALUE, read at config LINE (0: elsewhere).
+ * Returns SET_OK; SET_BAD_VALUE for an empty string or a number or boolean
+ * that is malformed or out of range, leaving L as it was. */
 enum set_result { SET_OK, SET_UNKNOWN_KEY, SET_BAD_VALUE };
+enum set_result layer_set_id(struct layer *l, int id, const char *value,
+			     int line);
+/* The same by config key: SET_UNKNOWN_KEY for a key not in the table. */
 enum set_result layer_set(struct layer *l, const char *key, const char *value);
 
 /* Whether KEY names a credential (its file must be kept private). */
@@ -62,30 +121,15 @@ bool parse_seconds(const char *s, double *out);
 bool parse_bool(const char *s, bool *out);
 
 /* Merge LAYERS (LAYER_COUNT of them, highest precedence first) over the
- * defaults.  *TOKEN_FROM gets the layer whose token or token_file decides
- * (-1: none); the token itself is left to settings_resolve_token(). */
-void settings_merge(const struct layer layers[], struct settings *out,
-		    int *token_from);
+ * defaults, for the settings flagged PROGRAM (SETTING_HBRUN or
+ * SETTING_HBCTL).  *TOKEN_FROM gets the layer whose token or token_file
+ * decides (-1: none); the token itself is left to settings_resolve_token(). */
+void settings_merge(const struct layer layers[], unsigned program,
+		    struct settings *out, int *token_from);
 
-/* Take the token from layer L: its token, else its token_file (read and
- * checked).  Sets out->token, or leaves it NULL with a warning. */
-void settings_resolve_token(const struct layer *l, struct settings *out);
+/* Read the environment variables of the table's PROGRAM settings into L. */
+void settings_from_env(struct layer *l, unsigned program);
 
-/* Read the environment into L. */
-void settings_from_env(struct layer *l);
-
-/* Everything: environment, config file, merge, token.  CLI is the command
- * line's layer; JOB and CONFIG the -j and -c arguments (or NULL). */
-void settings_load(struct settings *out, struct layer layers[],
-		   const char *job, const char *config);
 void settings_free(struct settings *s);
-
-/* hbctl's settings: the command line (CLI, with --api-key), the environment
- * (TICKSTEM_API_KEY as well) and the config file's global part, by the same
- * search and permission rules as hbrun's; no job section, no token.  The
- * API key is the first of the command line's, the environment's and the
- * global part's. */
-void settings_load_hbctl(struct settings *out, struct layer layers[],
-			 const char *config);
 
 #endif

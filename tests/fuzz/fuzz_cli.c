@@ -56,12 +56,12 @@ static void check_run(const struct cli *cli, char **argv, int argc,
 	for (int i = first; i < argc; i++)
 		FUZZ_ASSERT(strcmp(argv[i], originals[i]) == 0);
 	FUZZ_ASSERT(cli->command[argc - first] == NULL);
-	if (layers[LAYER_CLI].token)
+	if (layers[LAYER_CLI].v[S_TOKEN].text)
 		FUZZ_ASSERT(token_overwritten(argv, originals, first,
-					      layers[LAYER_CLI].token));
+					      layers[LAYER_CLI].v[S_TOKEN].text));
 	struct settings s;
 	int token_from;
-	settings_merge(layers, &s, &token_from);
+	settings_merge(layers, SETTING_HBRUN, &s, &token_from);
 	FUZZ_ASSERT(s.ping_retries >= 0 && s.ping_retries <= MAX_PING_RETRIES);
 	FUZZ_ASSERT(s.ping_timeout > 0 && s.ping_timeout <= MAX_SECONDS);
 	FUZZ_ASSERT(s.ping_deadline > 0 && s.ping_deadline <= MAX_SECONDS);

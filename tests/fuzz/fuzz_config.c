@@ -40,9 +40,10 @@ static void write_file(const char *text, size_t len)
 
 static bool layer_is_empty(const struct layer *l)
 {
-	return !l->token && !l->token_file && !l->api_url && !l->ping_url &&
-	       !l->cacert && l->ping_retries < 0 && l->ping_timeout < 0 &&
-	       l->ping_deadline < 0 && l->allow_http < 0 && l->quiet < 0;
+	for (int i = 0; i < S_COUNT; i++)
+		if (l->v[i].state != VALUE_UNSET)
+			return false;
+	return true;
 }
 
 static void check_merged(const struct layer layers[],
@@ -55,14 +56,14 @@ static void check_merged(const struct layer layers[],
 	FUZZ_ASSERT(token_from == -1 || token_from == LAYER_JOB ||
 		    token_from == LAYER_GLOBAL);
 	if (token_from >= 0)
-		FUZZ_ASSERT(layers[token_from].token ||
-			    layers[token_from].token_file);
+		FUZZ_ASSERT(layers[token_from].v[S_TOKEN].text ||
+			    layers[token_from].v[S_TOKEN_FILE].text);
 	else
-		FUZZ_ASSERT(!layers[LAYER_JOB].token &&
-			    !layers[LAYER_GLOBAL].token);
+		FUZZ_ASSERT(!layers[LAYER_JOB].v[S_TOKEN].text &&
+			    !layers[LAYER_GLOBAL].v[S_TOKEN].text);
 	/* A job section must never leak into the global part. */
-	if (layers[LAYER_JOB].api_url && !layers[LAYER_CLI].api_url)
-		FUZZ_ASSERT(strcmp(s->api_url, layers[LAYER_JOB].api_url) == 0);
+	if (layers[LAYER_JOB].v[S_API_URL].text && !layers[LAYER_CLI].v[S_API_URL].text)
+		FUZZ_ASSERT(strcmp(s->api_url, layers[LAYER_JOB].v[S_API_URL].text) == 0);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -83,7 +84,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	config_load(file_path, job, &layers[LAYER_GLOBAL], &layers[LAYER_JOB]);
 	struct settings s;
 	int token_from;
-	settings_merge(layers, &s, &token_from);
+	settings_merge(layers, SETTING_HBRUN, &s, &token_from);
 	check_merged(layers, &s, token_from);
 	FUZZ_ASSERT(job || layer_is_empty(&layers[LAYER_JOB]));
 	msg_release(true, false); /* quiet: drop the held warnings */

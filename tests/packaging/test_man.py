@@ -44,12 +44,17 @@ def help_options(argv):
     return out, longs, shorts
 
 
-def config_keys():
-    """The keys that settings.c's layer_set() takes."""
+def settings_table():
+    """The rows of settings.c's table: (key, environment variable or None)."""
     text = read(os.path.join(SOURCE_ROOT, "src", "settings.c"))
-    body = text[text.index("layer_set(struct layer"):]
-    body = body[:body.index("\n}\n")]
-    return set(re.findall(r'strcmp\(key, "([a-z_]+)"\)', body))
+    rows = re.findall(r'\[S_[A-Z_]+\] = \{ "([a-z_]+)",((?:[^"{}]|"[^"]*")*)', text)
+    return [(key, (re.findall(r'"((?:HBRUN|TICKSTEM)_[A-Z_]+)"', rest) or [None])[0])
+            for key, rest in rows]
+
+
+def config_keys():
+    """The keys of settings.c's table."""
+    return {key for key, _ in settings_table()}
 
 
 def mentions(text, pattern):
@@ -60,6 +65,8 @@ def env_names(files):
     names = set()
     for f in files:
         names |= set(re.findall(r'getenv\("([A-Z_]+)"\)', read(f)))
+        if os.path.basename(f) == "settings.c":
+            names |= {env for _, env in settings_table() if env}
     return names
 
 

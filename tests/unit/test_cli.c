@@ -25,8 +25,8 @@ START_TEST(options_stop_at_the_command)
 	ck_assert_int_eq(parse(argv, &l, &cli), CLI_RUN);
 	ck_assert_str_eq(cli.command[0], "printf");
 	ck_assert_str_eq(cli.command[2], "-t");
-	ck_assert_ptr_null(l.token);
-	ck_assert_int_eq(l.quiet, 1);
+	ck_assert_ptr_null(l.v[S_TOKEN].text);
+	ck_assert_int_eq((int)l.v[S_QUIET].number, 1);
 	layer_free(&l);
 }
 END_TEST
@@ -58,17 +58,17 @@ START_TEST(every_setting_option)
 	struct layer l;
 	struct cli cli;
 	ck_assert_int_eq(parse(copy, &l, &cli), CLI_RUN);
-	ck_assert_str_eq(l.token, "secret-1");
-	ck_assert_str_eq(l.token_file, "/tf");
+	ck_assert_str_eq(l.v[S_TOKEN].text, "secret-1");
+	ck_assert_str_eq(l.v[S_TOKEN_FILE].text, "/tf");
 	ck_assert_str_eq(cli.job, "job");
 	ck_assert_str_eq(cli.config, "/c");
-	ck_assert_str_eq(l.api_url, "https://a/v1");
-	ck_assert_str_eq(l.ping_url, "https://p/{token}");
-	ck_assert_int_eq(l.ping_retries, 0);
-	ck_assert_double_eq(l.ping_timeout, 1.5);
-	ck_assert_double_eq(l.ping_deadline, 30.0);
-	ck_assert_str_eq(l.cacert, "/ca");
-	ck_assert_int_eq(l.allow_http, 1);
+	ck_assert_str_eq(l.v[S_API_URL].text, "https://a/v1");
+	ck_assert_str_eq(l.v[S_PING_URL].text, "https://p/{token}");
+	ck_assert_int_eq((int)l.v[S_PING_RETRIES].number, 0);
+	ck_assert_double_eq(l.v[S_PING_TIMEOUT].number, 1.5);
+	ck_assert_double_eq(l.v[S_PING_DEADLINE].number, 30.0);
+	ck_assert_str_eq(l.v[S_CACERT].text, "/ca");
+	ck_assert_int_eq((int)l.v[S_ALLOW_HTTP].number, 1);
 	ck_assert(cli.verbose);
 	/* The token no longer stands in argv. */
 	ck_assert_str_eq(copy[1], "--token=********");
@@ -86,7 +86,7 @@ START_TEST(short_token_forms_are_scrubbed)
 	struct layer l;
 	struct cli cli;
 	ck_assert_int_eq(parse(argv, &l, &cli), CLI_RUN);
-	ck_assert_str_eq(l.token, "xyz"); /* the last one given */
+	ck_assert_str_eq(l.v[S_TOKEN].text, "xyz"); /* the last one given */
 	ck_assert_str_eq(a1, "-t******");
 	ck_assert_str_eq(a3, "***");
 	layer_free(&l);

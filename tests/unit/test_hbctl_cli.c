@@ -8,6 +8,7 @@
 
 #include "hbctl_cli.h"
 #include "msg.h"
+#include "config.h"
 #include "settings.h"
 #include "unit.h"
 
@@ -108,10 +109,10 @@ START_TEST(global_options)
 				 "--allow-http", "list");
 	ck_assert_int_eq(p->result, HBCTL_RUN);
 	ck_assert_int_eq(p->args.command, CMD_LIST);
-	ck_assert_str_eq(p->layer.api_key, "sk_secret");
-	ck_assert_str_eq(p->layer.api_url, "https://x/v1");
-	ck_assert_str_eq(p->layer.cacert, "/ca.pem");
-	ck_assert_int_eq(p->layer.allow_http, 1);
+	ck_assert_str_eq(p->layer.v[S_API_KEY].text, "sk_secret");
+	ck_assert_str_eq(p->layer.v[S_API_URL].text, "https://x/v1");
+	ck_assert_str_eq(p->layer.v[S_CACERT].text, "/ca.pem");
+	ck_assert_int_eq((int)p->layer.v[S_ALLOW_HTTP].number, 1);
 	ck_assert_str_eq(p->args.config, "/tmp/c.conf");
 	ck_assert(p->args.json);
 	ck_assert_double_eq(p->args.deadline, 2.5);

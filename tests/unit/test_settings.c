@@ -56,6 +56,36 @@ START_TEST(booleans_any_case)
 }
 END_TEST
 
+/* The table itself: every default is a value of its own setting, and no
+ * key, option, letter or variable names two settings. */
+START_TEST(table_is_consistent)
+{
+	for (int a = 0; a < S_COUNT; a++) {
+		const struct setting_def *d = &setting_defs[a];
+		struct layer l;
+		layer_init(&l);
+		ck_assert_int_eq(setting_by_key(d->key), a);
+		if (d->fallback)
+			ck_assert_msg(layer_set_id(&l, a, d->fallback, 0) == SET_OK,
+				      "default of %s", d->key);
+		ck_assert_msg(d->help && *d->help, "help of %s", d->key);
+		ck_assert_msg(!d->option || d->arg || d->type == TYPE_BOOL,
+			      "a flag that is not a boolean: %s", d->key);
+		ck_assert_msg(d->field != NO_FIELD || a == S_TOKEN ||
+			      a == S_TOKEN_FILE, "no field: %s", d->key);
+		for (int b = a + 1; b < S_COUNT; b++) {
+			const struct setting_def *e = &setting_defs[b];
+			ck_assert_str_ne(d->key, e->key);
+			ck_assert(!d->option || !e->option ||
+				  strcmp(d->option, e->option) != 0);
+			ck_assert(!d->letter || d->letter != e->letter);
+			ck_assert(!d->env || !e->env || strcmp(d->env, e->env) != 0);
+		}
+		layer_free(&l);
+	}
+}
+END_TEST
+
 START_TEST(keys)
 {
 	struct layer l;
@@ -63,13 +93,13 @@ START_TEST(keys)
 	ck_assert_int_eq(layer_set(&l, "token", "abc"), SET_OK);
 	ck_assert_int_eq(layer_set(&l, "ping_retries", "3"), SET_OK);
 	ck_assert_int_eq(layer_set(&l, "ping_retries", "x"), SET_BAD_VALUE);
-	ck_assert_int_eq(l.ping_retries, 3);
+	ck_assert_int_eq((int)l.v[S_PING_RETRIES].number, 3);
 	ck_assert_int_eq(layer_set(&l, "allow_http", "yes"), SET_OK);
-	ck_assert_int_eq(l.allow_http, 1);
+	ck_assert_int_eq((int)l.v[S_ALLOW_HTTP].number, 1);
 	ck_assert_int_eq(layer_set(&l, "api_key", "k"), SET_OK);
 	ck_assert_int_eq(layer_set(&l, "tokn", "x"), SET_UNKNOWN_KEY);
 	ck_assert_int_eq(layer_set(&l, "api_url", ""), SET_BAD_VALUE);
-	ck_assert_str_eq(l.token, "abc");
+	ck_assert_str_eq(l.v[S_TOKEN].text, "abc");
 	ck_assert(key_is_secret("token") && key_is_secret("api_key"));
 	ck_assert(!key_is_secret("token_file"));
 	layer_free(&l);
@@ -95,7 +125,7 @@ START_TEST(defaults_when_nothing_is_set)
 	struct settings s;
 	int from;
 	four_layers(layers);
-	settings_merge(layers, &s, &from);
+	settings_merge(layers, SETTING_HBRUN, &s, &from);
 	ck_assert_str_eq(s.api_url, DEFAULT_API_URL);
 	ck_assert_ptr_null(s.ping_url);
 	ck_assert_int_eq(s.ping_retries, 5);
@@ -120,11 +150,14 @@ START_TEST(precedence_level_by_level)
 		for (int i = top; i < LAYER_COUNT; i++) {
 			layer_set(&layers[i], "api_url", urls[i]);
 			layer_set(&layers[i], "token", urls[i] + 8);
-			layers[i].ping_retries = i;
-			layers[i].ping_deadline = 10.0 + i;
-			layers[i].quiet = i % 2;
+			char n[16];
+			snprintf(n, sizeof n, "%d", i);
+			layer_set(&layers[i], "ping_retries", n);
+			snprintf(n, sizeof n, "%d", 10 + i);
+			layer_set(&layers[i], "ping_deadline", n);
+			layer_set(&layers[i], "quiet", i % 2 ? "1" : "0");
 		}
-		settings_merge(layers, &s, &from);
+		settings_merge(layers, SETTING_HBRUN, &s, &from);
 		ck_assert_str_eq(s.api_url, urls[top]);
 		ck_assert_int_eq(s.ping_retries, top);
 		ck_assert_double_eq(s.ping_deadline, 10.0 + top);
@@ -144,7 +177,7 @@ START_TEST(a_higher_token_file_beats_a_lower_token)
 	layer_set(&layers[LAYER_GLOBAL], "token", "global-token");
 	layer_set(&layers[LAYER_JOB], "token_file",
 		  scratch_file("tok", "  job-token \n second line\n", 0600));
-	settings_merge(layers, &s, &from);
+	settings_merge(layers, SETTING_HBRUN, &s, &from);
 	ck_assert_int_eq(from, LAYER_JOB);
 	settings_resolve_token(&layers[from], &s);
 	ck_assert_str_eq(s.token, "job-token");
@@ -172,15 +205,15 @@ START_TEST(environment_layer)
 	layer_init(&l);
 	setenv("HBRUN_TOKEN", "envtok", 1);
 	setenv("HBRUN_API_URL", "https://env.example/v1", 1);
-	settings_from_env(&l);
-	ck_assert_str_eq(l.token, "envtok");
-	ck_assert_str_eq(l.api_url, "https://env.example/v1");
+	settings_from_env(&l, SETTING_HBRUN);
+	ck_assert_str_eq(l.v[S_TOKEN].text, "envtok");
+	ck_assert_str_eq(l.v[S_API_URL].text, "https://env.example/v1");
 	layer_free(&l);
 	setenv("HBRUN_TOKEN", "", 1);
 	unsetenv("HBRUN_API_URL");
-	settings_from_env(&l);
-	ck_assert_ptr_null(l.token);
-	ck_assert_ptr_null(l.api_url);
+	settings_from_env(&l, SETTING_HBRUN);
+	ck_assert_ptr_null(l.v[S_TOKEN].text);
+	ck_assert_ptr_null(l.v[S_API_URL].text);
 }
 END_TEST
 
@@ -211,11 +244,11 @@ START_TEST(config_global_and_job_section)
 	load("api_url = https://g.example/v1\nping_retries = 2\n"
 	     "[backup]\ntoken = bk\nping_retries = 4\n[other]\ntoken = no\n",
 	     "backup", &g, &j);
-	ck_assert_str_eq(g.api_url, "https://g.example/v1");
-	ck_assert_int_eq(g.ping_retries, 2);
-	ck_assert_str_eq(j.token, "bk");
-	ck_assert_int_eq(j.ping_retries, 4);
-	ck_assert_ptr_null(g.token);
+	ck_assert_str_eq(g.v[S_API_URL].text, "https://g.example/v1");
+	ck_assert_int_eq((int)g.v[S_PING_RETRIES].number, 2);
+	ck_assert_str_eq(j.v[S_TOKEN].text, "bk");
+	ck_assert_int_eq((int)j.v[S_PING_RETRIES].number, 4);
+	ck_assert_ptr_null(g.v[S_TOKEN].text);
 	layer_free(&g);
 	layer_free(&j);
 }
@@ -236,7 +269,7 @@ START_TEST(config_warnings_name_file_and_line)
 	ck_assert_msg(strstr(err, "hbrun.conf:5: bad value for 'quiet'"), "%s", err);
 	ck_assert_msg(strstr(err, "hbrun.conf:6: syntax error"), "%s", err);
 	/* The rest of the file still applies. */
-	ck_assert_double_eq(g.ping_timeout, 3.0);
+	ck_assert_double_eq(g.v[S_PING_TIMEOUT].number, 3.0);
 	layer_free(&g);
 	layer_free(&j);
 }
@@ -256,7 +289,7 @@ START_TEST(config_long_line_is_cut_not_split)
 	const char *err = capture_end();
 	ck_assert_msg(strstr(err, ":1: line too long"), "%s", err);
 	ck_assert_msg(strstr(err, ":3: unknown key 'foo'"), "%s", err);
-	ck_assert_int_eq(g.ping_retries, 1);
+	ck_assert_int_eq((int)g.v[S_PING_RETRIES].number, 1);
 	layer_free(&g);
 	layer_free(&j);
 }
@@ -270,15 +303,17 @@ START_TEST(config_with_token_and_open_permissions)
 	layer_init(&j);
 	const char *path = scratch_file("open.conf", "token = t\n", 0644);
 	config_load(path, NULL, &g, &j);
-	ck_assert_str_eq(g.token, "t"); /* readable: used, with a warning */
+	ck_assert_str_eq(g.v[S_TOKEN].text, "t"); /* readable: used, with a warning */
 	layer_free(&g);
 	chmod(path, 0666);
 	config_load(path, NULL, &g, &j);
-	ck_assert_ptr_null(g.token); /* writable: not used at all */
+	ck_assert_ptr_null(g.v[S_TOKEN].text); /* writable: not used at all */
 	msg_release(false, false);
 	const char *err = capture_end();
 	ck_assert_msg(strstr(err, "readable by group or others"), "%s", err);
 	ck_assert_msg(strstr(err, "writable by group or others; not used"), "%s", err);
+	layer_free(&g);
+	layer_free(&j);
 }
 END_TEST
 
@@ -292,7 +327,9 @@ START_TEST(config_without_token_is_not_judged_by_mode)
 		    NULL, &g, &j);
 	msg_release(false, false);
 	ck_assert_str_eq(capture_end(), "");
-	ck_assert_int_eq(g.ping_retries, 1);
+	ck_assert_int_eq((int)g.v[S_PING_RETRIES].number, 1);
+	layer_free(&g);
+	layer_free(&j);
 }
 END_TEST
 
@@ -302,10 +339,11 @@ START_TEST(relative_token_file_is_relative_to_the_config)
 	struct settings s = { 0 };
 	scratch_file("rel-token", "reltok\n", 0600);
 	load("token_file = rel-token\n", NULL, &g, &j);
-	ck_assert_str_eq(g.token_base, scratch_dir());
+	ck_assert_str_eq(g.folder, scratch_dir());
 	settings_resolve_token(&g, &s);
 	ck_assert_str_eq(s.token, "reltok");
 	layer_free(&g);
+	layer_free(&j);
 	settings_free(&s);
 }
 END_TEST
@@ -382,6 +420,7 @@ Suite *unit_suite(void)
 	tcase_add_test(values, counts);
 	tcase_add_test(values, seconds);
 	tcase_add_test(values, booleans_any_case);
+	tcase_add_test(values, table_is_consistent);
 	tcase_add_test(values, keys);
 	suite_add_tcase(s, values);
 	TCase *merge = tcase_create("precedence");
