@@ -256,6 +256,10 @@ enum api_kind api_ping_call(const struct settings *s, struct supervisor *sv,
 	struct api_result mine;
 	if (!out)
 		out = &mine;
+	/* Set but unusable: said where it was read, and nothing stands in. */
+	if (s->unusable[S_API_URL] || s->unusable[S_PING_URL] ||
+	    (s->unusable[S_TOKEN] && url_needs_token(s->ping_url)))
+		return not_sent(out, "a setting is unusable");
 	if (!s->token && url_needs_token(s->ping_url)) {
 		msg_warn("no token (-t, --token-file, HBRUN_TOKEN or the config "
 			 "file's token); no ping sent");

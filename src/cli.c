@@ -137,7 +137,13 @@ static enum cli_result take_setting(int id, struct cli *cli)
 {
 	const struct setting_def *d = &setting_defs[id];
 	const char *value = d->arg ? optarg : "true";
-	if (layer_set_id(cli->layer, id, value, 0) != SET_OK) {
+	enum set_result r = layer_set_id(cli->layer, id, value, 0);
+	/* An empty monitoring value, such as -t "$TOKEN" with TOKEN unset,
+	 * must not keep the job from running. */
+	if (r == SET_UNUSABLE) {
+		msg_warn("empty value for --%s; " UNUSABLE_CONSEQUENCE,
+			 d->option);
+	} else if (r != SET_OK) {
 		msg_error("invalid value for --%s: '%s' (try 'hbrun --help')",
 			  d->option, (d->flags & SETTING_SECRET) ? "..." : value);
 		return CLI_USAGE;

@@ -245,6 +245,10 @@ static int on_setting(void *user, const char *section, const char *key,
 	case SET_BAD_VALUE:
 		msg_warn("%s:%d: bad value for '%s'", p->path, line, key);
 		break;
+	case SET_UNUSABLE:
+		msg_warn("%s:%d: empty value for '%s'; " UNUSABLE_CONSEQUENCE,
+			 p->path, line, key);
+		break;
 	}
 	return 1; /* nonzero: inih's error result then means syntax only */
 }
@@ -375,11 +379,13 @@ char *token_file_read(const char *path, const char *base)
 
 void settings_resolve_token(const struct layer *l, struct settings *out)
 {
-	if (l->v[S_TOKEN].state == VALUE_SET) {
-		out->token = strdup(l->v[S_TOKEN].text);
-		return;
-	}
-	out->token = token_file_read(l->v[S_TOKEN_FILE].text, l->folder);
+	const struct value *token = &l->v[S_TOKEN], *file = &l->v[S_TOKEN_FILE];
+	if (token->state == VALUE_SET)
+		out->token = strdup(token->text);
+	else if (token->state == VALUE_UNSET && file->state == VALUE_SET)
+		out->token = token_file_read(file->text, l->folder);
+	/* Set but unusable, here or in the file: no lower level stands in. */
+	out->unusable[S_TOKEN] = out->token == NULL;
 }
 
 void settings_load(struct settings *out, struct layer layers[],

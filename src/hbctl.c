@@ -263,6 +263,10 @@ static int preflight(const struct hbctl_args *a, const struct settings *s)
 			  "character; nothing sent");
 		return HBCTL_EXIT_USAGE;
 	}
+	if (!s->api_url) {
+		msg_error("the API URL is empty; nothing sent");
+		return HBCTL_EXIT_USAGE;
+	}
 	/* Loaded before the URL is judged: libcurl is what parses it. */
 	if (!http_init()) {
 		msg_error("cannot load libcurl (%s)", http_init_error());

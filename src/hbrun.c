@@ -49,13 +49,15 @@ int main(int argc, char **argv)
 	for (int i = 0; i < LAYER_COUNT; i++)
 		layer_init(&layers[i]);
 	struct cli cli = { .layer = &layers[LAYER_CLI] };
+	/* Monitoring messages wait until the settings say whether -q holds. */
+	msg_hold();
 	enum cli_result parsed = cli_parse(argc, argv, &cli);
 	if (parsed != CLI_RUN) {
+		msg_release(false, false);
 		layer_free(&layers[LAYER_CLI]);
 		return parsed == CLI_EXIT_OK ? EXIT_SUCCESS : EXIT_USAGE;
 	}
 
-	msg_hold();
 	struct settings settings;
 	settings_load(&settings, layers, cli.job, cli.config);
 	for (int i = 0; i < LAYER_COUNT; i++)

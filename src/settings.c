@@ -88,6 +88,13 @@ void layer_init(struct layer *l)
 	memset(l, 0, sizeof *l);
 }
 
+void layer_set_unusable(struct layer *l, int id, int line)
+{
+	struct value *v = &l->v[id];
+	wipe_free(v->text);
+	*v = (struct value){ .state = VALUE_UNUSABLE, .line = line };
+}
+
 void layer_free(struct layer *l)
 {
 	for (int i = 0; i < S_COUNT; i++)
@@ -181,6 +188,10 @@ enum set_result layer_set_id(struct layer *l, int id, const char *value,
 	double number = 0;
 	if (id < 0 || id >= S_COUNT)
 		return SET_UNKNOWN_KEY;
+	if (value && !*value && setting_defs[id].type == TYPE_STRING) {
+		layer_set_unusable(l, id, line);
+		return SET_UNUSABLE;
+	}
 	if (!value || !parse_value(&setting_defs[id], value, &number))
 		return SET_BAD_VALUE;
 	char *copy = strdup(value);
@@ -244,7 +255,11 @@ void settings_merge(const struct layer layers[], unsigned program,
 		if (!(d->flags & program) || d->field == NO_FIELD)
 			continue;
 		int from = first_setting(layers, id);
-		put(out, d, from >= 0 ? &layers[from].v[id] : NULL);
+		out->from[id] = from;
+		if (from >= 0 && layers[from].v[id].state == VALUE_UNUSABLE)
+			out->unusable[id] = true;
+		else
+			put(out, d, from >= 0 ? &layers[from].v[id] : NULL);
 	}
 	/* The token and its file are one credential: the highest level that
 	 * gives either decides. */
@@ -254,6 +269,7 @@ void settings_merge(const struct layer layers[], unsigned program,
 			     : token < file ? token : file;
 	if (!(program & SETTING_HBRUN))
 		*token_from = -1;
+	out->from[S_TOKEN] = *token_from;
 }
 
 void settings_from_env(struct layer *l, unsigned program)

@@ -98,15 +98,25 @@ struct settings {
 	bool quiet;
 	bool verbose;
 	char *api_key; /* hbctl's; NULL in hbrun */
+	/* Set but unusable at the level that decides: no default stands in,
+	 * and nothing that needs the setting is sent. */
+	bool unusable[S_COUNT];
+	int from[S_COUNT]; /* the deciding layer; -1: the default */
 };
 
 void layer_init(struct layer *l);
+/* Mark setting ID of L set but unusable (read at config LINE). */
+void layer_set_unusable(struct layer *l, int id, int line);
 void layer_free(struct layer *l);
 
 /* Set setting ID of L to VALUE, read at config LINE (0: elsewhere).
- * Returns SET_OK; SET_BAD_VALUE for an empty string or a number or boolean
- * that is malformed or out of range, leaving L as it was. */
-enum set_result { SET_OK, SET_UNKNOWN_KEY, SET_BAD_VALUE };
+ * Returns SET_OK; SET_UNUSABLE for an empty string, which is then set as
+ * unusable: it blocks the levels below and the default; SET_BAD_VALUE for
+ * a number or boolean that is malformed or out of range, leaving L as it
+ * was (the level below applies). */
+enum set_result { SET_OK, SET_UNKNOWN_KEY, SET_BAD_VALUE, SET_UNUSABLE };
+/* What a warning about an unusable value adds. */
+#define UNUSABLE_CONSEQUENCE "no lower level stands in, and nothing that needs it is sent"
 enum set_result layer_set_id(struct layer *l, int id, const char *value,
 			     int line);
 /* The same by config key: SET_UNKNOWN_KEY for a key not in the table. */

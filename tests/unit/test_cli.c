@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -103,7 +104,6 @@ START_TEST(unusable_command_lines)
 		{ "hbrun", "--ping-retries", "-1", NULL },
 		{ "hbrun", "--ping-timeout", "0", NULL },
 		{ "hbrun", "--ping-deadline", "1e9", NULL },
-		{ "hbrun", "--api-url", "", NULL },
 		{ "hbrun", "-t", NULL },
 		{ "hbrun", "-q", NULL },
 	};
@@ -120,6 +120,33 @@ START_TEST(unusable_command_lines)
 	ck_assert(strstr(err, "hbrun: option '-t' needs an argument"));
 	ck_assert(strstr(err, "hbrun: no command to run"));
 	ck_assert(strstr(err, "invalid value for --ping-retries: 'x'"));
+}
+END_TEST
+
+/* An empty monitoring value (-t "$TOKEN" with TOKEN unset) is set as
+ * unusable, with a warning: the job still runs. */
+START_TEST(empty_values_are_unusable_not_usage_errors)
+{
+	static const char *const options[] = {
+		"-t", "--token-file", "--api-url", "--ping-url", "--cacert",
+	};
+	static const int ids[] = {
+		S_TOKEN, S_TOKEN_FILE, S_API_URL, S_PING_URL, S_CACERT,
+	};
+	for (size_t i = 0; i < sizeof ids / sizeof *ids; i++) {
+		char a0[] = "hbrun", a2[] = "", a3[] = "true", a1[32];
+		snprintf(a1, sizeof a1, "%s", options[i]);
+		char *argv[] = { a0, a1, a2, a3, NULL };
+		struct layer l;
+		struct cli cli;
+		capture_begin();
+		ck_assert_int_eq(parse(argv, &l, &cli), CLI_RUN);
+		ck_assert_str_eq(cli.command[0], "true");
+		ck_assert_int_eq(l.v[ids[i]].state, VALUE_UNUSABLE);
+		ck_assert_msg(strstr(capture_end(), "empty value for --"),
+			      "%s", options[i]);
+		layer_free(&l);
+	}
 }
 END_TEST
 
@@ -143,6 +170,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, every_setting_option);
 	tcase_add_test(tc, short_token_forms_are_scrubbed);
 	tcase_add_test(tc, unusable_command_lines);
+	tcase_add_test(tc, empty_values_are_unusable_not_usage_errors);
 	tcase_add_test(tc, help_and_version_exit_zero);
 	suite_add_tcase(s, tc);
 	return s;

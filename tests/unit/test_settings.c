@@ -98,7 +98,8 @@ START_TEST(keys)
 	ck_assert_int_eq((int)l.v[S_ALLOW_HTTP].number, 1);
 	ck_assert_int_eq(layer_set(&l, "api_key", "k"), SET_OK);
 	ck_assert_int_eq(layer_set(&l, "tokn", "x"), SET_UNKNOWN_KEY);
-	ck_assert_int_eq(layer_set(&l, "api_url", ""), SET_BAD_VALUE);
+	ck_assert_int_eq(layer_set(&l, "api_url", ""), SET_UNUSABLE);
+	ck_assert_int_eq(l.v[S_API_URL].state, VALUE_UNUSABLE);
 	ck_assert_str_eq(l.v[S_TOKEN].text, "abc");
 	ck_assert(key_is_secret("token") && key_is_secret("api_key"));
 	ck_assert(!key_is_secret("token_file"));
@@ -163,6 +164,34 @@ START_TEST(precedence_level_by_level)
 		ck_assert_double_eq(s.ping_deadline, 10.0 + top);
 		ck_assert_int_eq(s.quiet, top % 2);
 		ck_assert_int_eq(from, top);
+		free_layers(layers, &s);
+	}
+}
+END_TEST
+
+/* A value set but unusable at one level blocks every level below it and
+ * the default: nothing is guessed in its place. */
+START_TEST(an_unusable_value_blocks_the_levels_below)
+{
+	for (int top = 0; top < LAYER_COUNT; top++) {
+		struct layer layers[LAYER_COUNT];
+		struct settings s;
+		int from;
+		four_layers(layers);
+		layer_set(&layers[top], "api_url", "");
+		layer_set(&layers[top], "token", "");
+		for (int i = top + 1; i < LAYER_COUNT; i++) {
+			layer_set(&layers[i], "api_url", "https://lower/v1");
+			layer_set(&layers[i], "token", "lower-token");
+		}
+		settings_merge(layers, SETTING_HBRUN, &s, &from);
+		ck_assert_ptr_null(s.api_url);
+		ck_assert(s.unusable[S_API_URL]);
+		ck_assert_int_eq(s.from[S_API_URL], top);
+		ck_assert_int_eq(from, top);
+		settings_resolve_token(&layers[from], &s);
+		ck_assert_ptr_null(s.token);
+		ck_assert(s.unusable[S_TOKEN]);
 		free_layers(layers, &s);
 	}
 }
@@ -426,6 +455,7 @@ Suite *unit_suite(void)
 	TCase *merge = tcase_create("precedence");
 	tcase_add_test(merge, defaults_when_nothing_is_set);
 	tcase_add_test(merge, precedence_level_by_level);
+	tcase_add_test(merge, an_unusable_value_blocks_the_levels_below);
 	tcase_add_test(merge, a_higher_token_file_beats_a_lower_token);
 	tcase_add_test(merge, token_beats_token_file_at_one_level);
 	tcase_add_test(merge, environment_layer);
