@@ -257,7 +257,7 @@ enum api_kind api_ping_call(const struct settings *s, struct supervisor *sv,
 	if (!out)
 		out = &mine;
 	/* Set but unusable: said where it was read, and nothing stands in. */
-	if (s->unusable[S_API_URL] || s->unusable[S_PING_URL] ||
+	if (s->no_requests || s->unusable[S_API_URL] || s->unusable[S_PING_URL] ||
 	    (s->unusable[S_TOKEN] && url_needs_token(s->ping_url)))
 		return not_sent(out, "a setting is unusable");
 	if (!s->token && url_needs_token(s->ping_url)) {

@@ -24,32 +24,51 @@ enum trust file_trust(mode_t mode, uid_t owner, uid_t caller)
 	return TRUST_OK;
 }
 
-/* Say what is wrong with a credential file; true when it may be used. */
-static bool trusted(int fd, const char *path)
+/* Say what is wrong with a file whose contents decide where a credential
+ * goes (a config file) or what it is (a token file); true when it may be
+ * used.  One that others can write, or that another user owns, could
+ * redirect the ping or name any file as the token: it is not used at all,
+ * whatever it holds.  SECRET: the file holds a credential, so others
+ * reading it is worth a warning.  WHAT_ELSE ends the "not used" line. */
+static bool trusted(const struct stat *st, const char *path, bool secret,
+		    const char *what_else)
 {
-	struct stat st;
-	if (fstat(fd, &st) != 0) {
-		msg_warn("%s: %s", path, strerror(errno));
-		return false;
-	}
-	switch (file_trust(st.st_mode, st.st_uid, geteuid())) {
+	switch (file_trust(st->st_mode, st->st_uid, geteuid())) {
 	case TRUST_OK:
 		return true;
 	case TRUST_READABLE:
-		msg_warn("%s: holds a credential but is readable by group or "
-			 "others (chmod 600 it)", path);
+		if (secret)
+			msg_warn("%s: holds a credential but is readable by "
+				 "group or others (chmod 600 it)", path);
 		return true;
 	case TRUST_WRITABLE:
-		msg_warn("%s: holds a credential but is writable by group or "
-			 "others; not used", path);
+		msg_warn("%s: writable by group or others; not used%s", path,
+			 what_else);
 		return false;
 	case TRUST_FOREIGN:
-		msg_warn("%s: holds a credential but is owned by uid %lu, not "
-			 "by you or root; not used", path,
-			 (unsigned long)st.st_uid);
+		msg_warn("%s: owned by uid %lu, not by you or root; not used%s",
+			 path, (unsigned long)st->st_uid, what_else);
 		return false;
 	}
 	return false;
+}
+
+/* PATH opened for reading when it is a regular file (a symbolic link is
+ * followed and its target judged), *ST its status; else -1 with a warning.
+ * The open never blocks: a FIFO nobody writes must not hold up the job. */
+static int open_regular(const char *path, struct stat *st)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) {
+		msg_warn("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
+		msg_warn("%s: not a regular file; not used", path);
+		close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 static char *path_join(const char *dir, const char *name)
@@ -152,13 +171,18 @@ static void text_wipe(struct text *t)
 	t->len = 0;
 }
 
-/* inih's reader, counting lines so that every warning can name one.  A line
- * longer than inih's buffer is cut (and said so): its rest must not be
- * parsed as lines of its own.  inih returns only the first syntax error,
- * so the lines found bad are fed to it again as blank lines, which lets
- * the next pass find the next error, and the last pass warn about each in
- * order. */
+/* inih's reader, counting lines so that every warning can name one, and
+ * holding inih to the dialect of hbrun.conf(5), so that no line is read as
+ * anything but what it looks like: an indented line is an ordinary line
+ * (never the continuation of the one before), a key line needs '=' before
+ * any ':', and a section header without its ']' opens a section that no
+ * job matches (never the one before it).  A line longer than inih's buffer
+ * gives its key an empty value: never one cut short.  inih returns only
+ * the first syntax error, so the lines found bad are fed to it again as
+ * blank lines, which lets the next pass find the next error, and the last
+ * pass warn about each in order. */
 #define SYNTAX_ERRORS_MAX 32
+#define BOM "\xEF\xBB\xBF"
 
 struct reader {
 	const struct text *text;
@@ -166,6 +190,7 @@ struct reader {
 	const char *path;
 	int line;
 	int long_line; /* the last line that was too long */
+	bool broken_section; /* under a header that lacks its ']' */
 	int bad[SYNTAX_ERRORS_MAX];
 	int bad_count;
 	bool warn;
@@ -179,6 +204,64 @@ static bool known_bad(const struct reader *r, int line)
 	return false;
 }
 
+/* What kind of line LINE (LEN bytes, leading white space gone) is. */
+enum line_kind { LINE_OTHER, LINE_HEADER, LINE_BROKEN_HEADER, LINE_BAD };
+
+static enum line_kind kind_of(const char *line, size_t len)
+{
+	if (len == 0 || strchr(";#\r\n", *line))
+		return LINE_OTHER;
+	if (*line == '[')
+		return memchr(line, ']', len) ? LINE_HEADER : LINE_BROKEN_HEADER;
+	const char *eq = memchr(line, '=', len);
+	const char *colon = memchr(line, ':', len);
+	if (!eq || (colon && colon < eq))
+		return LINE_BAD;
+	return LINE_OTHER;
+}
+
+static void blank(char *buf)
+{
+	buf[0] = '\n'; /* inih's buffer holds a line: 2 bytes at least */
+	buf[1] = '\0';
+}
+
+/* Copy the line at START (LEN bytes, its newline excluded) into BUF. */
+static void take_line(struct reader *r, char *buf, size_t room,
+		      const char *start, size_t len)
+{
+	size_t lead = strspn(start, " \t");
+	if (lead > len)
+		lead = len;
+	start += lead;
+	len -= lead;
+	enum line_kind kind = kind_of(start, len);
+	if (kind == LINE_HEADER)
+		r->broken_section = false;
+	if (kind == LINE_BROKEN_HEADER)
+		r->broken_section = true;
+	if (kind == LINE_BROKEN_HEADER || kind == LINE_BAD ||
+	    known_bad(r, r->line)) {
+		if (r->warn)
+			msg_warn("%s:%d: syntax error%s", r->path, r->line,
+				 kind == LINE_BROKEN_HEADER
+					 ? ": no ']' ends the section name; "
+					   "its keys are ignored" : "");
+		blank(buf);
+		return;
+	}
+	if (len > room) {
+		/* Too long: its key, if any, gets an empty value. */
+		const char *eq = memchr(start, '=', room);
+		r->long_line = r->line;
+		len = eq ? (size_t)(eq - start) + 1 : 0;
+	}
+	memcpy(buf, start, len);
+	if (len < room)
+		buf[len++] = '\n';
+	buf[len] = '\0';
+}
+
 static char *read_line(char *buf, int size, void *stream)
 {
 	struct reader *r = stream;
@@ -186,23 +269,16 @@ static char *read_line(char *buf, int size, void *stream)
 		return NULL;
 	const char *start = r->text->bytes + r->pos;
 	size_t left = r->text->len - r->pos;
-	const char *nl = memchr(start, '\n', left);
-	size_t len = nl ? (size_t)(nl - start) + 1 : left;
-	size_t room = (size_t)size - 1;
-	size_t keep = len > room ? room : len;
-	memcpy(buf, start, keep);
-	buf[keep] = '\0';
-	r->pos += len;
-	r->line++;
-	/* Cut short, unless all that did not fit is the newline. */
-	if (len > room && !(nl && len - 1 == room))
-		r->long_line = r->line;
-	if (known_bad(r, r->line)) {
-		if (r->warn)
-			msg_warn("%s:%d: syntax error", r->path, r->line);
-		buf[0] = '\n'; /* inih's buffer holds a line: 2 bytes at least */
-		buf[1] = '\0';
+	if (r->pos == 0 && left >= 3 && memcmp(start, BOM, 3) == 0) {
+		start += 3;
+		left -= 3;
+		r->pos += 3;
 	}
+	const char *nl = memchr(start, '\n', left);
+	size_t len = nl ? (size_t)(nl - start) : left;
+	r->pos += nl ? len + 1 : len;
+	r->line++;
+	take_line(r, buf, (size_t)size - 1, start, len);
 	return buf;
 }
 
@@ -218,10 +294,37 @@ struct parse {
 	bool scan_only;
 };
 
+/* A value wholly inside one pair of double quotes loses them. */
+#define VALUE_MAX 1024
+
+static const char *unquoted(const char *value, char *buf)
+{
+	size_t len = strlen(value);
+	if (len < 2 || len > VALUE_MAX || value[0] != '"' ||
+	    value[len - 1] != '"' ||
+	    memchr(value + 1, '"', len - 2))
+		return value;
+	memcpy(buf, value + 1, len - 2);
+	buf[len - 2] = '\0';
+	return buf;
+}
+
+/* A line too long to read whole: a string setting is set but unusable
+ * (never cut short and used), any other is ignored. */
+static void too_long(const char *path, int line, struct layer *l,
+		     const char *key)
+{
+	int id = setting_by_key(key);
+	msg_warn("%s:%d: line too long; '%s' not used", path, line, key);
+	if (id >= 0 && setting_defs[id].type == TYPE_STRING)
+		layer_set_unusable(l, id, line);
+}
+
 static int on_setting(void *user, const char *section, const char *key,
 		      const char *value)
 {
 	struct parse *p = user;
+	char buf[VALUE_MAX];
 	if (p->scan_only) {
 		if (key_is_secret(key))
 			p->holds_secret = true;
@@ -234,9 +337,14 @@ static int on_setting(void *user, const char *section, const char *key,
 		l = mine ? p->job_layer : &p->other;
 	}
 	int line = p->reader.line;
-	if (p->reader.long_line == line)
-		msg_warn("%s:%d: line too long; cut short", p->path, line);
-	switch (layer_set_id(l, setting_by_key(key), value, line)) {
+	if (p->reader.broken_section)
+		return 1;
+	if (p->reader.long_line == line) {
+		too_long(p->path, line, l, key);
+		return 1;
+	}
+	switch (layer_set_id(l, setting_by_key(key), unquoted(value, buf),
+			     line)) {
 	case SET_OK:
 		break;
 	case SET_UNKNOWN_KEY:
@@ -258,6 +366,7 @@ static int parse_pass(struct parse *p)
 	p->reader.pos = 0;
 	p->reader.line = 0;
 	p->reader.long_line = 0;
+	p->reader.broken_section = false;
 	return ini_parse_stream(read_line, &p->reader, on_setting, p);
 }
 
@@ -271,16 +380,26 @@ static char *folder_of(const char *path)
 	return dir;
 }
 
-static void read_config(int fd, const struct text *t, struct parse *p)
+#define CONFIG_NOT_USED ": no request is sent, and its job control " \
+	"settings are not applied"
+
+/* Parse T into P's layers; false when the file cannot be used. */
+static bool read_config(const struct stat *st, const struct text *t,
+			struct parse *p)
 {
+	if (memchr(t->bytes, '\0', t->len)) {
+		msg_warn("%s: holds a NUL byte; not used" CONFIG_NOT_USED,
+			 p->path);
+		return false;
+	}
 	p->reader = (struct reader){ .text = t, .path = p->path };
 	p->scan_only = true;
 	int error;
 	while ((error = parse_pass(p)) > 0 &&
 	       p->reader.bad_count < SYNTAX_ERRORS_MAX)
 		p->reader.bad[p->reader.bad_count++] = error;
-	if (p->holds_secret && !trusted(fd, p->path))
-		return;
+	if (!trusted(st, p->path, p->holds_secret, CONFIG_NOT_USED))
+		return false;
 	p->scan_only = false;
 	p->reader.warn = true;
 	parse_pass(p);
@@ -291,69 +410,89 @@ static void read_config(int fd, const struct text *t, struct parse *p)
 	free(p->job_layer->folder);
 	p->global->folder = folder_of(p->path);
 	p->job_layer->folder = folder_of(p->path);
+	return true;
 }
 
-void config_load(const char *config, const char *job, struct layer *global,
-		 struct layer *job_layer)
+/* Read PATH into GLOBAL and JOB_LAYER; false when it cannot be used. */
+static bool load_file(const char *path, const char *job,
+		      struct layer *global, struct layer *job_layer)
+{
+	struct stat st;
+	struct text t = { NULL, 0 };
+	bool used = false;
+	int fd = open_regular(path, &st);
+	if (fd >= 0 && read_whole(fd, &t) != 0) {
+		if (errno == EFBIG)
+			msg_warn("%s: larger than 1 MiB; not read", path);
+		else
+			msg_warn("%s: %s", path, strerror(errno));
+	} else if (fd >= 0) {
+		struct parse p = { .path = path, .job = job, .global = global,
+				   .job_layer = job_layer };
+		layer_init(&p.other);
+		used = read_config(&st, &t, &p);
+		layer_free(&p.other);
+	}
+	text_wipe(&t);
+	if (fd >= 0)
+		close(fd);
+	return used;
+}
+
+enum config_result config_load(const char *config, const char *job,
+			       struct layer *global, struct layer *job_layer)
 {
 	bool explicit;
 	char *path = config_find(config, &explicit);
 	if (!path) {
 		if (job)
 			msg_warn("no config file to take [%s] from", job);
-		return;
+		return CONFIG_NONE;
 	}
-	struct text t = { NULL, 0 };
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || read_whole(fd, &t) != 0) {
-		if (errno == EFBIG)
-			msg_warn("%s: larger than 1 MiB; not read", path);
-		else
-			msg_warn("%s: %s", path, strerror(errno));
-	} else {
-		struct parse p = { .path = path, .job = job, .global = global,
-				   .job_layer = job_layer };
-		layer_init(&p.other);
-		read_config(fd, &t, &p);
-		layer_free(&p.other);
-	}
-	text_wipe(&t);
-	if (fd >= 0)
-		close(fd);
+	bool used = *path ? load_file(path, job, global, job_layer) : false;
+	if (!*path)
+		msg_warn("empty config file name (-c)" CONFIG_NOT_USED);
 	free(path);
+	if (used)
+		return CONFIG_USED;
+	/* Whatever was read of it goes too. */
+	layer_free(global);
+	layer_free(job_layer);
+	return CONFIG_UNUSABLE;
 }
 
-static void trim(char *s)
+static bool is_space(char c)
 {
-	size_t len = strlen(s);
-	while (len > 0 && strchr(" \t\r\n\v\f", s[len - 1]))
-		s[--len] = '\0';
-	size_t lead = strspn(s, " \t\r\n\v\f");
-	memmove(s, s + lead, len - lead + 1);
+	return c == ' ' || (c >= '\t' && c <= '\r');
 }
 
-static char *first_line(int fd)
+/* The token in T's first line, white space trimmed, or NULL with a
+ * warning: a token is never guessed from a file that is not plainly one. */
+static char *token_of(const struct text *t, const char *path)
 {
-	char buf[TOKEN_MAX];
-	size_t len = 0;
-	while (len < sizeof buf - 1) {
-		ssize_t n = read(fd, buf + len, sizeof buf - 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-		if (memchr(buf, '\n', len))
-			break;
+	const char *p = t->bytes, *end = t->bytes + t->len;
+	if (t->len >= 3 && memcmp(p, BOM, 3) == 0)
+		p += 3;
+	if (memchr(p, '\0', (size_t)(end - p))) {
+		msg_warn("%s: holds a NUL byte; not used", path);
+		return NULL;
 	}
-	buf[len] = '\0';
-	char *nl = strchr(buf, '\n');
+	const char *nl = memchr(p, '\n', (size_t)(end - p));
 	if (nl)
-		*nl = '\0';
-	trim(buf);
-	char *token = *buf ? strdup(buf) : NULL;
-	explicit_bzero(buf, sizeof buf);
-	return token;
+		end = nl;
+	while (p < end && is_space(*p))
+		p++;
+	while (end > p && is_space(end[-1]))
+		end--;
+	if (end - p > TOKEN_MAX) {
+		msg_warn("%s: first line too long for a token; not used", path);
+		return NULL;
+	}
+	if (end == p) {
+		msg_warn("%s: no token in its first line", path);
+		return NULL;
+	}
+	return strndup(p, (size_t)(end - p));
 }
 
 char *token_file_read(const char *path, const char *base)
@@ -362,17 +501,19 @@ char *token_file_read(const char *path, const char *base)
 	if (!full)
 		return NULL;
 	char *token = NULL;
-	int fd = open(full, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		msg_warn("%s: %s", full, strerror(errno));
-	} else {
-		if (trusted(fd, full)) {
-			token = first_line(fd);
-			if (!token)
-				msg_warn("%s: no token in its first line", full);
-		}
-		close(fd);
+	struct stat st;
+	struct text t = { NULL, 0 };
+	int fd = open_regular(full, &st);
+	if (fd >= 0 && trusted(&st, full, true, "")) {
+		if (read_whole(fd, &t) != 0)
+			msg_warn("%s: %s", full, errno == EFBIG
+				 ? "larger than 1 MiB; not read" : strerror(errno));
+		else
+			token = token_of(&t, full);
 	}
+	text_wipe(&t);
+	if (fd >= 0)
+		close(fd);
 	free(full);
 	return token;
 }
@@ -392,9 +533,11 @@ void settings_load(struct settings *out, struct layer layers[],
 		   const char *job, const char *config)
 {
 	settings_from_env(&layers[LAYER_ENV], SETTING_HBRUN);
-	config_load(config, job, &layers[LAYER_GLOBAL], &layers[LAYER_JOB]);
+	enum config_result r = config_load(config, job, &layers[LAYER_GLOBAL],
+					   &layers[LAYER_JOB]);
 	int token_from;
 	settings_merge(layers, SETTING_HBRUN, out, &token_from);
+	out->no_requests = r == CONFIG_UNUSABLE;
 	if (token_from >= 0)
 		settings_resolve_token(&layers[token_from], out);
 }
@@ -404,7 +547,9 @@ void settings_load_hbctl(struct settings *out, struct layer layers[],
 {
 	settings_from_env(&layers[LAYER_ENV], SETTING_HBCTL);
 	/* No job: every section goes unused, so only the global part counts. */
-	config_load(config, NULL, &layers[LAYER_GLOBAL], &layers[LAYER_JOB]);
+	enum config_result r = config_load(config, NULL, &layers[LAYER_GLOBAL],
+					   &layers[LAYER_JOB]);
 	int token_from;
 	settings_merge(layers, SETTING_HBCTL, out, &token_from);
+	out->no_requests = r == CONFIG_UNUSABLE;
 }

@@ -24,9 +24,13 @@ enum trust file_trust(mode_t mode, uid_t owner, uid_t caller);
 char *config_find(const char *config, bool *explicit);
 
 /* Read the config file into GLOBAL and (section [JOB]) JOB_LAYER, with a
- * warning for each problem; the job always runs whatever the file holds. */
-void config_load(const char *config, const char *job, struct layer *global,
-		 struct layer *job_layer);
+ * warning for each problem; the job always runs whatever the file holds.
+ * CONFIG_UNUSABLE: a file was named or found but cannot be used (missing
+ * when named, not a regular file, untrusted, too large, a NUL byte): the
+ * layers stay empty, and no request may be sent at all. */
+enum config_result { CONFIG_NONE, CONFIG_USED, CONFIG_UNUSABLE };
+enum config_result config_load(const char *config, const char *job,
+			       struct layer *global, struct layer *job_layer);
 
 /* The token in the first line of PATH (relative to BASE when relative and
  * BASE is set), whitespace trimmed; NULL with a warning when unusable. */

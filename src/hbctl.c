@@ -263,6 +263,10 @@ static int preflight(const struct hbctl_args *a, const struct settings *s)
 			  "character; nothing sent");
 		return HBCTL_EXIT_USAGE;
 	}
+	if (s->no_requests) {
+		msg_error("the config file cannot be used; nothing sent");
+		return HBCTL_EXIT_USAGE;
+	}
 	if (!s->api_url) {
 		msg_error("the API URL is empty; nothing sent");
 		return HBCTL_EXIT_USAGE;

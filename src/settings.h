@@ -102,6 +102,9 @@ struct settings {
 	 * and nothing that needs the setting is sent. */
 	bool unusable[S_COUNT];
 	int from[S_COUNT]; /* the deciding layer; -1: the default */
+	/* The config file was named or found but cannot be used: it might
+	 * have sent the ping elsewhere, so no request is sent at all. */
+	bool no_requests;
 };
 
 void layer_init(struct layer *l);

@@ -287,7 +287,7 @@ START_TEST(config_warnings_name_file_and_line)
 {
 	struct layer g, j;
 	capture_begin();
-	load("; comment\nping_retries = many\nnosuchkey = 1\n[job\n"
+	load("; comment\nping_retries = many\nnosuchkey = 1\nurl: x\n"
 	     "quiet = maybe\nno equals sign\nping_timeout = 3\n",
 	     NULL, &g, &j);
 	msg_release(false, false);
@@ -346,17 +346,20 @@ START_TEST(config_with_token_and_open_permissions)
 }
 END_TEST
 
-START_TEST(config_without_token_is_not_judged_by_mode)
+/* Without a token it could still redirect the ping: not used at all. */
+START_TEST(config_without_token_is_judged_by_mode_too)
 {
 	struct layer g, j;
 	layer_init(&g);
 	layer_init(&j);
 	capture_begin();
-	config_load(scratch_file("shared.conf", "ping_retries = 1\n", 0666),
-		    NULL, &g, &j);
+	ck_assert_int_eq(config_load(scratch_file("shared.conf",
+						  "ping_retries = 1\n", 0666),
+				     NULL, &g, &j), CONFIG_UNUSABLE);
 	msg_release(false, false);
-	ck_assert_str_eq(capture_end(), "");
-	ck_assert_int_eq((int)g.v[S_PING_RETRIES].number, 1);
+	ck_assert_msg(strstr(capture_end(), "writable by group or others; "
+					     "not used"), "no warning");
+	ck_assert_int_eq(g.v[S_PING_RETRIES].state, VALUE_UNSET);
 	layer_free(&g);
 	layer_free(&j);
 }
@@ -466,7 +469,7 @@ Suite *unit_suite(void)
 	tcase_add_test(files, config_warnings_name_file_and_line);
 	tcase_add_test(files, config_long_line_is_cut_not_split);
 	tcase_add_test(files, config_with_token_and_open_permissions);
-	tcase_add_test(files, config_without_token_is_not_judged_by_mode);
+	tcase_add_test(files, config_without_token_is_judged_by_mode_too);
 	tcase_add_test(files, relative_token_file_is_relative_to_the_config);
 	tcase_add_test(files, missing_named_config_warns);
 	tcase_add_test(files, search_order);
