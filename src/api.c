@@ -250,6 +250,51 @@ bool api_ping(const struct settings *s, struct supervisor *sv)
 	return api_ping_call(s, sv, NULL) == API_DONE;
 }
 
+/* Whether the parts of URL beyond its path are allowed: none in an API
+ * base, a query only in a template (the ping URL). */
+static bool extras_allowed(const char *url, bool template)
+{
+	unsigned extras = url_extras(url);
+	if (template)
+		extras &= ~(unsigned)URL_HAS_QUERY;
+	if (extras)
+		msg_warn("the %s holds a %s; no ping sent",
+			 template ? "ping URL" : "API URL",
+			 (extras & URL_HAS_USERINFO) ? "user name or password"
+			 : (extras & URL_HAS_FRAGMENT) ? "fragment ('#')"
+						       : "query ('?')");
+	return extras == 0;
+}
+
+/* The URL to ping, checked, or NULL with a warning.  The token, raw and
+ * escaped, is from now on hidden in every message. */
+static char *checked_ping_url(const struct settings *s)
+{
+	bool needs = url_needs_token(s->ping_url);
+	if (needs && !url_segment_usable(s->token)) {
+		msg_warn("the token '%s' cannot stand in a URL; no ping sent",
+			 s->token);
+		return NULL;
+	}
+	if (!s->ping_url && !extras_allowed(s->api_url, false))
+		return NULL;
+	char *escaped = needs ? url_escape(s->token) : NULL;
+	if (needs) {
+		msg_add_secret(s->token);
+		if (escaped)
+			msg_add_secret(escaped);
+	}
+	free(escaped);
+	char *url = url_for_ping(s->api_url, s->ping_url, s->token);
+	if (url && (!extras_allowed(url, s->ping_url != NULL) ||
+		    !url_usable(url, s->allow_http))) {
+		explicit_bzero(url, strlen(url));
+		free(url);
+		url = NULL;
+	}
+	return url;
+}
+
 enum api_kind api_ping_call(const struct settings *s, struct supervisor *sv,
 			    struct api_result *out)
 {
@@ -269,11 +314,9 @@ enum api_kind api_ping_call(const struct settings *s, struct supervisor *sv,
 		msg_warn("cannot load libcurl (%s); no ping sent", http_init_error());
 		return not_sent(out, http_init_error());
 	}
-	char *url = url_for_ping(s->api_url, s->ping_url, s->token);
-	if (!url || !url_usable(url, s->allow_http)) {
-		free(url);
+	char *url = checked_ping_url(s);
+	if (!url)
 		return not_sent(out, "the ping URL cannot be used");
-	}
 	struct http_request req = {
 		.method = "POST", .url = url, .cacert = s->cacert,
 		.allow_http = url_check(url, s->allow_http) == URL_OK_HTTP,

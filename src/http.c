@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "curl_lazy.h"
+#include "url.h"
 #include "version.h"
 
 #define USER_AGENT "hbrun/" HBRUN_VERSION
@@ -21,10 +22,25 @@ const char *http_init_error(void)
 	return curl_lazy_error();
 }
 
+/* A 2xx reply's body gets this long after its head before the transfer
+ * is let go: the head said success, and a body that never ends must not
+ * turn it into a timeout, retried as a failure. */
+#define BODY_GRACE 1.0
+
 struct sink {
 	struct http_reply *reply;
 	size_t max;
+	const struct curl_fns *c;
+	CURL *e;
+	double head_2xx; /* when a 2xx head arrived, else 0 */
 };
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 static size_t on_body(char *data, size_t size, size_t n, void *user)
 {
@@ -41,7 +57,26 @@ static size_t on_body(char *data, size_t size, size_t n, void *user)
 		s->reply->body_len += keep;
 		grown[s->reply->body_len] = '\0';
 	}
-	return len; /* the rest is read and dropped: memory stays bounded */
+	if (keep < len) {
+		/* Enough: end the transfer rather than read on. */
+		s->reply->body_cut = true;
+		return 0;
+	}
+	return len;
+}
+
+/* The blank line that ends a head: note when a final 2xx one came. */
+static size_t on_header(char *data, size_t size, size_t n, void *user)
+{
+	struct sink *s = user;
+	size_t len = size * n;
+	long status = 0;
+	if ((len == 2 && data[0] == '\r') || (len == 1 && data[0] == '\n')) {
+		s->c->easy_getinfo(s->e, CURLINFO_RESPONSE_CODE, &status);
+		if (status >= 200 && status <= 299 && !s->head_2xx)
+			s->head_2xx = now();
+	}
+	return len;
 }
 
 static struct curl_slist *header_list(const struct curl_fns *c,
@@ -79,6 +114,15 @@ static void set_options(const struct curl_fns *c, CURL *e,
 	c->easy_setopt(e, CURLOPT_ERRORBUFFER, sink->reply->error);
 	c->easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
 	c->easy_setopt(e, CURLOPT_WRITEDATA, sink);
+	c->easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	c->easy_setopt(e, CURLOPT_HEADERDATA, sink);
+	/* A token of "." or ".." is refused before this; no other path is
+	 * rewritten either. */
+	c->easy_setopt(e, CURLOPT_PATH_AS_IS, 1L);
+	/* Plain http to loopback through a proxy would carry the token
+	 * across the network. */
+	if (url_host_is_loopback(req->url))
+		c->easy_setopt(e, CURLOPT_NOPROXY, "*");
 	c->easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
 	c->easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
 	if (req->cacert)
@@ -92,17 +136,10 @@ static void set_options(const struct curl_fns *c, CURL *e,
 	}
 }
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Drive the transfer, watching the cancel descriptor and a hard end of our
  * own, so that the attempt ends in time even if libcurl's timer did not. */
 static CURLcode drive(const struct curl_fns *c, CURLM *m, const CURL *e,
-		      const struct http_request *req)
+		      const struct http_request *req, const struct sink *sink)
 {
 	double hard_end = now() + req->timeout + 0.25;
 	int running = 1;
@@ -111,6 +148,8 @@ static CURLcode drive(const struct curl_fns *c, CURLM *m, const CURL *e,
 			return CURLE_FAILED_INIT;
 		if (!running)
 			break;
+		if (sink->head_2xx && now() >= sink->head_2xx + BODY_GRACE)
+			return CURLE_OK;
 		if (now() >= hard_end)
 			return CURLE_OPERATION_TIMEDOUT;
 		struct curl_waitfd w = { .fd = req->cancel_fd,
@@ -138,15 +177,21 @@ void http_perform(const struct http_request *req, struct http_reply *reply)
 		snprintf(reply->error, sizeof reply->error, "%s", curl_lazy_error());
 		return;
 	}
-	struct sink sink = { .reply = reply, .max = req->body_max };
 	struct curl_slist *headers = header_list(c, req);
 	CURL *e = c->easy_init();
+	struct sink sink = { .reply = reply, .max = req->body_max, .c = c,
+			     .e = e };
 	CURLM *m = c->multi_init();
 	reply->curl_code = CURLE_OUT_OF_MEMORY;
 	if (headers && e && m)
 		set_options(c, e, req, headers, &sink);
 	if (headers && e && m && c->multi_add_handle(m, e) == CURLM_OK) {
-		reply->curl_code = drive(c, m, e, req);
+		reply->curl_code = drive(c, m, e, req, &sink);
+		/* After a 2xx head, the body's fate is not the request's; a
+		 * body cut short leaves the status to decide. */
+		if ((sink.head_2xx || reply->body_cut) &&
+		    reply->curl_code != CURLE_ABORTED_BY_CALLBACK)
+			reply->curl_code = CURLE_OK;
 		c->easy_getinfo(e, CURLINFO_RESPONSE_CODE, &reply->status);
 		curl_off_t after = 0;
 		if (c->easy_getinfo(e, CURLINFO_RETRY_AFTER, &after) == CURLE_OK)

@@ -15,7 +15,11 @@ struct http_request {
 	const char *body;    /* NULL: empty */
 	size_t body_len;
 	double timeout;      /* seconds for the whole attempt */
-	size_t body_max;     /* keep at most this much of the reply body */
+	/* Keep at most this much of the reply body; then the transfer ends.
+	 * A 2xx reply counts as complete once its head has arrived: what
+	 * comes of its body after that (cut at body_max, or never ending)
+	 * changes nothing. */
+	size_t body_max;
 	/* Cancellation: when CANCEL_FD turns readable, CANCELLED(CTX) is asked
 	 * whether to abandon the attempt. */
 	int cancel_fd;
@@ -26,6 +30,7 @@ struct http_request {
 struct http_reply {
 	int curl_code;       /* a CURLcode */
 	long status;         /* 0: no HTTP reply */
+	bool body_cut;       /* the body went on past body_max */
 	long retry_after;    /* seconds; <= 0: none */
 	char error[256];     /* libcurl's words for a failed transfer */
 	char *body;          /* NUL-ended, at most body_max bytes */

@@ -18,6 +18,7 @@ static bool quiet;
 static bool verbose;
 static char *held[MSG_HELD_MAX];
 static size_t held_count;
+static char *secrets[MSG_SECRETS_MAX];
 
 void msg_set_program(const char *name)
 {
@@ -58,6 +59,47 @@ static void emit(const char *line)
 	errno = saved;
 }
 
+/* Each secret in LINE keeps its first 4 characters, the rest becomes
+ * dots, at most three, so the line never grows. */
+static void hide_secrets(char *line)
+{
+	for (size_t i = 0; i < MSG_SECRETS_MAX && secrets[i]; i++) {
+		size_t len = strlen(secrets[i]);
+		size_t keep = 4;
+		size_t shown = keep + 3 < len ? keep + 3 : len;
+		char *at = line;
+		while ((at = strcasestr(at, secrets[i]))) {
+			memcpy(at + keep, "...", shown - keep);
+			memmove(at + shown, at + len, strlen(at + len) + 1);
+			at += shown;
+		}
+	}
+}
+
+void msg_add_secret(const char *secret)
+{
+	for (size_t i = 0; i < MSG_SECRETS_MAX; i++) {
+		if (secrets[i] && strcmp(secrets[i], secret) == 0)
+			return;
+		/* Shown whole, one of 4 characters or fewer shows no more
+		 * than its first 4. */
+		if (!secrets[i] && strlen(secret) > 4) {
+			secrets[i] = strdup(secret);
+			return;
+		}
+	}
+}
+
+void msg_forget_secrets(void)
+{
+	for (size_t i = 0; i < MSG_SECRETS_MAX; i++) {
+		if (secrets[i])
+			explicit_bzero(secrets[i], strlen(secrets[i]));
+		free(secrets[i]);
+		secrets[i] = NULL;
+	}
+}
+
 /* The format attribute lets the compiler check the callers' formats, and
  * clang's -Wformat-nonliteral accept the vsnprintf here. */
 __attribute__((format(printf, 3, 0)))
@@ -72,6 +114,7 @@ static void format_line(char *buf, size_t size, const char *fmt, va_list ap)
 	if ((size_t)n < size)
 		/* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized) */
 		vsnprintf(buf + n, size - (size_t)n, fmt, ap);
+	hide_secrets(buf);
 	/* Control characters from file contents or URLs must not break the
 	 * one-line rule. */
 	for (char *p = buf; *p; p++)

@@ -23,6 +23,14 @@ void msg_verbose(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void msg_hold(void);
 void msg_release(bool quiet, bool verbose);
 
+/* From now on, show no more than the first 4 characters of SECRET (in
+ * any case) wherever it stands in a message: a token may stand in a URL's
+ * host as well as in its path.  Up to MSG_SECRETS_MAX secrets, copied;
+ * one of 4 characters or fewer is not kept (it shows no more than that). */
+#define MSG_SECRETS_MAX 4
+void msg_add_secret(const char *secret);
+void msg_forget_secrets(void);
+
 /* Write the first 4 characters of TOKEN then "..." into BUF (NUL-ended,
  * truncated to SIZE).  A token of 4 characters or fewer is shown as "...":
  * showing it whole would show the whole credential. */

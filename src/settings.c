@@ -29,7 +29,7 @@ const struct setting_def setting_defs[S_COUNT] = {
 		"API base" },
 	[S_PING_URL] = { "ping_url", "ping-url", 0, TYPE_STRING, "URL", NULL,
 		0, 0, NULL,
-		SETTING_HBRUN | SETTING_URL, AT(ping_url),
+		SETTING_HBRUN | SETTING_URL | SETTING_SCRUB, AT(ping_url),
 		"exact URL to ping; {token} is replaced by the token" },
 	[S_PING_RETRIES] = { "ping_retries", "ping-retries", 0, TYPE_COUNT, "N", NULL,
 		0, MAX_PING_RETRIES, "5",

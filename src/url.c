@@ -145,3 +145,49 @@ void url_origin(const char *url, char *buf, size_t size)
 		c->url_cleanup(u);
 	}
 }
+
+unsigned url_extras(const char *url)
+{
+	static const struct {
+		CURLUPart part;
+		unsigned bit;
+	} parts[] = {
+		{ CURLUPART_QUERY, URL_HAS_QUERY },
+		{ CURLUPART_FRAGMENT, URL_HAS_FRAGMENT },
+		{ CURLUPART_USER, URL_HAS_USERINFO },
+		{ CURLUPART_PASSWORD, URL_HAS_USERINFO },
+		{ CURLUPART_OPTIONS, URL_HAS_USERINFO },
+	};
+	const struct curl_fns *c = curl_lazy();
+	CURLU *u = parse(c, url);
+	if (!u)
+		return URL_HAS_QUERY;
+	unsigned found = 0;
+	for (size_t i = 0; i < sizeof parts / sizeof *parts; i++) {
+		char *v = NULL;
+		if (c->url_get(u, parts[i].part, &v, 0) == CURLUE_OK)
+			found |= parts[i].bit;
+		c->free(v);
+	}
+	c->url_cleanup(u);
+	return found;
+}
+
+bool url_host_is_loopback(const char *url)
+{
+	const struct curl_fns *c = curl_lazy();
+	CURLU *u = parse(c, url);
+	char *host = NULL;
+	bool loopback = u && c->url_get(u, CURLUPART_HOST, &host, 0) ==
+				     CURLUE_OK && host_is_loopback(host);
+	if (u) {
+		c->free(host);
+		c->url_cleanup(u);
+	}
+	return loopback;
+}
+
+bool url_segment_usable(const char *s)
+{
+	return *s && strcmp(s, ".") != 0 && strcmp(s, "..") != 0;
+}

@@ -33,6 +33,23 @@ enum url_verdict {
 /* Judge URL; ALLOW_HTTP permits plain http to any host. */
 enum url_verdict url_check(const char *url, bool allow_http);
 
+/* The parts of URL beyond scheme, host, port and path, as URL_HAS_*
+ * bits; URL_HAS_QUERY for what cannot be parsed at all.  An API base may
+ * have none of them, a template a query only: a fragment is never sent (a
+ * 2xx to what is left would count as a ping), and user info would put a
+ * credential where messages show the host. */
+#define URL_HAS_QUERY 1
+#define URL_HAS_FRAGMENT 2
+#define URL_HAS_USERINFO 4
+unsigned url_extras(const char *url);
+
+/* Whether URL's host is written as loopback (see host_is_loopback). */
+bool url_host_is_loopback(const char *url);
+
+/* Whether S can be a path segment: not empty, "." or "..", which a server
+ * that decodes %2E would still take as a step in the path. */
+bool url_segment_usable(const char *s);
+
 /* "scheme://host:port" of URL into BUF: what a message may show. */
 void url_origin(const char *url, char *buf, size_t size);
 

@@ -20,7 +20,7 @@ import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
 
-from fakeapi import FakeAPI, unused_port  # noqa: E402
+from fakeapi import PROXIED_NAME, FakeAPI, unused_port  # noqa: E402
 import harness  # noqa: E402
 from servercase import ServerCase  # noqa: E402
 from harness import HBRUN, Sandbox, run, start, upper  # noqa: E402
@@ -523,30 +523,44 @@ class TestHttpPolicy(PingCase):
         self.assertEqual([r.target for r in proxy.requests],
                          ["http://example.invalid/v1/heartbeats/%s/ping" % TOKEN])
 
-    def test_loopback_forms_allowed(self):
+    def test_loopback_forms_allowed_and_never_proxied(self):
+        # Plain http to a proxy would carry the token across the network:
+        # a loopback URL goes straight to its host (port 9: refused).
         proxy = self.server()
         env = self.env(http_proxy=proxy.base)
         for host in ("127.0.0.1", "127.1.2.3", "127.255.255.254", "[::1]", "localhost"):
             with self.subTest(host=host):
                 url = "http://%s:9/v1" % host
-                res = self.hbrun(["-t", TOKEN, "--api-url", url], env=env)
+                res = self.hbrun(["-t", TOKEN, "--api-url", url, "--ping-retries", "0"],
+                                 env=env)
                 self.assertEqual(res.returncode, 0, res)
-                self.assertSilent(res)
-                self.assertEqual(proxy.requests[-1].target,
-                                 "%s/heartbeats/%s/ping" % (url, TOKEN))
+                self.assertIn("ping to http://", res.stderr)
+                self.assertNotIn("refusing", res.stderr)
+                self.assertEqual(proxy.requests, [])
+        srv = self.server()
+        res = self.hbrun(["-t", TOKEN, "--api-url", srv.url], env=env)
+        self.assertSilent(res)
+        self.assertEqual([r.target for r in srv.requests],
+                         ["/v1/heartbeats/%s/ping" % TOKEN])
+        self.assertEqual(proxy.requests, [])
 
 
 class TestProxy(PingCase):
+    # A loopback URL never goes through a proxy: these name a host that
+    # only the proxy knows (PROXIED_NAME), in plain http (--allow-http).
+    def proxied_url(self, port):
+        return "http://%s:%d/v1" % (PROXIED_NAME, port)
+
     def test_http_proxy_honoured(self):
-        api = self.server()
         proxy = self.server()
-        res = self.ping(api, env=self.env(http_proxy=proxy.base))
+        url = self.proxied_url(9)
+        res = self.hbrun(["--allow-http", "-t", TOKEN, "--api-url", url],
+                         env=self.env(http_proxy=proxy.base))
         self.assertEqual(res.returncode, 0, res)
         self.assertSilent(res)
         self.assertEqual([r.target for r in proxy.requests],
-                         ["%s/heartbeats/%s/ping" % (api.url, TOKEN)])
+                         ["%s/heartbeats/%s/ping" % (url, TOKEN)])
         self.assertEqual(proxy.requests[0].method, "POST")
-        self.assertNoConnection(api, wait=0)
 
     def test_no_proxy_goes_direct(self):
         api = self.server()
@@ -558,12 +572,11 @@ class TestProxy(PingCase):
         self.assertNoConnection(proxy, wait=0)
 
     def test_proxy_failure_is_a_ping_failure(self):
-        api = self.server()
-        res = self.ping(api, "--ping-retries", "1", "--ping-deadline", "5",
-                        env=self.env(http_proxy="http://127.0.0.1:%d" % unused_port()))
+        res = self.hbrun(["--allow-http", "-t", TOKEN, "--api-url", self.proxied_url(9),
+                          "--ping-retries", "1", "--ping-deadline", "5"],
+                         env=self.env(http_proxy="http://127.0.0.1:%d" % unused_port()))
         self.assertEqual(res.returncode, 0, res)
         self.assertEqual(len(failure_lines(res)), 1, res)
-        self.assertNoConnection(api, wait=0)
 
 
 class TestMessages(PingCase):

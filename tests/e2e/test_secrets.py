@@ -125,7 +125,7 @@ class InProc(Secrets):
 class VerboseOutput(Secrets):
     """-v: a line per attempt with libcurl's words for what went wrong."""
 
-    TEMPLATE = "%s://user:{token}@127.0.0.1:%d/p/{token}/ping?t={token}#{token}"
+    TEMPLATE = "%s://127.0.0.1:%d/p/{token}/ping?t={token}"
 
     def verbose(self, url, *opts, env=None):
         res = run(["-v", "-t", TOKEN, "--ping-url", url, "--ping-retries", "1",
@@ -136,6 +136,15 @@ class VerboseOutput(Secrets):
         self.assertTrue(all(l.startswith("hbrun: ") for l in res.lines()), res)
         self.assertEqual(leaks(res.stderr + res.stdout), [], res)
         return res
+
+    def test_user_info_or_fragment_refused_unseen(self):
+        srv = self.server()
+        for url in ("http://user:{token}@127.0.0.1:%d/p/{token}" % srv.port,
+                    "http://127.0.0.1:%d/p/{token}#{token}" % srv.port):
+            with self.subTest(url=url):
+                res = self.verbose(url)
+                self.assertIn("no ping sent", res.stderr)
+        self.assertEqual(srv.requests, [])
 
     def test_each_failure(self):
         faults = [("404", [("status", 404, {}, b'{"error":"not found"}')]),

@@ -18,7 +18,7 @@ import unittest
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
 
 import certs  # noqa: E402
-from fakeapi import FakeAPI  # noqa: E402
+from fakeapi import PROXIED_NAME, FakeAPI  # noqa: E402
 from harness import HBRUN, Sandbox, run, scaled, upper  # noqa: E402
 
 TOKEN = "Tk9sWq2ZxR7mVb4NpL8cJd3F"
@@ -53,6 +53,8 @@ class TLSCase(unittest.TestCase):
         cls.ca = certs.make_ca(cls.dir)
         cls.other_ca = certs.make_ca(cls.dir, name="some other CA")
         cls.good = certs.make_cert(cls.dir, cls.ca)
+        cls.proxied = certs.make_cert(cls.dir, cls.ca, hosts=(PROXIED_NAME,),
+                                      name="proxied")
         cls.wrong_host = certs.make_cert(cls.dir, cls.ca, hosts=("other.example",),
                                          name="wronghost")
         cls.expired = certs.make_cert(cls.dir, cls.ca, name="expired", expired=True)
@@ -165,6 +167,20 @@ class TestTrusted(TLSCase):
         self.assertEqual(len(res.lines()), 1, res)
 
     def test_https_proxy_tunnel(self):
+        srv = self.server(self.proxied)
+        proxy = FakeAPI(plan=[("tunnel",)], max_requests=10).start()
+        self.addCleanup(proxy.stop)
+        env = self.sb.env(https_proxy=proxy.base, HTTPS_PROXY=proxy.base)
+        url = "https://%s:%d/v1" % (PROXIED_NAME, srv.port)
+        res = self.ping(srv, "--cacert", self.ca[0], env=env, url=url)
+        self.assertEqual(res.returncode, 0, res)
+        self.assertSilent(res)
+        self.assertEqual([(r.method, r.target) for r in proxy.requests],
+                         [("CONNECT", "%s:%d" % (PROXIED_NAME, srv.port))])
+        self.assertEqual([r.target for r in srv.requests],
+                         ["/v1/heartbeats/%s/ping" % TOKEN])
+
+    def test_loopback_https_never_through_the_proxy(self):
         srv = self.server(self.good)
         proxy = FakeAPI(plan=[("tunnel",)], max_requests=10).start()
         self.addCleanup(proxy.stop)
@@ -172,8 +188,7 @@ class TestTrusted(TLSCase):
         res = self.ping(srv, "--cacert", self.ca[0], env=env)
         self.assertEqual(res.returncode, 0, res)
         self.assertSilent(res)
-        self.assertEqual([(r.method, r.target) for r in proxy.requests],
-                         [("CONNECT", "127.0.0.1:%d" % srv.port)])
+        self.assertEqual(proxy.requests, [])
         self.assertEqual([r.target for r in srv.requests],
                          ["/v1/heartbeats/%s/ping" % TOKEN])
 

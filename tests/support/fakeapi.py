@@ -55,9 +55,13 @@ import time
 import urllib.parse
 import uuid
 
-__all__ = ["FakeAPI", "HeartbeatStore", "Request", "unused_port", "DEFAULT_PLAN"]
+__all__ = ["FakeAPI", "HeartbeatStore", "Request", "unused_port", "DEFAULT_PLAN",
+           "PROXIED_NAME"]
 
 DEFAULT_PLAN = [("status", 200, {}, b'{"status":"ok"}')]
+
+# A name that no resolver knows, which the tunnel takes for 127.0.0.1.
+PROXIED_NAME = "proxied.hbrun.test"
 
 REASONS = {
     200: "OK", 201: "Created", 202: "Accepted", 204: "No Content",
@@ -629,7 +633,9 @@ class FakeAPI:
             self._send(sock, self._reply(405, {}, b'{"error":"CONNECT only"}'))
             return
         host, _, port = req.target.rpartition(":")
-        if host not in ("127.0.0.1", "localhost") or not port.isdigit():
+        # PROXIED_NAME stands for this machine: a URL hbrun must send
+        # through the proxy (a loopback one never goes through it).
+        if host not in ("127.0.0.1", "localhost", PROXIED_NAME) or not port.isdigit():
             # Never connect anywhere but to this machine's loopback.
             self._send(sock, self._reply(403, {}, b'{"error":"loopback only"}'))
             return
