@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "msg.h"
+#include "secret.h"
 #include "version.h"
 
 enum {
@@ -391,23 +392,20 @@ enum hbctl_parsed hbctl_parse(int argc, char **argv, struct hbctl_args *a)
 
 void hbctl_args_free(struct hbctl_args *a)
 {
-	if (a->operand) {
-		explicit_bzero(a->operand, strlen(a->operand));
-		free(a->operand);
-	}
+	secret_free(a->operand);
 	a->operand = NULL;
 }
 
-enum hbctl_exit hbctl_exit_of(enum api_kind kind)
+enum hbctl_exit hbctl_exit_of(const struct call_result *r)
 {
-	switch (kind) {
-	case API_DONE: return HBCTL_EXIT_DONE;
-	case API_UNAUTHORIZED: return HBCTL_EXIT_UNAUTHORIZED;
-	case API_QUOTA: return HBCTL_EXIT_QUOTA;
-	case API_NOT_FOUND: return HBCTL_EXIT_NOT_FOUND;
-	case API_REJECTED:
-	case API_FAILED:
-		return HBCTL_EXIT_FAILURE;
+	if (r->outcome == OUTCOME_SUCCESS)
+		return HBCTL_EXIT_DONE;
+	if (r->outcome != OUTCOME_REJECTED)
+		return HBCTL_EXIT_FAILURE; /* no reply, or retries ran out */
+	switch (r->status) {
+	case 401: return HBCTL_EXIT_UNAUTHORIZED;
+	case 402: return HBCTL_EXIT_QUOTA;
+	case 404: return HBCTL_EXIT_NOT_FOUND;
+	default: return HBCTL_EXIT_FAILURE;
 	}
-	return HBCTL_EXIT_FAILURE;
 }

@@ -1,12 +1,12 @@
 /* hbctl's command line: global options, the command, its operand and
  * options, every value checked against its range before anything is sent;
- * the help texts; and the exit statuses of SPEC section 6. */
+ * the help texts; and hbctl's exit statuses (see hbctl(1)). */
 #ifndef HBRUN_HBCTL_CLI_H
 #define HBRUN_HBCTL_CLI_H
 
 #include <stdbool.h>
 
-#include "api.h"
+#include "call.h"
 #include "settings.h"
 
 #define HBCTL_DEADLINE 20.0
@@ -62,7 +62,8 @@ enum hbctl_exit {
 	HBCTL_EXIT_NOT_FOUND = 5,    /* HTTP 404 */
 };
 
-/* The one translation of what a call came to into hbctl's exit status. */
-enum hbctl_exit hbctl_exit_of(enum api_kind kind);
+/* The one translation of what a call came to into hbctl's exit status:
+ * 0 for a 2xx reply; 3, 4 and 5 for a final 401, 402 and 404; else 1. */
+enum hbctl_exit hbctl_exit_of(const struct call_result *r);
 
 #endif

@@ -32,6 +32,8 @@ static size_t on_body(char *data, size_t size, size_t n, void *user)
 	size_t len = size * n;
 	size_t room = s->max > s->reply->body_len ? s->max - s->reply->body_len : 0;
 	size_t keep = len < room ? len : room;
+	if (len > room)
+		s->reply->body_cut = true;
 	if (keep > 0) {
 		char *grown = realloc(s->reply->body, s->reply->body_len + keep + 1);
 		if (!grown)
@@ -92,7 +94,7 @@ static void set_options(const struct curl_fns *c, CURL *e,
 	}
 }
 
-static double now(void)
+double http_now(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -104,14 +106,14 @@ static double now(void)
 static CURLcode drive(const struct curl_fns *c, CURLM *m, const CURL *e,
 		      const struct http_request *req)
 {
-	double hard_end = now() + req->timeout + 0.25;
+	double hard_end = http_now() + req->timeout + 0.25;
 	int running = 1;
 	while (running) {
 		if (c->multi_perform(m, &running) != CURLM_OK)
 			return CURLE_FAILED_INIT;
 		if (!running)
 			break;
-		if (now() >= hard_end)
+		if (http_now() >= hard_end)
 			return CURLE_OPERATION_TIMEDOUT;
 		struct curl_waitfd w = { .fd = req->cancel_fd,
 					 .events = CURL_WAIT_POLLIN };

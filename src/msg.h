@@ -14,6 +14,9 @@
 
 #define MSG_PREFIX "hbrun: "
 
+/* A message function, for code that says the same thing either way. */
+typedef void msg_fn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 void msg_set_program(const char *name);
 void msg_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void msg_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
