@@ -12,14 +12,13 @@
 #define HBCTL_DEADLINE 20.0
 #define INTERVAL_DEFAULT 3600
 #define INTERVAL_MIN 60
-#define INTERVAL_MAX 86400
 #define GRACE_DEFAULT 300
-#define GRACE_MAX 86400
 #define LIMIT_DEFAULT 50
 #define LIMIT_MAX 100
 
 enum hbctl_command {
 	CMD_CREATE,
+	CMD_ENSURE,
 	CMD_LIST,
 	CMD_GET,
 	CMD_UPDATE,
@@ -40,7 +39,7 @@ struct hbctl_args {
 	char *operand;        /* NAME, ID or TOKEN; malloc'd */
 	const char *name;     /* update --name; NULL: unchanged */
 	int interval;         /* create: the default if not given; */
-	int grace;            /* update: -1 when unchanged */
+	int grace;            /* ensure, update: -1 when not given */
 	int limit;
 };
 

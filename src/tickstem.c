@@ -8,10 +8,6 @@
 #include "url.h"
 #include "version.h"
 
-/* A list of many heartbeats is long: the body limit is the ping's many
- * times over, still bounded. */
-#define CALL_BODY_MAX ((size_t)16 * 1024 * 1024)
-
 static const char call_user_agent[] = "User-Agent: hbctl/" HBRUN_VERSION;
 
 struct call {
@@ -64,7 +60,7 @@ static void perform_call(const struct tickstem_client *c,
 		.allow_http = verdict == URL_OK_HTTP, .headers = headers,
 		.body = call->body,
 		.body_len = call->body ? strlen(call->body) : 0,
-		.body_max = CALL_BODY_MAX,
+		.body_max = TICKSTEM_BODY_MAX,
 	};
 	struct retry_policy policy = {
 		.retries = TICKSTEM_RETRIES,
@@ -123,6 +119,17 @@ void tickstem_update(const struct tickstem_client *c, const char *id,
 {
 	struct call call = { .method = "PATCH", .path = heartbeat_path(id, ""),
 			     .body = body, .what = "update" };
+	management_call(c, &call, out);
+}
+
+void tickstem_pause(const struct tickstem_client *c, const char *id,
+		    bool pause, struct call_result *out)
+{
+	struct call call = {
+		.method = "POST",
+		.path = heartbeat_path(id, pause ? "/pause" : "/resume"),
+		.what = pause ? "pause" : "resume",
+	};
 	management_call(c, &call, out);
 }
 

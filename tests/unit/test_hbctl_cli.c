@@ -158,6 +158,27 @@ START_TEST(every_command_and_its_operand)
 }
 END_TEST
 
+/* ensure takes create's options but none of its defaults: a value not
+ * given is never sent. */
+START_TEST(ensure_leaves_what_is_not_given_unset)
+{
+	struct parsed *p = PARSE("ensure", "backup");
+	ck_assert_int_eq(p->result, HBCTL_RUN);
+	ck_assert_int_eq(p->args.command, CMD_ENSURE);
+	ck_assert_str_eq(p->args.command_name, "ensure");
+	ck_assert_str_eq(p->args.operand, "backup");
+	ck_assert_int_eq(p->args.interval, -1);
+	ck_assert_int_eq(p->args.grace, -1);
+	done(p);
+	p = PARSE("ensure", "--grace", "0", "backup");
+	ck_assert_int_eq(p->result, HBCTL_RUN);
+	ck_assert_int_eq(p->args.interval, -1);
+	ck_assert_int_eq(p->args.grace, 0);
+	done(p);
+	assert_usage(PARSE("ensure"), "ensure takes one NAME, not 0");
+}
+END_TEST
+
 START_TEST(update_keeps_unchanged_fields_unset)
 {
 	struct parsed *p = PARSE("update", "hb_1", "--grace", "0");
@@ -178,12 +199,18 @@ END_TEST
 START_TEST(ranges_are_checked)
 {
 	assert_usage(PARSE("create", "x", "--interval", "59"), "--interval");
-	assert_usage(PARSE("create", "x", "--interval", "86401"), "'86401'");
-	assert_usage(PARSE("create", "x", "--interval", "60.5"), "60 to 86400");
+	/* Only the lower ends are hbctl's: 86401 is the server's to judge
+	 * (it was a usage error before). */
+	assert_usage(PARSE("create", "x", "--interval", "2147483648"),
+		     "'2147483648'");
+	assert_usage(PARSE("create", "x", "--interval", "60.5"), "at least 60");
 	assert_usage(PARSE("create", "x", "--interval", "-60"), "--interval");
 	assert_usage(PARSE("create", "x", "--interval", ""), "--interval");
-	assert_usage(PARSE("create", "x", "--grace", "86401"), "--grace");
+	assert_usage(PARSE("create", "x", "--grace", "99999999999"), "--grace");
 	assert_usage(PARSE("create", "x", "--grace", "-1"), "--grace");
+	assert_usage(PARSE("ensure", "x", "--interval", "59"), "--interval");
+	assert_usage(PARSE("ensure", "x", "--grace", "1.5"), "--grace");
+	assert_usage(PARSE("ensure", "x", "--name", "y"), "unknown option");
 	assert_usage(PARSE("update", "x", "--interval", "1"), "--interval");
 	assert_usage(PARSE("update", "x", "--name", ""), "--name");
 	assert_usage(PARSE("pings", "x", "--limit", "0"), "1 to 100");
@@ -201,6 +228,11 @@ START_TEST(edges_of_the_ranges_pass)
 		{ "create", "x", "--interval", "86400", NULL },
 		{ "create", "x", "--grace", "0", NULL },
 		{ "create", "x", "--grace", "86400", NULL },
+		{ "create", "x", "--interval", "86401", NULL },
+		{ "create", "x", "--interval", "604800", NULL },
+		{ "create", "x", "--grace", "2147483647", NULL },
+		{ "update", "x", "--interval", "604800", NULL },
+		{ "ensure", "x", "--interval", "604800", NULL },
 		{ "pings", "x", "--limit", "1", NULL },
 	};
 	for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
@@ -262,6 +294,7 @@ START_TEST(help_and_version_exit_zero)
 		{ "--help", NULL }, { "-h", NULL }, { "--version", NULL },
 		{ "-V", NULL }, { "create", "--help", NULL },
 		{ "pings", "-h", NULL }, { "ping", "--help", NULL },
+		{ "ensure", "--help", NULL },
 	};
 	for (size_t i = 0; i < sizeof forms / sizeof *forms; i++) {
 		struct parsed *p = parse_words(forms[i]);
@@ -445,6 +478,7 @@ Suite *unit_suite(void)
 	tcase_add_test(parse, ping_token_is_copied_then_scrubbed);
 	tcase_add_test(parse, every_command_and_its_operand);
 	tcase_add_test(parse, update_keeps_unchanged_fields_unset);
+	tcase_add_test(parse, ensure_leaves_what_is_not_given_unset);
 	tcase_add_test(parse, ranges_are_checked);
 	tcase_add_test(parse, edges_of_the_ranges_pass);
 	tcase_add_test(parse, unusable_command_lines);
