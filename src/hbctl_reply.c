@@ -75,8 +75,8 @@ int reply_show(const struct hbctl_context *cx, const struct call_result *r,
 {
 	json_t *root = json_from_body(r->body, r->body_len);
 	int status = HBCTL_EXIT_DONE;
-	char why[64];
 	if (v->list_key && root && !json_has_list(root, v->list_key)) {
+		char why[64];
 		snprintf(why, sizeof why, "no list of %s in it", v->list_key);
 		status = reply_unexpected(cx, why);
 	} else if (cx->args->json && root) {

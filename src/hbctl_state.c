@@ -43,23 +43,14 @@ static int pause_shown(const struct hbctl_context *cx,
 	return HBCTL_EXIT_DONE;
 }
 
-static int pause_checked(const struct hbctl_context *cx,
-			 const struct call_result *r, bool pause, bool follow);
+/* pause_judged() for a 2xx reply without a heartbeat, where a get is
+ * still to come. */
+#define NO_HEARTBEAT (-1)
 
-/* A 2xx reply without a heartbeat: one get says what the server left. */
-static int pause_followed(const struct hbctl_context *cx, bool pause)
-{
-	struct call_result g;
-	tickstem_get(&cx->client, cx->args->operand, &g);
-	int status = pause_checked(cx, &g, pause, false);
-	call_result_free(&g);
-	return status;
-}
-
-/* After the pause or resume request R (or the get after it, FOLLOW
- * false): the heartbeat judged by its status, never by the 2xx alone. */
-static int pause_checked(const struct hbctl_context *cx,
-			 const struct call_result *r, bool pause, bool follow)
+/* After the pause or resume request R (or the get after it, LAST): the
+ * heartbeat judged by its status, never by the 2xx alone. */
+static int pause_judged(const struct hbctl_context *cx,
+			const struct call_result *r, bool pause, bool last)
 {
 	if (r->body_cut)
 		return reply_unexpected(cx, "longer than 1 MiB");
@@ -67,40 +58,53 @@ static int pause_checked(const struct hbctl_context *cx,
 		return reply_failed(cx, r);
 	json_t *root = json_from_body(r->body, r->body_len);
 	struct heartbeat hb;
-	int status;
+	int status = NO_HEARTBEAT;
 	if (heartbeat_read(root, &hb))
 		status = pause_shown(cx, r, &hb, pause);
-	else if (follow)
-		status = pause_followed(cx, pause);
-	else
+	else if (last)
 		status = reply_unexpected(cx, "no heartbeat in it");
 	json_decref(root);
 	return status;
 }
 
-/* pause and resume: the POST endpoint that Tickstem's Node SDK and MCP
- * server use; where the server has none (404 or 405), the status field
- * that its Python SDK PATCHes, and that answer stands (an unknown ID is
- * a 404 there too).  A server that ignores what it does not know answers
- * 2xx either way: the reply's status decides. */
+/* The request: the POST endpoint that Tickstem's Node SDK and MCP server
+ * use; where the server has none (404 or 405), the status field that its
+ * Python SDK PATCHes, and that answer stands (an unknown ID is a 404
+ * there too).  False when the PATCH body cannot be made. */
+static bool pause_request(const struct hbctl_context *cx, bool pause,
+			  struct call_result *r)
+{
+	tickstem_pause(&cx->client, cx->args->operand, pause, r);
+	if (r->body_cut || r->outcome != OUTCOME_REJECTED ||
+	    (r->status != 404 && r->status != 405))
+		return true;
+	call_result_free(r);
+	char *body = status_body(pause ? "paused" : "active");
+	if (!body)
+		return false;
+	tickstem_update(&cx->client, cx->args->operand, body, r);
+	free(body);
+	return true;
+}
+
+/* A server that ignores what it does not know answers 2xx either way: the
+ * status of the heartbeat in the reply decides, or of a get's when the
+ * reply holds none. */
 int hbctl_pause(const struct hbctl_context *cx)
 {
 	bool pause = cx->args->command == CMD_PAUSE;
 	struct call_result r;
-	tickstem_pause(&cx->client, cx->args->operand, pause, &r);
-	if (!r.body_cut && r.outcome == OUTCOME_REJECTED &&
-	    (r.status == 404 || r.status == 405)) {
-		call_result_free(&r);
-		char *body = status_body(pause ? "paused" : "active");
-		if (!body) {
-			msg_error("%s: out of memory", cx->args->command_name);
-			return HBCTL_EXIT_FAILURE;
-		}
-		tickstem_update(&cx->client, cx->args->operand, body, &r);
-		free(body);
+	if (!pause_request(cx, pause, &r)) {
+		msg_error("%s: out of memory", cx->args->command_name);
+		return HBCTL_EXIT_FAILURE;
 	}
-	int status = pause_checked(cx, &r, pause, true);
+	int status = pause_judged(cx, &r, pause, false);
 	call_result_free(&r);
+	if (status == NO_HEARTBEAT) {
+		tickstem_get(&cx->client, cx->args->operand, &r);
+		status = pause_judged(cx, &r, pause, true);
+		call_result_free(&r);
+	}
 	return status;
 }
 
