@@ -1,11 +1,13 @@
 #include "hbctl_cli.h"
 
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "msg.h"
+#include "secret.h"
 #include "version.h"
 
 enum {
@@ -73,10 +75,21 @@ static const struct command_def commands[] = {
 	  "NAME [--interval SECS] [--grace SECS]",
 	  "Create a heartbeat and print its id, its token and the URL to ping.\n"
 	  "An alert is raised when no ping came for the interval plus the grace.\n\n"
-	  "      --interval SECS  pings are expected every SECS seconds, 60-86400\n"
+	  "      --interval SECS  pings are expected every SECS seconds, at least 60\n"
 	  "                       (default 3600)\n"
-	  "      --grace SECS     lateness allowed before an alert, 0-86400\n"
-	  "                       (default 300)\n" HELP_LINE },
+	  "      --grace SECS     lateness allowed before an alert (default 300)\n"
+	  "The server judges how long either may be.\n" HELP_LINE },
+	{ "ensure", CMD_ENSURE, "NAME", create_options,
+	  "NAME [--interval SECS] [--grace SECS]",
+	  "Make sure one heartbeat named NAME exists, with the values given, and\n"
+	  "print it as 'get' does: created (with create's defaults) when there is\n"
+	  "none; when there is one, only the values given that differ are changed,\n"
+	  "and nothing is sent when none does; a value not given is left as it is.\n"
+	  "More than one heartbeat named NAME: exit 1, nothing changed.  With\n"
+	  "--json, the heartbeat as JSON:\n"
+	  "  hbctl --json ensure backup --interval 86400 | jq -r .token\n\n"
+	  "      --interval SECS  pings are expected every SECS seconds, at least 60\n"
+	  "      --grace SECS     lateness allowed before an alert\n" HELP_LINE },
 	{ "list", CMD_LIST, NULL, plain_options, "",
 	  "List every heartbeat, as a table.\n\n" HELP_LINE },
 	{ "get", CMD_GET, "ID", plain_options, "ID",
@@ -85,13 +98,15 @@ static const struct command_def commands[] = {
 	  "ID [--name NAME] [--interval SECS] [--grace SECS]",
 	  "Change a heartbeat; only the values given are sent.\n\n"
 	  "      --name NAME      a new name\n"
-	  "      --interval SECS  a new interval, 60-86400\n"
-	  "      --grace SECS     a new grace, 0-86400\n" HELP_LINE },
+	  "      --interval SECS  a new interval, at least 60\n"
+	  "      --grace SECS     a new grace\n" HELP_LINE },
 	{ "pause", CMD_PAUSE, "ID", plain_options, "ID",
-	  "Pause a heartbeat: no alerts until it is resumed (for maintenance).\n\n"
+	  "Pause a heartbeat: no alerts until it is resumed (for maintenance).\n"
+	  "Succeeds only when the server shows the heartbeat paused.\n\n"
 	  HELP_LINE },
 	{ "resume", CMD_RESUME, "ID", plain_options, "ID",
-	  "Resume a paused heartbeat: its alerts are back.\n\n" HELP_LINE },
+	  "Resume a paused heartbeat: its alerts are back.  Succeeds only when the\n"
+	  "server shows the heartbeat no longer paused.\n\n" HELP_LINE },
 	{ "delete", CMD_DELETE, "ID", plain_options, "ID",
 	  "Delete a heartbeat; pings with its token are refused from then on.\n\n"
 	  HELP_LINE },
@@ -112,6 +127,8 @@ static void usage(void)
 	       "Commands:\n"
 	       "  create NAME [--interval SECS] [--grace SECS]\n"
 	       "                       new heartbeat: prints its id, token and ping URL\n"
+	       "  ensure NAME [--interval SECS] [--grace SECS]\n"
+	       "                       the heartbeat NAME exists, with these values\n"
 	       "  list                 all heartbeats\n"
 	       "  get ID               one heartbeat\n"
 	       "  update ID [--name NAME] [--interval SECS] [--grace SECS]\n"
@@ -206,7 +223,7 @@ static enum hbctl_parsed bad_value(const char *option, const char *shown,
 	return HBCTL_USAGE;
 }
 
-/* A whole number of seconds in [MIN, MAX]. */
+/* A whole number in [MIN, MAX]. */
 static bool whole_in(const char *s, int min, int max, int *out)
 {
 	int v;
@@ -257,15 +274,17 @@ static enum hbctl_parsed take_command_option(int opt, const struct command_def *
 			return bad_value(name, optarg, "a name cannot be empty");
 		a->name = optarg;
 		break;
+	/* Only the lower ends are hbctl's: how long an interval or a grace
+	 * may be is the server's to say, and it says so in its refusal. */
 	case OPT_INTERVAL:
-		if (!whole_in(optarg, INTERVAL_MIN, INTERVAL_MAX, &a->interval))
+		if (!whole_in(optarg, INTERVAL_MIN, INT_MAX, &a->interval))
 			return bad_value(name, optarg,
-					 "whole seconds from 60 to 86400");
+					 "whole seconds, at least 60");
 		break;
 	case OPT_GRACE:
-		if (!whole_in(optarg, 0, GRACE_MAX, &a->grace))
+		if (!whole_in(optarg, 0, INT_MAX, &a->grace))
 			return bad_value(name, optarg,
-					 "whole seconds from 0 to 86400");
+					 "whole seconds, at least 0");
 		break;
 	case OPT_LIMIT:
 		if (!whole_in(optarg, 1, LIMIT_MAX, &a->limit))
@@ -391,23 +410,20 @@ enum hbctl_parsed hbctl_parse(int argc, char **argv, struct hbctl_args *a)
 
 void hbctl_args_free(struct hbctl_args *a)
 {
-	if (a->operand) {
-		explicit_bzero(a->operand, strlen(a->operand));
-		free(a->operand);
-	}
+	secret_free(a->operand);
 	a->operand = NULL;
 }
 
-enum hbctl_exit hbctl_exit_of(enum api_kind kind)
+enum hbctl_exit hbctl_exit_of(const struct call_result *r)
 {
-	switch (kind) {
-	case API_DONE: return HBCTL_EXIT_DONE;
-	case API_UNAUTHORIZED: return HBCTL_EXIT_UNAUTHORIZED;
-	case API_QUOTA: return HBCTL_EXIT_QUOTA;
-	case API_NOT_FOUND: return HBCTL_EXIT_NOT_FOUND;
-	case API_REJECTED:
-	case API_FAILED:
-		return HBCTL_EXIT_FAILURE;
+	if (r->outcome == OUTCOME_SUCCESS)
+		return HBCTL_EXIT_DONE;
+	if (r->outcome != OUTCOME_REJECTED)
+		return HBCTL_EXIT_FAILURE; /* no reply, or retries ran out */
+	switch (r->status) {
+	case 401: return HBCTL_EXIT_UNAUTHORIZED;
+	case 402: return HBCTL_EXIT_QUOTA;
+	case 404: return HBCTL_EXIT_NOT_FOUND;
+	default: return HBCTL_EXIT_FAILURE;
 	}
-	return HBCTL_EXIT_FAILURE;
 }

@@ -1,25 +1,24 @@
 /* hbctl's command line: global options, the command, its operand and
  * options, every value checked against its range before anything is sent;
- * the help texts; and the exit statuses of SPEC section 6. */
+ * the help texts; and hbctl's exit statuses (see hbctl(1)). */
 #ifndef HBRUN_HBCTL_CLI_H
 #define HBRUN_HBCTL_CLI_H
 
 #include <stdbool.h>
 
-#include "api.h"
+#include "call.h"
 #include "settings.h"
 
 #define HBCTL_DEADLINE 20.0
 #define INTERVAL_DEFAULT 3600
 #define INTERVAL_MIN 60
-#define INTERVAL_MAX 86400
 #define GRACE_DEFAULT 300
-#define GRACE_MAX 86400
 #define LIMIT_DEFAULT 50
 #define LIMIT_MAX 100
 
 enum hbctl_command {
 	CMD_CREATE,
+	CMD_ENSURE,
 	CMD_LIST,
 	CMD_GET,
 	CMD_UPDATE,
@@ -40,7 +39,7 @@ struct hbctl_args {
 	char *operand;        /* NAME, ID or TOKEN; malloc'd */
 	const char *name;     /* update --name; NULL: unchanged */
 	int interval;         /* create: the default if not given; */
-	int grace;            /* update: -1 when unchanged */
+	int grace;            /* ensure, update: -1 when not given */
 	int limit;
 };
 
@@ -62,7 +61,8 @@ enum hbctl_exit {
 	HBCTL_EXIT_NOT_FOUND = 5,    /* HTTP 404 */
 };
 
-/* The one translation of what a call came to into hbctl's exit status. */
-enum hbctl_exit hbctl_exit_of(enum api_kind kind);
+/* The one translation of what a call came to into hbctl's exit status:
+ * 0 for a 2xx reply; 3, 4 and 5 for a final 401, 402 and 404; else 1. */
+enum hbctl_exit hbctl_exit_of(const struct call_result *r);
 
 #endif

@@ -7,11 +7,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "api.h"
 #include "cli.h"
+#include "config.h"
 #include "exit_status.h"
 #include "msg.h"
-#include "config.h"
+#include "ping.h"
 #include "settings.h"
 #include "supervise.h"
 
@@ -77,7 +77,7 @@ int main(int argc, char **argv)
 
 	forget_tls_key_log();
 	if (job_succeeded(&sv))
-		api_ping(&settings, &sv);
+		ping_send(&settings, &sv);
 	settings_free(&settings);
 	end_as(exit_status_of(sv.wstatus, sv.pid1));
 }

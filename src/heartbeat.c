@@ -54,19 +54,25 @@ bool ping_read(const json_t *obj, struct ping_record *p)
 	return true;
 }
 
-/* The SDKs' rule: a null (or absent) list is an empty one. */
+bool json_has_list(const json_t *root, const char *key)
+{
+	const json_t *v = json_is_object(root) ? json_object_get(root, key)
+					       : NULL;
+	return json_is_array(v) || json_is_null(v);
+}
+
+/* The SDKs' rule: a null list is an empty one.  An absent one is no list:
+ * a reply of {} is not taken for "no heartbeats". */
 static bool list_under(const json_t *root, const char *key,
 		       const json_t **list, size_t *n)
 {
-	if (!json_is_object(root))
-		return false;
-	const json_t *v = json_object_get(root, key);
 	*list = NULL;
 	*n = 0;
-	if (!v || json_is_null(v))
-		return true;
-	if (!json_is_array(v))
+	if (!json_has_list(root, key))
 		return false;
+	const json_t *v = json_object_get(root, key);
+	if (json_is_null(v))
+		return true;
 	*list = v;
 	*n = json_array_size(v);
 	return true;
@@ -129,6 +135,11 @@ static char *dump(json_t *obj)
 	char *text = json_dumps(obj, JSON_COMPACT);
 	json_decref(obj);
 	return text;
+}
+
+char *json_text(const json_t *obj)
+{
+	return json_dumps(obj, JSON_COMPACT);
 }
 
 char *create_body(const char *name, int interval, int grace)
@@ -194,6 +205,8 @@ void error_text(const char *body, size_t len, char *buf, size_t size)
 		return;
 	json_t *root = json_from_body(body, len);
 	const char *said = json_is_object(root) ? string_at(root, "error") : NULL;
+	if (!said || !*said)
+		said = json_is_object(root) ? string_at(root, "message") : NULL;
 	if (said && *said)
 		squeeze(said, strlen(said), buf, size);
 	else

@@ -40,11 +40,20 @@ bool heartbeat_read(const json_t *obj, struct heartbeat *hb);
 bool ping_read(const json_t *obj, struct ping_record *p);
 
 /* The array under "heartbeats" (or "pings") of ROOT, every element read:
- * *OUT is a malloc'd array of *N, NULL when there are none.  A null or
- * absent array counts as empty.  False when ROOT is not of that shape. */
+ * *OUT is a malloc'd array of *N, NULL when there are none.  An explicit
+ * null counts as empty.  False when ROOT is not of that shape: an absent
+ * array is a reply that lacks what was asked for. */
 bool heartbeat_list_read(const json_t *root, struct heartbeat **out,
 			 size_t *n);
 bool ping_list_read(const json_t *root, struct ping_record **out, size_t *n);
+
+/* Whether ROOT is an object holding KEY as an array or null: the shape of a
+ * list reply, judged even where the reply is printed as it came. */
+bool json_has_list(const json_t *root, const char *key);
+
+/* OBJ as compact JSON text to free(), its keys in their order; NULL when
+ * memory ran out. */
+char *json_text(const json_t *obj);
 
 /* Request bodies, as compact JSON text to free(); NULL when NAME is not
  * valid UTF-8 (JSON cannot carry it) or memory ran out.
@@ -54,8 +63,9 @@ char *create_body(const char *name, int interval, int grace);
 char *update_body(const char *name, int interval, int grace);
 char *status_body(const char *status);
 
-/* What an error reply says: its "error" string, else the body itself with
- * its white space squeezed to single spaces; "" for an empty body. */
+/* What an error reply says: its "error" string, else its "message", else
+ * the body itself, white space squeezed to single spaces; "" for an empty
+ * body. */
 void error_text(const char *body, size_t len, char *buf, size_t size);
 
 #endif

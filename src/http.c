@@ -35,7 +35,7 @@ struct sink {
 	double head_2xx; /* when a 2xx head arrived, else 0 */
 };
 
-static double now(void)
+double http_now(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -57,7 +57,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *user)
 		s->reply->body_len += keep;
 		grown[s->reply->body_len] = '\0';
 	}
-	if (keep < len) {
+	if (len > room) {
 		/* Enough: end the transfer rather than read on. */
 		s->reply->body_cut = true;
 		return 0;
@@ -65,7 +65,9 @@ static size_t on_body(char *data, size_t size, size_t n, void *user)
 	return len;
 }
 
-/* The blank line that ends a head: note when a final 2xx one came. */
+/* The blank line that ends a head: note when a final 2xx one came.  (Its
+ * type is libcurl's header callback's.) */
+/* cppcheck-suppress constParameter */
 static size_t on_header(char *data, size_t size, size_t n, void *user)
 {
 	struct sink *s = user;
@@ -74,7 +76,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *user)
 	if ((len == 2 && data[0] == '\r') || (len == 1 && data[0] == '\n')) {
 		s->c->easy_getinfo(s->e, CURLINFO_RESPONSE_CODE, &status);
 		if (status >= 200 && status <= 299 && !s->head_2xx)
-			s->head_2xx = now();
+			s->head_2xx = http_now();
 	}
 	return len;
 }
@@ -141,16 +143,16 @@ static void set_options(const struct curl_fns *c, CURL *e,
 static CURLcode drive(const struct curl_fns *c, CURLM *m, const CURL *e,
 		      const struct http_request *req, const struct sink *sink)
 {
-	double hard_end = now() + req->timeout + 0.25;
+	double hard_end = http_now() + req->timeout + 0.25;
 	int running = 1;
 	while (running) {
 		if (c->multi_perform(m, &running) != CURLM_OK)
 			return CURLE_FAILED_INIT;
 		if (!running)
 			break;
-		if (sink->head_2xx && now() >= sink->head_2xx + BODY_GRACE)
+		if (sink->head_2xx && http_now() >= sink->head_2xx + BODY_GRACE)
 			return CURLE_OK;
-		if (now() >= hard_end)
+		if (http_now() >= hard_end)
 			return CURLE_OPERATION_TIMEDOUT;
 		struct curl_waitfd w = { .fd = req->cancel_fd,
 					 .events = CURL_WAIT_POLLIN };

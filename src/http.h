@@ -30,17 +30,20 @@ struct http_request {
 struct http_reply {
 	int curl_code;       /* a CURLcode */
 	long status;         /* 0: no HTTP reply */
-	bool body_cut;       /* the body went on past body_max */
 	long retry_after;    /* seconds; <= 0: none */
 	char error[256];     /* libcurl's words for a failed transfer */
 	char *body;          /* NUL-ended, at most body_max bytes */
 	size_t body_len;
+	bool body_cut;       /* more came than body_max: the rest was dropped */
 };
 
 /* Load libcurl (see curl_lazy.h); false when it cannot be had, and then
  * http_init_error() says why.  Every other call loads it too if needed. */
 bool http_init(void);
 const char *http_init_error(void);
+
+/* Seconds on the monotonic clock, the one every time limit is measured on. */
+double http_now(void);
 
 void http_perform(const struct http_request *req, struct http_reply *reply);
 void http_reply_free(struct http_reply *reply);

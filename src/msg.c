@@ -90,16 +90,6 @@ void msg_add_secret(const char *secret)
 	}
 }
 
-void msg_forget_secrets(void)
-{
-	for (size_t i = 0; i < MSG_SECRETS_MAX; i++) {
-		if (secrets[i])
-			explicit_bzero(secrets[i], strlen(secrets[i]));
-		free(secrets[i]);
-		secrets[i] = NULL;
-	}
-}
-
 /* The format attribute lets the compiler check the callers' formats, and
  * clang's -Wformat-nonliteral accept the vsnprintf here. */
 __attribute__((format(printf, 3, 0)))

@@ -14,6 +14,9 @@
 
 #define MSG_PREFIX "hbrun: "
 
+/* A message function, for code that says the same thing either way. */
+typedef void msg_fn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 void msg_set_program(const char *name);
 void msg_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void msg_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -29,7 +32,6 @@ void msg_release(bool quiet, bool verbose);
  * one of 4 characters or fewer is not kept (it shows no more than that). */
 #define MSG_SECRETS_MAX 4
 void msg_add_secret(const char *secret);
-void msg_forget_secrets(void);
 
 /* Write the first 4 characters of TOKEN then "..." into BUF (NUL-ended,
  * truncated to SIZE).  A token of 4 characters or fewer is shown as "...":

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "secret.h"
+
 
 #define AT(field) offsetof(struct settings, field)
 #define BOTH (SETTING_HBRUN | SETTING_HBCTL)
@@ -75,14 +77,6 @@ bool key_is_secret(const char *key)
 	return id >= 0 && (setting_defs[id].flags & SETTING_SECRET);
 }
 
-/* A copy of a credential leaves no trace in freed memory. */
-static void wipe_free(char *s)
-{
-	if (s)
-		explicit_bzero(s, strlen(s));
-	free(s);
-}
-
 void layer_init(struct layer *l)
 {
 	memset(l, 0, sizeof *l);
@@ -91,14 +85,14 @@ void layer_init(struct layer *l)
 void layer_set_unusable(struct layer *l, int id, int line)
 {
 	struct value *v = &l->v[id];
-	wipe_free(v->text);
+	secret_free(v->text);
 	*v = (struct value){ .state = VALUE_UNUSABLE, .line = line };
 }
 
 void layer_free(struct layer *l)
 {
 	for (int i = 0; i < S_COUNT; i++)
-		wipe_free(l->v[i].text);
+		secret_free(l->v[i].text);
 	free(l->folder);
 	layer_init(l);
 }
@@ -198,7 +192,7 @@ enum set_result layer_set_id(struct layer *l, int id, const char *value,
 	if (!copy)
 		return SET_BAD_VALUE;
 	struct value *v = &l->v[id];
-	wipe_free(v->text);
+	secret_free(v->text);
 	v->state = VALUE_SET;
 	v->text = copy;
 	v->number = number;
@@ -288,8 +282,8 @@ void settings_free(struct settings *s)
 	for (int id = 0; id < S_COUNT; id++) {
 		const struct setting_def *d = &setting_defs[id];
 		if (d->type == TYPE_STRING && d->field != NO_FIELD)
-			wipe_free(*(char **)((char *)s + d->field));
+			secret_free(*(char **)((char *)s + d->field));
 	}
-	wipe_free(s->token);
+	secret_free(s->token);
 	memset(s, 0, sizeof *s);
 }

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "curl_lazy.h"
+#include "secret.h"
 
 #define TOKEN_MARK "{token}"
 
@@ -36,6 +37,18 @@ char *url_escape(const char *s)
 	if (escaped)
 		c->free(escaped);
 	return copy;
+}
+
+char *url_join(const char *base, const char *path)
+{
+	size_t len = strlen(base);
+	while (len > 0 && base[len - 1] == '/')
+		len--;
+	size_t size = len + strlen(path) + 1;
+	char *url = malloc(size);
+	if (url)
+		snprintf(url, size, "%.*s%s", (int)len, base, path);
+	return url;
 }
 
 /* TEMPLATE with every TOKEN_MARK replaced by VALUE. */
@@ -76,16 +89,15 @@ char *url_for_ping(const char *api_url, const char *ping_url,
 	if (ping_url) {
 		url = replace_marks(ping_url, escaped);
 	} else {
-		size_t base = strlen(api_url);
-		while (base > 0 && api_url[base - 1] == '/')
-			base--;
-		size_t len = base + strlen(escaped) + sizeof "/heartbeats//ping";
-		url = malloc(len);
-		if (url)
-			snprintf(url, len, "%.*s/heartbeats/%s/ping", (int)base,
-				 api_url, escaped);
+		size_t len = strlen(escaped) + sizeof "/heartbeats//ping";
+		char *path = malloc(len);
+		if (path) {
+			snprintf(path, len, "/heartbeats/%s/ping", escaped);
+			url = url_join(api_url, path);
+		}
+		secret_free(path);
 	}
-	free(escaped);
+	secret_free(escaped);
 	return url;
 }
 
@@ -190,4 +202,23 @@ bool url_host_is_loopback(const char *url)
 bool url_segment_usable(const char *s)
 {
 	return *s && strcmp(s, ".") != 0 && strcmp(s, "..") != 0;
+}
+
+bool url_usable(const char *url, bool allow_http, const char *what,
+		const char *consequence, msg_fn *say)
+{
+	char origin[300];
+	enum url_verdict verdict = url_check(url, allow_http);
+	if (verdict == URL_OK_HTTPS || verdict == URL_OK_HTTP)
+		return true;
+	url_origin(url, origin, sizeof origin);
+	if (verdict == URL_BAD_SCHEME)
+		say("%s %s is neither https nor http; %s", what, origin,
+		    consequence);
+	else if (verdict == URL_HTTP_REFUSED)
+		say("refusing plain http to %s, which is not loopback "
+		    "(--allow-http permits it); %s", origin, consequence);
+	else
+		say("%s is not a valid URL; %s", what, consequence);
+	return false;
 }

@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "msg.h"
+
 /* Whether HOST, as written in a URL, is loopback: an IPv4 address in
  * 127.0.0.0/8, [::1] or ::1, or the name localhost.  Nothing is resolved. */
 bool host_is_loopback(const char *host);
@@ -15,6 +17,11 @@ bool host_is_loopback(const char *host);
  * needed and TOKEN is NULL, or on a failed allocation. */
 char *url_for_ping(const char *api_url, const char *ping_url,
 		   const char *token);
+
+/* BASE + PATH (PATH starting with '/'), without doubling the slash between
+ * them: BASE's trailing slashes are dropped; malloc'd, NULL when out of
+ * memory. */
+char *url_join(const char *base, const char *path);
 
 /* S escaped for a URL path segment (RFC 3986 unreserved kept), malloc'd;
  * NULL on a failed allocation. */
@@ -52,5 +59,11 @@ bool url_segment_usable(const char *s);
 
 /* "scheme://host:port" of URL into BUF: what a message may show. */
 void url_origin(const char *url, char *buf, size_t size);
+
+/* Whether URL may be used (url_check); if not, one line through SAY that
+ * names it as WHAT ("ping URL") and ends with CONSEQUENCE ("no ping
+ * sent").  The line shows the URL's origin only. */
+bool url_usable(const char *url, bool allow_http, const char *what,
+		const char *consequence, msg_fn *say);
 
 #endif

@@ -23,6 +23,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
 
 import certs  # noqa: E402
 import harness  # noqa: E402
+import tickstem_clients as clients  # noqa: E402
 from fakeapi import FakeAPI, HeartbeatStore, unused_port  # noqa: E402
 from harness import HBRUN, WRAPPER, Result, Sandbox, scaled, upper  # noqa: E402
 
@@ -245,9 +246,14 @@ class TestCommands(HbctlCase):
         res = self.run_hbctl("resume", hb["id"])
         self.assertDone(res)
         self.assertEqual(key_values(res.stdout)["status"], "active")
-        self.assertEqual([(r.method, r.target, self.body(r)) for r in self.srv.requests],
-                         [("PATCH", "/v1/heartbeats/" + hb["id"], {"status": "paused"}),
-                          ("PATCH", "/v1/heartbeats/" + hb["id"], {"status": "active"})])
+        # the Node SDK's requests: POST .../pause and .../resume, no body
+        wanted = [clients.shape(call) for call in ("pause", "resume")]
+        self.assertEqual([(r.method, r.target, r.body) for r in self.srv.requests],
+                         [(method, "/v1" + path.format(id=hb["id"]), b"")
+                          for _, method, path, _ in wanted])
+        for r in self.srv.requests:
+            self.assertEqual(r.headers["accept"], "application/json")
+            self.assertEqual(r.headers["authorization"], "Bearer " + KEY)
 
     def test_delete(self):
         hb = self.store.add()
@@ -334,11 +340,11 @@ class TestCommands(HbctlCase):
     def test_help_and_version(self):
         res = hbctl(["--help"], self.env())
         self.assertDone(res)
-        for word in ("create", "list", "get", "update", "pause", "resume", "delete",
+        for word in ("create", "ensure", "list", "get", "update", "pause", "resume", "delete",
                      "pings", "ping", "--api-key", "--json", "--deadline"):
             self.assertIn(word, res.stdout)
-        for command in ("create", "list", "get", "update", "pause", "resume", "delete",
-                        "pings", "ping"):
+        for command in ("create", "ensure", "list", "get", "update", "pause", "resume",
+                        "delete", "pings", "ping"):
             with self.subTest(command=command):
                 res = hbctl([command, "--help"], self.env())
                 self.assertDone(res)
@@ -359,6 +365,249 @@ class TestCommands(HbctlCase):
                                text=True, timeout=30)
         self.assertEqual(p.returncode, 1, p.stderr)
         self.assertIn("cannot write the output", p.stderr)
+
+
+class TestPauseModes(HbctlCase):
+    """pause and resume against each way a server may know them (fakeapi's
+    PAUSE_MODES): hbctl must leave the heartbeat paused, then active, or
+    say that it could not."""
+
+    def requests_of(self, srv):
+        return [(r.method, r.target, self.body(r) if r.body else None) for r in srv.requests]
+
+    def test_every_mode_leaves_the_heartbeat_as_asked(self):
+        for mode in ("both", "post", "patch", "post405"):
+            with self.subTest(mode=mode):
+                store = HeartbeatStore(api_key=KEY, pause_mode=mode)
+                srv = self.server(store=store)
+                hb = store.add()
+                path = "/v1/heartbeats/" + hb["id"]
+                for call, wanted in (("pause", "paused"), ("resume", "active")):
+                    before = len(srv.requests)
+                    res = self.run_hbctl(call, hb["id"], srv=srv)
+                    self.assertDone(res)
+                    self.assertEqual(key_values(res.stdout)["status"], wanted)
+                    self.assertEqual(store.heartbeats[0]["status"], wanted)
+                    sent = self.requests_of(srv)[before:]
+                    post = ("POST", "%s/%s" % (path, call), None)
+                    if mode in ("both", "post"):
+                        self.assertEqual(sent, [post])
+                    else:   # 404 or 405: the Python SDK's PATCH, once
+                        self.assertEqual(sent, [post, ("PATCH", path, {"status": wanted})])
+                        self.assertEqual(store.replies[before][0],
+                                         404 if mode == "patch" else 405)
+
+    def test_a_server_that_ignores_the_status_is_not_believed(self):
+        store = HeartbeatStore(api_key=KEY, pause_mode="neither")
+        srv = self.server(store=store)
+        hb = store.add()
+        res = self.run_hbctl("pause", hb["id"], srv=srv)
+        self.assertFails(res, 1, r"^hbctl: pause: the server left heartbeat %s active: its "
+                                 r"alerts are not paused$" % hb["id"])
+        self.assertEqual(store.heartbeats[0]["status"], "active")
+        self.assertEqual([r[0] for r in store.replies], [404, 200])
+        store.add(id="p", status="paused")
+        res = self.run_hbctl("--json", "resume", "p", srv=srv)
+        self.assertFails(res, 1, r"^hbctl: resume: the server left heartbeat p paused: its "
+                                 r"alerts are still paused$")
+
+    def test_the_status_in_the_reply_decides(self):
+        hb = dict(self.store.add(), status="active")
+        for call, status, ok in (("pause", "active", False), ("pause", "failing", False),
+                                 ("pause", "paused", True), ("resume", "failing", True),
+                                 ("resume", "active", True), ("resume", "paused", False),
+                                 ("resume", None, False)):
+            with self.subTest(call=call, status=status):
+                body = json.dumps(dict(hb, status=status)).encode()
+                srv = self.server(plan=[("status", 200, {}, body)])
+                res = self.run_hbctl(call, hb["id"], srv=srv)
+                if ok:
+                    self.assertDone(res)
+                else:
+                    self.assertFails(res, 1, r"the server left heartbeat")
+                self.assertEqual(len(srv.requests), 1)
+
+    def test_a_reply_without_a_heartbeat_is_checked_with_one_get(self):
+        store = HeartbeatStore(api_key=KEY, pause_reply="empty")
+        srv = self.server(store=store)
+        hb = store.add()
+        res = self.run_hbctl("--json", "pause", hb["id"], srv=srv)
+        self.assertDone(res)
+        self.assertEqual(json.loads(res.stdout)["status"], "paused")
+        self.assertEqual(res.stdout, store.replies[-1][1].decode() + "\n")
+        self.assertEqual([(r.method, r.target) for r in srv.requests],
+                         [("POST", "/v1/heartbeats/%s/pause" % hb["id"]),
+                          ("GET", "/v1/heartbeats/" + hb["id"])])
+        # a 2xx that did nothing, and a get that shows it: exit 1
+        srv = self.server(store=self.store, plan=[("status", 200, {}, b'{"status":"ok"}'),
+                                                  ("store",)])
+        other = self.store.add()
+        res = self.run_hbctl("pause", other["id"], srv=srv)
+        self.assertFails(res, 1, r"left heartbeat .* active")
+        self.assertEqual(len(srv.requests), 2)
+        # the get's own failure is said as such
+        srv = self.server(plan=[("status", 204, {}, b""), ("status", 404, {}, b"")])
+        res = self.run_hbctl("pause", other["id"], srv=srv)
+        self.assertFails(res, 5, r"^hbctl: pause: not found \(HTTP 404\)$")
+
+    def test_unknown_id_is_5_in_every_mode(self):
+        for mode in ("both", "post", "patch", "post405", "neither"):
+            for call in ("pause", "resume"):
+                with self.subTest(mode=mode, call=call):
+                    store = HeartbeatStore(api_key=KEY, pause_mode=mode)
+                    srv = self.server(store=store)
+                    res = self.run_hbctl(call, "nope", srv=srv)
+                    self.assertFails(res, 5, r"^hbctl: %s: .*\(HTTP 404\)$" % call)
+                    self.assertEqual(srv.requests[-1].method, "PATCH")
+
+    def test_other_refusals_of_the_post_are_not_retried_as_a_patch(self):
+        for code, status in ((401, 3), (400, 1), (409, 1)):
+            with self.subTest(code=code):
+                srv = self.server(plan=[("status", code, {}, b'{"error":"no"}')])
+                res = self.run_hbctl("pause", "hb", srv=srv)
+                self.assertFails(res, status, r"^hbctl: pause: no \(HTTP %d\)$" % code)
+                self.assertEqual(len(srv.requests), 1)
+
+
+class TestEnsure(HbctlCase):
+    """ensure NAME: create, leave, change one field, or refuse; each with
+    the exact requests it sends."""
+
+    def sent(self, srv=None):
+        srv = srv or self.srv
+        return [(r.method, r.target, self.body(r) if r.body else None) for r in srv.requests]
+
+    def test_none_named_creates_with_creates_defaults(self):
+        self.store.add("other")
+        res = self.run_hbctl("ensure", "backup")
+        self.assertDone(res)
+        hb = self.store.heartbeats[1]
+        self.assertEqual(self.sent(), [
+            ("GET", "/v1/heartbeats", None),
+            ("POST", "/v1/heartbeats", {"name": "backup", "interval_secs": 3600,
+                                        "grace_secs": 300})])
+        kv = key_values(res.stdout)
+        self.assertEqual((kv["id"], kv["token"]), (hb["id"], hb["token"]))
+        self.assertEqual(kv["ping_url"], "%s/heartbeats/%s/ping" % (self.srv.url, hb["token"]))
+        res = self.run_hbctl("ensure", "daily", "--interval", "86400", "--grace", "0")
+        self.assertDone(res)
+        self.assertEqual(self.sent()[-1], ("POST", "/v1/heartbeats", {
+            "name": "daily", "interval_secs": 86400, "grace_secs": 0}))
+
+    def test_one_named_with_the_same_values_sends_nothing_more(self):
+        hb = self.store.add("backup", interval_secs=600, grace_secs=60)
+        for opts in ([], ["--interval", "600"], ["--grace", "60", "--interval", "600"]):
+            with self.subTest(opts=opts):
+                before = len(self.srv.requests)
+                res = self.run_hbctl("ensure", "backup", *opts)
+                self.assertDone(res)
+                self.assertEqual(self.sent()[before:], [("GET", "/v1/heartbeats", None)])
+                kv = key_values(res.stdout)
+                self.assertEqual((kv["id"], kv["token"], kv["interval_secs"]),
+                                 (hb["id"], hb["token"], "600"))
+        self.assertEqual(self.store.heartbeats, [hb])
+
+    def test_one_field_that_differs_is_the_only_one_sent(self):
+        hb = self.store.add("backup", interval_secs=3600, grace_secs=300)
+        self.store.add("backup-2")
+        res = self.run_hbctl("ensure", "backup", "--interval", "3600", "--grace", "60")
+        self.assertDone(res)
+        self.assertEqual(self.sent(), [
+            ("GET", "/v1/heartbeats", None),
+            ("PATCH", "/v1/heartbeats/" + hb["id"], {"grace_secs": 60})])
+        self.assertEqual(key_values(res.stdout)["grace_secs"], "60")
+        now = self.store.heartbeats[0]
+        self.assertEqual((now["interval_secs"], now["grace_secs"], now["token"]),
+                         (3600, 60, hb["token"]))
+        # a value not given is never reset to create's default
+        res = self.run_hbctl("ensure", "backup", "--interval", "120")
+        self.assertDone(res)
+        self.assertEqual(self.sent()[-1], ("PATCH", "/v1/heartbeats/" + hb["id"],
+                                           {"interval_secs": 120}))
+        self.assertEqual(self.store.heartbeats[0]["grace_secs"], 60)
+
+    def test_more_than_one_named_changes_nothing(self):
+        a = self.store.add("backup")
+        b = self.store.add("backup", interval_secs=60)
+        res = self.run_hbctl("ensure", "backup", "--interval", "600")
+        self.assertFails(res, 1, r"^hbctl: ensure: 2 heartbeats are named 'backup'; nothing "
+                                 r"changed")
+        self.assertEqual(self.sent(), [("GET", "/v1/heartbeats", None)])
+        self.assertEqual(self.store.heartbeats, [a, b])
+
+    def test_json_gives_the_token_to_a_script(self):
+        res = self.run_hbctl("--json", "ensure", "backup")      # created
+        self.assertDone(res)
+        (hb,) = self.store.heartbeats
+        self.assertEqual(json.loads(res.stdout)["token"], hb["token"])
+        self.assertEqual(res.stdout, self.store.replies[-1][1].decode() + "\n")
+        res = self.run_hbctl("--json", "ensure", "backup")      # as listed
+        self.assertDone(res)
+        self.assertEqual(json.loads(res.stdout), hb)
+        self.assertEqual(len(res.stdout.splitlines()), 1)
+        res = self.run_hbctl("--json", "ensure", "backup", "--grace", "5")   # patched
+        self.assertDone(res)
+        self.assertEqual(res.stdout, self.store.replies[-1][1].decode() + "\n")
+        self.assertEqual(json.loads(res.stdout)["grace_secs"], 5)
+        script = "%s --api-url %s --json ensure backup | python3 -c " \
+                 "'import json,sys; print(json.load(sys.stdin)[\"token\"])'" % (HBCTL, self.srv.url)
+        p = subprocess.run(["sh", "-c", script], env=self.env(), stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, timeout=scaled(60))
+        self.assertEqual((p.returncode, p.stdout, p.stderr), (0, hb["token"] + "\n", ""))
+
+    @unittest.skipUnless(shutil.which("jq"), "jq is not installed: the man page's "
+                         "provisioning recipe (which pipes into jq) is not run")
+    def test_the_man_pages_provisioning_recipe(self):
+        # hbctl(1), PROVISIONING, with its paths in the sandbox; run twice,
+        # as every deployment would
+        folder = self.sb.path("etc-hbrun")
+        recipe = ("set -e\numask 077\n"
+                  "json=$($HBCTL --api-url \"$URL\" --json ensure backup --interval 86400 "
+                  "--grace 3600)\n"
+                  "mkdir -p \"$DIR\"\n"
+                  "printf '%s' \"$json\" | jq -r .token > \"$DIR/backup.token\"\n")
+        # unquoted in the recipe: a wrapper (valgrind) and its options split
+        env = self.env(HBCTL=" ".join(WRAPPER + [HBCTL]), URL=self.srv.url, DIR=folder)
+        for _ in range(2):
+            p = subprocess.run(["sh", "-c", recipe], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, timeout=scaled(60))
+            self.assertEqual((p.returncode, p.stdout, p.stderr), (0, "", ""))
+        (hb,) = self.store.heartbeats
+        self.assertEqual((hb["interval_secs"], hb["grace_secs"]), (86400, 3600))
+        self.assertEqual([r.method for r in self.srv.requests], ["GET", "POST", "GET"])
+        token_file = os.path.join(folder, "backup.token")
+        self.assertEqual(os.stat(token_file).st_mode & 0o777, 0o600)
+        run = harness.run(["--token-file", token_file, "--api-url", self.srv.url, "--",
+                           "true"], self.sb.env())
+        self.assertEqual((run.returncode, run.stderr), (0, ""), run)
+        self.assertEqual(len(self.store.pings_of(hb["id"])), 1)
+        # a failing hbctl stops the recipe before the token file is touched
+        os.unlink(token_file)
+        p = subprocess.run(["sh", "-c", recipe], env=self.env(
+            HBCTL=HBCTL, URL=self.srv.url, DIR=folder, TICKSTEM_API_KEY=WRONG_KEY),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=scaled(60))
+        self.assertEqual(p.returncode, 3, p.stderr)
+        self.assertFalse(os.path.exists(token_file))
+
+    def test_a_list_that_fails_or_lacks_its_array_changes_nothing(self):
+        for plan, status, said in (([("status", 200, {}, b"{}")], 1, "no list of heartbeats"),
+                                   ([("status", 500, {}, b"")], 1, r"HTTP 500"),
+                                   ([("status", 401, {}, b"")], 3, r"HTTP 401")):
+            with self.subTest(plan=plan[0][1:3]):
+                srv = self.server(plan=plan)
+                res = self.run_hbctl("--deadline", "1", "ensure", "backup", srv=srv)
+                self.assertFails(res, status, said)
+                self.assertEqual({r.method for r in srv.requests}, {"GET"})
+
+    def test_a_create_that_may_have_arrived_is_not_repeated(self):
+        srv = self.server(store=self.store, plan=[("store",), ("store_lost",), ("store",)])
+        res = self.run_hbctl("ensure", "once", srv=srv)
+        self.assertFails(res, 1, r"not retried")
+        self.assertEqual([r.method for r in srv.requests], ["GET", "POST"])
+        # run again, as a provisioning script would: now it is found
+        res = self.run_hbctl("ensure", "once")
+        self.assertDone(res)
+        self.assertEqual(len(self.store.heartbeats), 1)
 
 
 class TestKeyAndConfig(HbctlCase):
@@ -454,16 +703,66 @@ class TestExitStatuses(HbctlCase):
 
     def test_1_unexpected_replies(self):
         for body in (b"not json", b'{"heartbeats": 5}', b'{"heartbeats": [{"name": "x"}]}',
-                     b"", b'{"heartbeats": []} trailing'):
+                     b"", b'{"heartbeats": []} trailing', b"{}", b'{"pings": []}'):
             with self.subTest(body=body):
                 srv = self.server(plan=[("status", 200, {}, body)])
                 res = self.run_hbctl("list", srv=srv)
                 self.assertFails(res, 1, r"^hbctl: list: unexpected reply")
                 res = self.run_hbctl("--json", "list", srv=srv)
-                if body.startswith(b'{"heartbeats": 5}') or body.startswith(b'{"heartbeats": [{'):
-                    self.assertDone(res)    # JSON as it came, not judged
+                if body.startswith(b'{"heartbeats": [{'):
+                    self.assertDone(res)    # JSON as it came, its items not judged
                 else:
+                    # a list reply without its array (5 too, since issue 11)
                     self.assertFails(res, 1, r"unexpected reply")
+
+    def test_1_a_list_reply_without_its_array_is_not_empty(self):
+        hb = self.store.add()
+        for args, key in ((["list"], "heartbeats"), (["pings", hb["id"]], "pings")):
+            for json_flag in ([], ["--json"]):
+                with self.subTest(args=args, json=json_flag):
+                    srv = self.server(plan=[("status", 200, {}, b"{}")])
+                    res = self.run_hbctl(*(json_flag + args), srv=srv)
+                    self.assertFails(res, 1, r"^hbctl: %s: unexpected reply: no list of %s in it$"
+                                     % (args[0], key))
+                    srv = self.server(plan=[("status", 200, {}, ('{"%s": null}' % key).encode())])
+                    res = self.run_hbctl(*(json_flag + args), srv=srv)
+                    self.assertDone(res)
+
+    def test_1_a_reply_over_1_mib(self):
+        for n, said in ((1024 * 1024 + 1, r"unexpected reply: longer than 1 MiB$"),
+                        (1024 * 1024, r"unexpected reply: (not JSON|no heartbeat in it)$")):
+            for args in (["list"], ["get", "x"], ["--json", "get", "x"], ["pause", "x"]):
+                with self.subTest(n=n, args=args):
+                    srv = self.server(plan=[("big", n)])
+                    res = self.run_hbctl(*args, srv=srv)
+                    self.assertFails(res, 1, said)
+        srv = self.server(plan=[("big", 1024 * 1024 + 1)])
+        res = self.run_hbctl("--json", "list", srv=srv)
+        self.assertFails(res, 1, r"longer than 1 MiB")
+        self.assertEqual(len(srv.requests), 1)
+
+    def test_1_error_text_from_error_then_message_then_the_body(self):
+        for body, said in ((b'{"error":"e","message":"m"}', "e"), (b'{"message":"m"}', "m"),
+                           (b'{"detail":"d"}', '{"detail":"d"}'), (b"plain words", "plain words")):
+            with self.subTest(body=body):
+                srv = self.server(plan=[("status", 400, {}, body)])
+                res = self.run_hbctl("list", srv=srv)
+                self.assertFails(res, 1, r"^hbctl: list: %s \(HTTP 400\)$" % re.escape(said))
+
+    def test_1_upper_bounds_are_the_servers(self):
+        # hbctl sends what the fake (the SDK table's 86400) refuses: its text
+        for args, field, value in ((["create", "weekly", "--interval", "604800"],
+                                    "interval_secs", 604800),
+                                   (["create", "x", "--grace", "86401"], "grace_secs", 86401)):
+            with self.subTest(args=args):
+                res = self.run_hbctl(*args)
+                self.assertFails(res, 1, r"^hbctl: create: %s must be a whole number from \d+ "
+                                         r"to 86400 \(HTTP 400\)$" % field)
+                self.assertEqual(self.body(self.srv.requests[-1])[field], value)
+        hb = self.store.add()
+        res = self.run_hbctl("update", hb["id"], "--interval", "86401")
+        self.assertFails(res, 1, r"interval_secs must be .* \(HTTP 400\)$")
+        self.assertEqual(self.store.heartbeats, [hb])
 
     def test_2_nothing_sent(self):
         proxy = self.server()
@@ -472,9 +771,10 @@ class TestExitStatuses(HbctlCase):
             (["list"], {"TICKSTEM_API_KEY": None}, r"no API key"),
             (["--api-key", "two words", "list"], {"TICKSTEM_API_KEY": None}, r"white space"),
             (["create", "x", "--interval", "59"], {}, r"--interval"),
-            (["create", "x", "--interval", "86401"], {}, r"--interval"),
-            (["create", "x", "--grace", "86401"], {}, r"--grace"),
+            (["create", "x", "--interval", "2147483648"], {}, r"--interval"),
             (["create", "x", "--grace", "-1"], {}, r"--grace"),
+            (["ensure", "x", "--interval", "59"], {}, r"--interval"),
+            (["ensure", "bad \udcff name"], {}, r"not valid UTF-8"),
             (["create", "bad \udcff name"], {}, r"not valid UTF-8"),
             (["update", "hb"], {}, r"nothing to change"),
             (["update", "hb", "--interval", "0"], {}, r"--interval"),
@@ -503,7 +803,7 @@ class TestExitStatuses(HbctlCase):
         hb = self.store.add()
         for args in (["list"], ["get", hb["id"]], ["create", "x"], ["update", hb["id"], "--grace", "1"],
                      ["pause", hb["id"]], ["resume", hb["id"]], ["delete", hb["id"]],
-                     ["pings", hb["id"]]):
+                     ["pings", hb["id"]], ["ensure", "x"]):
             with self.subTest(args=args):
                 res = self.run_hbctl(*args, env=self.env(TICKSTEM_API_KEY=WRONG_KEY))
                 self.assertFails(res, 3, r"invalid or revoked API key \(HTTP 401\)$")

@@ -49,18 +49,19 @@ static bool layer_is_empty(const struct layer *l)
 static void check_merged(const struct layer layers[],
 			 const struct settings *s, int token_from)
 {
-	FUZZ_ASSERT(s->api_url && *s->api_url);
+	FUZZ_ASSERT(s->unusable[S_API_URL] ? !s->api_url
+					 : s->api_url && *s->api_url);
 	FUZZ_ASSERT(s->ping_retries >= 0 && s->ping_retries <= MAX_PING_RETRIES);
 	FUZZ_ASSERT(s->ping_timeout > 0 && s->ping_timeout <= MAX_SECONDS);
 	FUZZ_ASSERT(s->ping_deadline > 0 && s->ping_deadline <= MAX_SECONDS);
 	FUZZ_ASSERT(token_from == -1 || token_from == LAYER_JOB ||
 		    token_from == LAYER_GLOBAL);
 	if (token_from >= 0)
-		FUZZ_ASSERT(layers[token_from].v[S_TOKEN].text ||
-			    layers[token_from].v[S_TOKEN_FILE].text);
+		FUZZ_ASSERT(layers[token_from].v[S_TOKEN].state ||
+			    layers[token_from].v[S_TOKEN_FILE].state);
 	else
-		FUZZ_ASSERT(!layers[LAYER_JOB].v[S_TOKEN].text &&
-			    !layers[LAYER_GLOBAL].v[S_TOKEN].text);
+		FUZZ_ASSERT(!layers[LAYER_JOB].v[S_TOKEN].state &&
+			    !layers[LAYER_GLOBAL].v[S_TOKEN].state);
 	/* A job section must never leak into the global part. */
 	if (layers[LAYER_JOB].v[S_API_URL].text && !layers[LAYER_CLI].v[S_API_URL].text)
 		FUZZ_ASSERT(strcmp(s->api_url, layers[LAYER_JOB].v[S_API_URL].text) == 0);

@@ -7,7 +7,7 @@
  * (retry.h).  So this target runs the whole of that: http_perform() sends
  * its POST to a server thread on 127.0.0.1, which reads the request, sends
  * the input as the reply and closes; then the outcome and the next step are
- * worked out as api.c does.  libcurl is not instrumented, so libFuzzer's
+ * worked out as call.c does.  libcurl is not instrumented, so libFuzzer's
  * coverage guidance sees hbrun's side only; the seed corpus and the
  * dictionary (http_reply.dict) carry the HTTP shapes.
  *
@@ -145,7 +145,7 @@ static void check_decision(const struct http_reply *rep)
 	FUZZ_ASSERT((o == OUTCOME_SUCCESS) == ok_2xx);
 	if (o != OUTCOME_TRANSIENT)
 		return;
-	/* As api.c does after a transient failure, with 30 s left. */
+	/* As call.c does after a transient failure, with 30 s left. */
 	struct next_step s = retry_next_step(30.0, 0.5, rep->retry_after);
 	if (rep->retry_after > 29)
 		FUZZ_ASSERT(s.stop);

@@ -56,7 +56,7 @@ import urllib.parse
 import uuid
 
 __all__ = ["FakeAPI", "HeartbeatStore", "Request", "unused_port", "DEFAULT_PLAN",
-           "PROXIED_NAME"]
+           "PAUSE_MODES", "PROXIED_NAME"]
 
 DEFAULT_PLAN = [("status", 200, {}, b'{"status":"ok"}')]
 
@@ -735,6 +735,9 @@ def _later(seconds):
     return t.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+PAUSE_MODES = ("both", "post", "patch", "post405", "neither")
+
+
 class HeartbeatStore:
     """The Tickstem API of SPEC section 7 over an in-memory store.
 
@@ -751,12 +754,34 @@ class HeartbeatStore:
         store.heartbeats          # copies, in creation order
         store.replies             # (status, body) of each reply, in order
 
+    Pause and resume come two ways in Tickstem's published clients: POST
+    /heartbeats/ID/pause (or /resume) with no body (the Node SDK, the MCP
+    server), and PATCH /heartbeats/ID {"status": "paused"|"active"} (the
+    Python SDK).  PAUSE_MODE says which this server knows:
+
+        "both"     both act (the default)
+        "post"     POST acts; a PATCH status is taken and ignored, with a
+                   200 and the heartbeat unchanged: the dangerous server,
+                   where a PATCH pause "succeeds" and alerts stay on
+        "patch"    PATCH acts; POST .../pause is 404 (no such endpoint)
+        "post405"  PATCH acts; POST .../pause is 405
+        "neither"  POST is 404 and a PATCH status is ignored
+
+    PAUSE_REPLY "empty" makes the POST endpoints answer 204 without a body
+    (after acting) instead of 200 with the heartbeat.
+
     FakeAPI's connection threads call handle(); a lock keeps it whole."""
 
     def __init__(self, api_key="tk_test_0123456789abcdef", plan="free",
-                 null_lists=True):
+                 null_lists=True, pause_mode="both", pause_reply="heartbeat"):
         if plan not in PLAN_LIMITS:
             raise ValueError("unknown plan %r" % plan)
+        if pause_mode not in PAUSE_MODES:
+            raise ValueError("unknown pause mode %r" % pause_mode)
+        if pause_reply not in ("heartbeat", "empty"):
+            raise ValueError("unknown pause reply %r" % pause_reply)
+        self.pause_mode = pause_mode
+        self.pause_reply = pause_reply
         self.api_key = api_key
         self.plan = plan
         self.null_lists = null_lists
@@ -826,7 +851,23 @@ class HeartbeatStore:
         if len(rest) == 2 and rest[1] == "pings":
             hb = self._find(rest[0])
             return self._dispatch(req, {"GET": lambda r: self._history(hb, query)})
+        if len(rest) == 2 and rest[1] in ("pause", "resume"):
+            return self._pause_endpoint(req, rest[0], rest[1] == "pause")
         raise _Refusal(404, "no such endpoint")
+
+    def _pause_endpoint(self, req, hb_id, pause):
+        if self.pause_mode in ("patch", "neither"):
+            raise _Refusal(404, "no such endpoint")
+        if self.pause_mode == "post405":
+            raise _Refusal(405, "method not allowed")
+        hb = self._find(hb_id)
+        if req.method != "POST":
+            raise _Refusal(405, "method not allowed")
+        hb["status"] = "paused" if pause else "active"
+        hb["updated_at"] = _now()
+        if self.pause_reply == "empty":
+            return 204, None
+        return 200, dict(hb)
 
     @staticmethod
     def _dispatch(req, handlers):
@@ -888,7 +929,7 @@ class HeartbeatStore:
         for key, low in (("interval_secs", 60), ("grace_secs", 0)):
             if key in body:
                 changes[key] = _seconds(body, key, low, 86400, None)
-        if "status" in body:
+        if "status" in body and self.pause_mode not in ("post", "neither"):
             if body["status"] not in ("active", "paused"):
                 raise _Refusal(400, "status must be active or paused")
             changes["status"] = body["status"]

@@ -159,6 +159,27 @@ START_TEST(every_command_and_its_operand)
 }
 END_TEST
 
+/* ensure takes create's options but none of its defaults: a value not
+ * given is never sent. */
+START_TEST(ensure_leaves_what_is_not_given_unset)
+{
+	struct parsed *p = PARSE("ensure", "backup");
+	ck_assert_int_eq(p->result, HBCTL_RUN);
+	ck_assert_int_eq(p->args.command, CMD_ENSURE);
+	ck_assert_str_eq(p->args.command_name, "ensure");
+	ck_assert_str_eq(p->args.operand, "backup");
+	ck_assert_int_eq(p->args.interval, -1);
+	ck_assert_int_eq(p->args.grace, -1);
+	done(p);
+	p = PARSE("ensure", "--grace", "0", "backup");
+	ck_assert_int_eq(p->result, HBCTL_RUN);
+	ck_assert_int_eq(p->args.interval, -1);
+	ck_assert_int_eq(p->args.grace, 0);
+	done(p);
+	assert_usage(PARSE("ensure"), "ensure takes one NAME, not 0");
+}
+END_TEST
+
 START_TEST(update_keeps_unchanged_fields_unset)
 {
 	struct parsed *p = PARSE("update", "hb_1", "--grace", "0");
@@ -179,12 +200,18 @@ END_TEST
 START_TEST(ranges_are_checked)
 {
 	assert_usage(PARSE("create", "x", "--interval", "59"), "--interval");
-	assert_usage(PARSE("create", "x", "--interval", "86401"), "'86401'");
-	assert_usage(PARSE("create", "x", "--interval", "60.5"), "60 to 86400");
+	/* Only the lower ends are hbctl's: 86401 is the server's to judge
+	 * (it was a usage error before). */
+	assert_usage(PARSE("create", "x", "--interval", "2147483648"),
+		     "'2147483648'");
+	assert_usage(PARSE("create", "x", "--interval", "60.5"), "at least 60");
 	assert_usage(PARSE("create", "x", "--interval", "-60"), "--interval");
 	assert_usage(PARSE("create", "x", "--interval", ""), "--interval");
-	assert_usage(PARSE("create", "x", "--grace", "86401"), "--grace");
+	assert_usage(PARSE("create", "x", "--grace", "99999999999"), "--grace");
 	assert_usage(PARSE("create", "x", "--grace", "-1"), "--grace");
+	assert_usage(PARSE("ensure", "x", "--interval", "59"), "--interval");
+	assert_usage(PARSE("ensure", "x", "--grace", "1.5"), "--grace");
+	assert_usage(PARSE("ensure", "x", "--name", "y"), "unknown option");
 	assert_usage(PARSE("update", "x", "--interval", "1"), "--interval");
 	assert_usage(PARSE("update", "x", "--name", ""), "--name");
 	assert_usage(PARSE("pings", "x", "--limit", "0"), "1 to 100");
@@ -202,6 +229,11 @@ START_TEST(edges_of_the_ranges_pass)
 		{ "create", "x", "--interval", "86400", NULL },
 		{ "create", "x", "--grace", "0", NULL },
 		{ "create", "x", "--grace", "86400", NULL },
+		{ "create", "x", "--interval", "86401", NULL },
+		{ "create", "x", "--interval", "604800", NULL },
+		{ "create", "x", "--grace", "2147483647", NULL },
+		{ "update", "x", "--interval", "604800", NULL },
+		{ "ensure", "x", "--interval", "604800", NULL },
 		{ "pings", "x", "--limit", "1", NULL },
 	};
 	for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
@@ -263,6 +295,7 @@ START_TEST(help_and_version_exit_zero)
 		{ "--help", NULL }, { "-h", NULL }, { "--version", NULL },
 		{ "-V", NULL }, { "create", "--help", NULL },
 		{ "pings", "-h", NULL }, { "ping", "--help", NULL },
+		{ "ensure", "--help", NULL },
 	};
 	for (size_t i = 0; i < sizeof forms / sizeof *forms; i++) {
 		struct parsed *p = parse_words(forms[i]);
@@ -273,14 +306,78 @@ START_TEST(help_and_version_exit_zero)
 }
 END_TEST
 
+/* A reply read as call.c reads it, then as hbctl's exit status. */
+static int exit_for(int curl_code, long status, long *kept)
+{
+	struct call_result r = { .outcome = outcome_classify(curl_code, status),
+				 .attempts = 1 };
+	struct http_reply reply = { .curl_code = curl_code, .status = status };
+	call_result_take(&r, &reply);
+	if (kept)
+		*kept = r.status;
+	int exit_status = hbctl_exit_of(&r);
+	call_result_free(&r);
+	return exit_status;
+}
+
+#define TRANSFER_OK 0     /* CURLE_OK */
+#define TRANSFER_FAILED 7 /* any other CURLcode: here, could not connect */
+
+START_TEST(every_2xx_is_done)
+{
+	for (long s = 200; s <= 299; s++)
+		ck_assert_int_eq(exit_for(TRANSFER_OK, s, NULL), 0);
+}
+END_TEST
+
+START_TEST(statuses_that_have_a_meaning_of_their_own)
+{
+	ck_assert_int_eq(exit_for(TRANSFER_OK, 401, NULL), 3);
+	ck_assert_int_eq(exit_for(TRANSFER_OK, 402, NULL), 4);
+	ck_assert_int_eq(exit_for(TRANSFER_OK, 404, NULL), 5);
+	const long others[] = { 100, 199, 300, 304, 400, 403, 405, 409, 410,
+				422, 429, 500, 503, 599 };
+	for (size_t i = 0; i < sizeof others / sizeof *others; i++) {
+		long kept = 0;
+		ck_assert_int_eq(exit_for(TRANSFER_OK, others[i], &kept), 1);
+		ck_assert_int_eq(kept, others[i]);
+	}
+}
+END_TEST
+
+START_TEST(no_reply_is_a_failure_whatever_the_status)
+{
+	const long statuses[][2] = { { TRANSFER_FAILED, 0 },
+				     { TRANSFER_FAILED, 200 },
+				     { TRANSFER_FAILED, 404 },
+				     { TRANSFER_OK, 0 } };
+	for (size_t i = 0; i < 4; i++) {
+		long kept = -1;
+		ck_assert_int_eq(exit_for((int)statuses[i][0], statuses[i][1],
+					  &kept), 1);
+		ck_assert_int_eq(kept, 0);
+	}
+}
+END_TEST
+
 START_TEST(exit_statuses)
 {
-	ck_assert_int_eq(hbctl_exit_of(API_DONE), 0);
-	ck_assert_int_eq(hbctl_exit_of(API_FAILED), 1);
-	ck_assert_int_eq(hbctl_exit_of(API_REJECTED), 1);
-	ck_assert_int_eq(hbctl_exit_of(API_UNAUTHORIZED), 3);
-	ck_assert_int_eq(hbctl_exit_of(API_QUOTA), 4);
-	ck_assert_int_eq(hbctl_exit_of(API_NOT_FOUND), 5);
+	struct call_result r = { .outcome = OUTCOME_SUCCESS, .status = 200 };
+	ck_assert_int_eq(hbctl_exit_of(&r), 0);
+	r = (struct call_result){ .outcome = OUTCOME_FAILED };
+	ck_assert_int_eq(hbctl_exit_of(&r), 1);
+	r = (struct call_result){ .outcome = OUTCOME_CANCELLED };
+	ck_assert_int_eq(hbctl_exit_of(&r), 1);
+	r = (struct call_result){ .outcome = OUTCOME_REJECTED, .status = 400 };
+	ck_assert_int_eq(hbctl_exit_of(&r), 1);
+	r = (struct call_result){ .outcome = OUTCOME_TRANSIENT, .status = 503 };
+	ck_assert_int_eq(hbctl_exit_of(&r), 1);
+	r = (struct call_result){ .outcome = OUTCOME_REJECTED, .status = 401 };
+	ck_assert_int_eq(hbctl_exit_of(&r), 3);
+	r = (struct call_result){ .outcome = OUTCOME_REJECTED, .status = 402 };
+	ck_assert_int_eq(hbctl_exit_of(&r), 4);
+	r = (struct call_result){ .outcome = OUTCOME_REJECTED, .status = 404 };
+	ck_assert_int_eq(hbctl_exit_of(&r), 5);
 }
 END_TEST
 
@@ -382,14 +479,20 @@ Suite *unit_suite(void)
 	tcase_add_test(parse, ping_token_is_copied_then_scrubbed);
 	tcase_add_test(parse, every_command_and_its_operand);
 	tcase_add_test(parse, update_keeps_unchanged_fields_unset);
+	tcase_add_test(parse, ensure_leaves_what_is_not_given_unset);
 	tcase_add_test(parse, ranges_are_checked);
 	tcase_add_test(parse, edges_of_the_ranges_pass);
 	tcase_add_test(parse, unusable_command_lines);
 	tcase_add_test(parse, global_options_after_the_command_are_pointed_out);
 	tcase_add_test(parse, the_key_is_never_shown);
 	tcase_add_test(parse, help_and_version_exit_zero);
-	tcase_add_test(parse, exit_statuses);
 	suite_add_tcase(s, parse);
+	TCase *exits = tcase_create("exit statuses");
+	tcase_add_test(exits, every_2xx_is_done);
+	tcase_add_test(exits, statuses_that_have_a_meaning_of_their_own);
+	tcase_add_test(exits, no_reply_is_a_failure_whatever_the_status);
+	tcase_add_test(exits, exit_statuses);
+	suite_add_tcase(s, exits);
 	TCase *settings = tcase_create("settings");
 	tcase_add_test(settings, api_key_precedence);
 	tcase_add_test(settings, api_key_only_from_the_global_part);

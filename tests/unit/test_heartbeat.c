@@ -104,11 +104,11 @@ START_TEST(a_list_of_heartbeats)
 }
 END_TEST
 
-START_TEST(null_absent_and_empty_lists_are_empty)
+START_TEST(null_and_empty_lists_are_empty)
 {
 	const char *empty[] = { "{\"heartbeats\":null,\"pings\":null}",
-				"{}", "{\"heartbeats\":[],\"pings\":[]}" };
-	for (size_t i = 0; i < 3; i++) {
+				"{\"heartbeats\":[],\"pings\":[]}" };
+	for (size_t i = 0; i < 2; i++) {
 		json_t *root = parse(empty[i]);
 		struct heartbeat *hb = (void *)1;
 		struct ping_record *p = (void *)1;
@@ -119,8 +119,36 @@ START_TEST(null_absent_and_empty_lists_are_empty)
 		ck_assert_ptr_null(p);
 		ck_assert_uint_eq(n, 0);
 		ck_assert_uint_eq(m, 0);
+		ck_assert(json_has_list(root, "heartbeats"));
+		ck_assert(json_has_list(root, "pings"));
 		json_decref(root);
 	}
+}
+END_TEST
+
+/* A reply that lacks its array is not an empty list: {} once was. */
+START_TEST(an_absent_list_is_no_list)
+{
+	const char *lacking[] = { "{}", "{\"pings\":[]}", "{\"Heartbeats\":[]}" };
+	for (size_t i = 0; i < 3; i++) {
+		json_t *root = parse(lacking[i]);
+		struct heartbeat *hb = (void *)1;
+		size_t n = 9;
+		ck_assert_msg(!heartbeat_list_read(root, &hb, &n), "%s", lacking[i]);
+		ck_assert_ptr_null(hb);
+		ck_assert_uint_eq(n, 0);
+		ck_assert(!json_has_list(root, "heartbeats"));
+		json_decref(root);
+	}
+	json_t *root = parse("{\"heartbeats\":[]}");
+	struct ping_record *p;
+	size_t m;
+	ck_assert(!ping_list_read(root, &p, &m));
+	ck_assert(!json_has_list(NULL, "pings"));
+	json_decref(root);
+	root = parse("{\"heartbeats\":5}");
+	ck_assert(!json_has_list(root, "heartbeats"));
+	json_decref(root);
 }
 END_TEST
 
@@ -208,10 +236,20 @@ START_TEST(error_text_from_json_or_raw)
 	const char *raw = "  <html>\r\n<b>Bad   Gateway</b>\n</html>\n";
 	error_text(raw, strlen(raw), buf, sizeof buf);
 	ck_assert_str_eq(buf, "<html> <b>Bad Gateway</b> </html>");
-	/* JSON without a usable "error": the body as it is */
-	const char *other = "{\"message\":\"x\"}";
+	/* no usable "error": its "message", as the SDKs read it */
+	const char *message = "{\"message\":\"x\"}";
+	error_text(message, strlen(message), buf, sizeof buf);
+	ck_assert_str_eq(buf, "x");
+	const char *both = "{\"message\":\"m\",\"error\":\"e\"}";
+	error_text(both, strlen(both), buf, sizeof buf);
+	ck_assert_str_eq(buf, "e");
+	const char *blank = "{\"error\":\"\",\"message\":\"m\"}";
+	error_text(blank, strlen(blank), buf, sizeof buf);
+	ck_assert_str_eq(buf, "m");
+	/* JSON with neither: the body as it is */
+	const char *other = "{\"detail\":\"x\"}";
 	error_text(other, strlen(other), buf, sizeof buf);
-	ck_assert_str_eq(buf, "{\"message\":\"x\"}");
+	ck_assert_str_eq(buf, "{\"detail\":\"x\"}");
 	const char *empty_error = "{\"error\":\"\"}";
 	error_text(empty_error, strlen(empty_error), buf, sizeof buf);
 	ck_assert_str_eq(buf, "{\"error\":\"\"}");
@@ -249,7 +287,8 @@ Suite *unit_suite(void)
 	tcase_add_test(read, no_heartbeat_without_a_string_id);
 	tcase_add_test(read, only_one_whole_document_is_json);
 	tcase_add_test(read, a_list_of_heartbeats);
-	tcase_add_test(read, null_absent_and_empty_lists_are_empty);
+	tcase_add_test(read, null_and_empty_lists_are_empty);
+	tcase_add_test(read, an_absent_list_is_no_list);
 	tcase_add_test(read, lists_of_the_wrong_shape);
 	tcase_add_test(read, a_list_of_pings);
 	suite_add_tcase(s, read);

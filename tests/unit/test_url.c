@@ -81,6 +81,52 @@ START_TEST(origin_hides_the_path)
 }
 END_TEST
 
+START_TEST(join_never_doubles_the_slash)
+{
+	const char *const cases[][3] = {
+		{ "https://h/v1", "/heartbeats", "https://h/v1/heartbeats" },
+		{ "https://h/v1/", "/heartbeats", "https://h/v1/heartbeats" },
+		{ "https://h/v1///", "/x/y", "https://h/v1/x/y" },
+		{ "", "/x", "/x" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		char *u = url_join(cases[i][0], cases[i][1]);
+		ck_assert_str_eq(u, cases[i][2]);
+		free(u);
+	}
+}
+END_TEST
+
+START_TEST(an_unusable_url_is_said_once)
+{
+	const char *const cases[][2] = {
+		{ "not a url", "API URL is not a valid URL; nothing sent\n" },
+		{ "ftp://127.0.0.1/v1", "API URL ftp://127.0.0.1:21 is neither "
+		  "https nor http; nothing sent\n" },
+		{ "http://example.com/v1", "refusing plain http to "
+		  "http://example.com:80, which is not loopback (--allow-http "
+		  "permits it); nothing sent\n" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		capture_begin();
+		bool ok = url_usable(cases[i][0], false, "API URL",
+				     "nothing sent", msg_error);
+		const char *said = capture_end();
+		ck_assert(!ok);
+		ck_assert_msg(strstr(said, cases[i][1]) != NULL, "%s", said);
+		const char *nl = strchr(said, '\n');
+		ck_assert_msg(nl && nl[1] == '\0', "one line: %s", said);
+	}
+	capture_begin();
+	ck_assert(url_usable("https://h/v1", false, "API URL", "x", msg_error));
+	ck_assert(url_usable("http://127.0.0.1:9/v1", false, "API URL", "x",
+			     msg_error));
+	ck_assert(url_usable("http://example.com/v1", true, "API URL", "x",
+			     msg_error));
+	ck_assert_str_eq(capture_end(), "");
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("url");
@@ -91,6 +137,8 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, ping_url_template);
 	tcase_add_test(tc, schemes_and_plain_http);
 	tcase_add_test(tc, origin_hides_the_path);
+	tcase_add_test(tc, join_never_doubles_the_slash);
+	tcase_add_test(tc, an_unusable_url_is_said_once);
 	suite_add_tcase(s, tc);
 	return s;
 }
