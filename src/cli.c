@@ -152,6 +152,8 @@ static enum cli_result take_setting(int id, struct cli *cli)
 	 * /proc/PID/cmdline does not show it while the job runs. */
 	if (d->flags & SETTING_SCRUB)
 		memset(optarg, '*', strlen(optarg));
+	if (id == S_QUIET)
+		cli->verbose = false;
 	return CLI_RUN;
 }
 
@@ -163,7 +165,11 @@ static enum cli_result take_option(int opt, struct cli *cli)
 	switch (opt) {
 	case 'j': cli->job = optarg; break;
 	case 'c': cli->config = optarg; break;
-	case 'v': cli->verbose = true; break;
+	case 'v':
+		/* The later of -q and -v wins, over quiet in the file too. */
+		cli->verbose = true;
+		layer_set_id(cli->layer, S_QUIET, "false", 0);
+		break;
 	case 'h': usage(); return CLI_EXIT_OK;
 	case 'V': printf("hbrun %s\n", HBRUN_VERSION); return CLI_EXIT_OK;
 	}

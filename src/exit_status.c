@@ -1,6 +1,10 @@
 #include "exit_status.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
@@ -26,6 +30,50 @@ struct ending exit_status_of(int wstatus, bool pid1)
 int exit_status_of_exec_error(int err)
 {
 	return err == ENOENT ? EXIT_ENOENT : EXIT_CANNOT_INVOKE;
+}
+
+/* The file execvp() would have run for COMMAND, if one exists: PATH is
+ * searched as execvp() searches it.  Into BUF; false when none. */
+static bool found_file(const char *command, char *buf, size_t size)
+{
+	struct stat st;
+	if (strchr(command, '/')) {
+		snprintf(buf, size, "%s", command);
+		return stat(buf, &st) == 0 && S_ISREG(st.st_mode);
+	}
+	const char *path = getenv("PATH");
+	if (!path)
+		path = "/bin:/usr/bin";
+	for (const char *p = path; *p;) {
+		size_t len = strcspn(p, ":");
+		snprintf(buf, size, "%.*s%s%s", (int)len, p, len ? "/" : "",
+			 command);
+		if (stat(buf, &st) == 0 && S_ISREG(st.st_mode))
+			return true;
+		p += len + (p[len] == ':');
+	}
+	return false;
+}
+
+void exec_error_reason(const char *command, int err, char *buf, size_t size)
+{
+	char file[4096], head[256] = "";
+	snprintf(buf, size, "%s", strerror(err));
+	if (err != ENOENT || !found_file(command, file, sizeof file))
+		return;
+	int fd = open(file, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, head, sizeof head - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	head[n > 0 ? n : 0] = '\0';
+	if (strncmp(head, "#!", 2) == 0) {
+		const char *word = head + 2 + strspn(head + 2, " \t");
+		snprintf(buf, size, "its interpreter '%.*s' is missing",
+			 (int)strcspn(word, " \t\r\n"), word);
+	} else if (n >= 4 && memcmp(head, "\x7f" "ELF", 4) == 0) {
+		snprintf(buf, size, "its ELF loader (program interpreter) is "
+			 "missing");
+	}
 }
 
 #ifndef __has_feature

@@ -3,6 +3,7 @@
 #define HBRUN_EXIT_STATUS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /* coreutils' vocabulary for a job that did not run. */
 #define EXIT_CANNOT_INVOKE 126
@@ -20,6 +21,11 @@ struct ending exit_status_of(int wstatus, bool pid1);
 
 /* The exit status for a job whose exec failed with ERR. */
 int exit_status_of_exec_error(int err);
+
+/* Why COMMAND could not be executed with ERR, in words, into BUF: for a
+ * file that exists but whose "#!" interpreter or ELF loader does not,
+ * that, rather than a bare "No such file or directory". */
+void exec_error_reason(const char *command, int err, char *buf, size_t size);
 
 /* End the process as ENDING says.  Death by signal leaves no core. */
 _Noreturn void end_as(struct ending ending);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "msg.h"
+#include "url.h"
 #include "secret.h"
 #include "version.h"
 
@@ -317,6 +318,14 @@ static enum hbctl_parsed take_operands(const struct command_def *d,
 	}
 	if (!*words[0]) {
 		msg_error("%s: the %s cannot be empty", d->name, d->operand);
+		return HBCTL_USAGE;
+	}
+	/* An ID or token stands in the URL's path as one segment: "." or
+	 * ".." would be a step up the path for a server that decodes %2E. */
+	if (d->command != CMD_CREATE && d->command != CMD_ENSURE &&
+	    !url_segment_usable(words[0])) {
+		msg_error("%s: the %s '%s' cannot stand in a URL", d->name,
+			  d->operand, words[0]);
 		return HBCTL_USAGE;
 	}
 	a->operand = strdup(words[0]);

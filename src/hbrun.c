@@ -70,7 +70,9 @@ int main(int argc, char **argv)
 		msg_warn("cannot watch signals (%m); forwarding is limited");
 	int err = supervise_run(&sv, cli.command);
 	if (err) {
-		msg_error("cannot run '%s': %s", cli.command[0], strerror(err));
+		char why[300];
+		exec_error_reason(cli.command[0], err, why, sizeof why);
+		msg_error("cannot run '%s': %s", cli.command[0], why);
 		settings_free(&settings);
 		return exit_status_of_exec_error(err);
 	}

@@ -22,6 +22,8 @@ repeats.  Actions (tuples):
     ("reset_mid",)                    send part of the reply head, then RST
     ("stall_mid",)                    send part of the reply head, then hang
     ("drip", interval)                a valid 200 reply, one byte every INTERVAL s
+    ("endless", interval)             a 200 head, then a body of a byte every INTERVAL s
+                                      that never ends
     ("empty",)                        read the request, close without a reply
     ("garbage",)                      send non-HTTP bytes, then close
     ("redirect", code, location)      a 3xx with Location
@@ -568,6 +570,11 @@ class FakeAPI:
                 self._send(sock, data[i:i + 1])
                 self._sleep(interval)
             self._linger_close(sock)
+        elif kind == "endless":
+            self._send(sock, b"HTTP/1.1 200 OK\r\nContent-Length: 1000000000\r\n\r\n")
+            while not self._stop.is_set():
+                self._send(sock, b"x")
+                self._sleep(action[1])
         elif kind == "empty":
             self._linger_close(sock)
         elif kind == "garbage":
