@@ -24,14 +24,22 @@ local fake servers and asserts, for every case:
 - every line on stderr starts with "hbrun: ", and a quiet run (-q, or quiet
   in the file, the later of -q/-v on the command line winning) prints none;
 - hbrun ends within the ping deadline after the job (plus 2 s and
-  HBRUN_TIME_SLACK); a case that outlives that by 5 s more is killed (its
-  process group) and reported, so a hang (a FIFO opened blocking) fails the
-  case instead of the suite.
+  HBRUN_TIME_SLACK; no deadline when no request is due), not counting the
+  time it spent on a CPU or waiting for one (the machine's speed and load:
+  harness.process_times) and measured from the job's own note of its end to
+  hbrun's end as harness.exit_clock() saw it; a case idle 15 s past its
+  bound is killed (its process group) and reported with where it was stuck
+  (/proc/PID/wchan), so a hang (a FIFO opened blocking) fails the case
+  instead of the suite.  A case whose only fault is ending late is run
+  again, a few at a time, and fails only when late again: idle time still
+  holds what hbrun waited for from a starved fake server or a saturated
+  disk, which a machine under a load of hundreds stretches by seconds.
 
 Which level a request came from is read off its path: every level has its
-own prefix on the servers (/c<case>/cli/v1, /env/v1, /job/v1, /global/v1,
-/decoy/v1 for a config file that must not be read), and the case number in
-the path ties each request to its case.  The default API is reached only
+own prefix on the servers (/c<case>/cli/v1, /env/v1, /s-<section>/v1,
+/global/v1; /broken-<section>/v1 under a broken header, /decoy/v1 in a
+config file that must not be read; /<level>/p/{token} for ping_url), and
+the case number in the path ties each request to its case.  The default API is reached only
 through the proxy variables, which point at a catching server with the case
 number as the proxy user, so a fall back to the default is seen too.
 
@@ -56,8 +64,8 @@ Readings where the SPEC leaves room (the lead reconciles):
   good [backup] elsewhere in the file is still the section of -j backup.
   Section names are trimmed ([ backup ] is [backup]).
 - A bad number or boolean in a file is ignored (the level below applies).
-  A bad number on the command line (empty, not a number, negative, 0 or
-  over 86400 seconds, over 100 retries, a fraction of retries) is 125.
+  A bad number on the command line (empty, not a number, negative, 0
+  seconds, a fraction of retries) is 125; the upper ends are not tested.
 - A config file named by -c or HBRUN_CONFIG, or found by the search, that
   is missing (named), a FIFO, a directory, /dev/null, untrusted or holding
   a NUL byte: no request at all, even with -t on the command line.  The
@@ -117,6 +125,7 @@ MISSING_CMD = "/nonexistent-hbrun-rules/job"
 # A case still running this long past its time bound is killed and failed
 # (a hang: a FIFO opened blocking); the margin absorbs a loaded machine.
 HANG = 15.0
+HARD_LIMIT = 300.0
 DEFAULT_TARGET = "api.tickstem.dev:443"
 # Tokens alternate upper- and lower-case consonants: none of their 5-grams
 # is a word, a number (a port, a PID) or part of a path hbrun could print.
@@ -532,8 +541,8 @@ class Gen:
             opt(self.r.choice(("-c", "--config")), conf_name)
         for name, good, bad, p in (
                 ("--ping-deadline", ("1.5", "2", "2.5", "3"),
-                 ("", "soon", "-1", "0", "2x", "100000"), 0.8),
-                ("--ping-retries", ("0", "1", "2", "3"), ("", "-1", "1.5", "101", "x"), 0.3),
+                 ("", "soon", "-1", "0", "2x"), 0.8),
+                ("--ping-retries", ("0", "1", "2", "3"), ("", "-1", "1.5", "x"), 0.3),
                 ("--ping-timeout", ("0.5", "1", "2"), ("", "0", "-2", "t"), 0.2)):
             if self.p(p):
                 bad_one = self.p(0.02)
@@ -780,22 +789,21 @@ def read_text(path):
         return ""
 
 
-def wait_exited(pid, limit):
-    """Wait until PID has exited (left a zombie, not reaped) or LIMIT."""
+def wait_idle(pid, t0, limit):
+    """Wait until PID (started at T0) has exited; False once it has been
+    idle -- neither on a CPU nor waiting for one -- past LIMIT: the time it
+    spent on or waiting for a CPU (a slow or busy machine) extends LIMIT,
+    up to HARD_LIMIT."""
+    end = limit
     while True:
-        r = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT | os.WNOHANG)
-        if r is not None:
+        if harness.wait_exited(pid, max(0.0, end - boottime())):
             return True
-        if boottime() >= limit:
+        try:
+            end = limit + sum(harness.process_times(pid))
+        except OSError:
+            pass
+        if boottime() >= min(end, t0 + HARD_LIMIT):
             return False
-        time.sleep(0.01)
-
-
-def run_delay(pid):
-    """Seconds the (exited, not yet reaped) PID spent runnable but waiting
-    for a CPU: the machine's load, not anything hbrun chose to wait for."""
-    fields = read_text("/proc/%d/schedstat" % pid).split()
-    return int(fields[1]) / 1e9 if len(fields) > 1 else 0.0
 
 
 def run_case(case, exp, catch_port):
@@ -810,6 +818,8 @@ def run_case(case, exp, catch_port):
             p = subprocess.Popen(HBRUN_ARGV + command_of(case, sb), cwd=sb.dir,
                                  env=env_of(case, sb, catch_port), stdin=subprocess.DEVNULL,
                                  stdout=out, stderr=err, start_new_session=True)
+            harness.exit_clock().watch(p.pid)
+            started = harness.start_time(p.pid)  # ended, for a job that never ran
         killed, term_at, stuck_in = False, None, ""
         limit = t0 + harness.scaled(bound) + HANG
         if case["job"]["kind"] in ("stop", "stop_trap"):
@@ -820,25 +830,28 @@ def run_case(case, exp, catch_port):
                     p.send_signal(signal.SIGTERM)
                     break
                 time.sleep(0.01)
-        delay = 0.0
+        cpu = waiting = 0.0
+        done = None
         if p.returncode is None:
-            if wait_exited(p.pid, limit):
-                delay = run_delay(p.pid)
+            if wait_idle(p.pid, t0, limit):
+                cpu, waiting = harness.process_times(p.pid)
+                done = harness.exit_clock().ended(p.pid)
             else:
                 killed = True
                 stuck_in = read_text("/proc/%d/wchan" % p.pid)
                 os.killpg(p.pid, signal.SIGKILL)  # hbrun is alive: its group is ours
         p.wait()
-        done = boottime()
+        if done is None:
+            done = boottime()
         runs = 0
         if os.path.exists(sb.path("ran")):
             with open(sb.path("ran")) as f:
                 runs = len(f.read().splitlines())
-        ended = t0
+        ended = started
         if os.path.exists(sb.path("end")):
             with open(sb.path("end")) as f:
                 try:
-                    ended = float(f.read().strip() or t0)
+                    ended = float(f.read().strip() or started)
                 except ValueError:
                     pass
         if term_at is not None:
@@ -849,7 +862,7 @@ def run_case(case, exp, catch_port):
             stderr = f.read().decode("utf-8", "replace")
         return {"rc": p.returncode, "killed": killed, "runs": runs, "stdout": stdout,
                 "stderr": stderr, "after_job": done - ended, "bound": bound,
-                "run_delay": delay, "stuck_in": stuck_in, "elapsed": done - t0}
+                "cpu": cpu, "waiting": waiting, "stuck_in": stuck_in, "elapsed": done - t0}
     finally:
         sb.close()
 
@@ -866,6 +879,9 @@ def leaks(text, tokens):
 def check(case, exp, seen, requests):
     """The failures of one case: a list of (class, detail)."""
     bad = []
+    if requests is None:  # a second run, for its time only
+        requests = []
+        exp = dict(exp, request=None)
     if seen["killed"]:
         bad.append(("hang", "still running %.1f s after the job (in %s); killed"
                     % (seen["after_job"], seen["stuck_in"] or "?")))
@@ -901,12 +917,39 @@ def check(case, exp, seen, requests):
     if exp["quiet"] and lines and not seen["killed"] \
             and exp["rc"] not in (125, 126, 127) and seen["rc"] not in (125, 126, 127):
         bad.append(("quiet", "a quiet run printed %d line(s)" % len(lines)))
-    if not seen["killed"] and seen["after_job"] - seen["run_delay"] > seen["bound"]:
-        bad.append(("late", "ended %.2f s after the job, %.2f s of it waiting for a CPU "
-                    "(bound %.1f s)" % (seen["after_job"], seen["run_delay"], seen["bound"])))
+    # What hbrun waited for itself: its time on a CPU, or waiting for one,
+    # is the machine's speed and load.
+    idle = seen["after_job"] - seen["cpu"] - seen["waiting"]
+    if not seen["killed"] and idle > seen["bound"]:
+        bad.append(("late", "ended %.2f s after the job, %.2f s of it idle (bound %.1f s)"
+                    % (seen["after_job"], idle, seen["bound"])))
     if harness.UNDER_VALGRIND and harness.VALGRIND_REPORT.search(seen["stderr"]):
         bad.append(("valgrind", "memcheck reported errors"))
     return bad
+
+
+def recheck_late(cases, expected, seen, verdicts, catch_port):
+    """Run again, a few at a time, each case whose only fault was ending
+    late: hbrun's idle time also holds what it waited for from a starved
+    fake server or a saturated disk, which a machine under a load of
+    hundreds can stretch by seconds.  A case late again stays failed; its
+    second run's requests are not looked at.  (checked, late again)"""
+    late = [i for i, bad in enumerate(verdicts) if bad and {c for c, _ in bad} == {"late"}]
+
+    def again(i):
+        s = run_case(cases[i], expected[i], catch_port)
+        return i, [b for b in check(cases[i], expected[i], s, None) if b[0] == "late"]
+
+    still = 0
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        for i, bad in pool.map(again, late):
+            if bad:
+                still += 1
+                verdicts[i] = [(c, d + " (and again: %s)" % bad[0][1])
+                               for c, d in verdicts[i]]
+            else:
+                verdicts[i] = []
+    return len(late), still
 
 
 def describe(case, exp, seen, bad, seed):
@@ -1093,11 +1136,13 @@ class RulesTest(unittest.TestCase):
                     by_case[int(m.group(1))].append((r.method, port, r.path))
                 else:
                     stray.append((port, r.method, r.target))
+        verdicts = [check(c, e, s, by_case.get(c["n"], []))
+                    for c, e, s in zip(cases, expected, seen)]
+        rechecked = recheck_late(cases, expected, seen, verdicts, ports["catch"])
         failures = collections.Counter()
         tag_failures = collections.Counter()
         failed = []
-        for case, exp, s in zip(cases, expected, seen):
-            bad = check(case, exp, s, by_case.get(case["n"], []))
+        for case, exp, s, bad in zip(cases, expected, seen, verdicts):
             if bad:
                 failed.append(case["n"])
                 for cls, _ in bad:
@@ -1111,10 +1156,11 @@ class RulesTest(unittest.TestCase):
             for e in expected)
         times = sorted(x["elapsed"] for x in seen)
         print("rules: %d case(s) in %.1f s, %d at once (seed %s; expected: %s; a case took "
-              "%.2f s median, %.2f s at most): %d failed%s; %d request(s)"
+              "%.2f s median, %.2f s at most; %d late one(s) run again, %d late again): "
+              "%d failed%s; %d request(s)"
               % (len(cases), wall, workers, seed,
                  ", ".join("%s %d" % kv for kv in sorted(kinds.items())),
-                 times[len(times) // 2], times[-1], len(failed),
+                 times[len(times) // 2], times[-1], rechecked[0], rechecked[1], len(failed),
                  " (" + ", ".join("%s %d" % kv for kv in failures.most_common()) + ")"
                  if failed else "", sum(len(v) for v in by_case.values())), file=sys.stderr)
         if failed:
