@@ -84,7 +84,7 @@ Not generated: config files over 1 MiB, --cacert, --service and the other
 templates, duplicate keys in one section, the same section twice.
 
 Environment: HBRUN_RULES_SEED (default random; always printed),
-HBRUN_RULES_CASES (default 2000; 600 under ASan, 40 under valgrind),
+HBRUN_RULES_CASES (default 3000; 1000 under ASan, 40 under valgrind),
 HBRUN_RULES_ONLY (run only the case of that number, for a reproduction),
 HBRUN_RULES_JOBS (cases at once), HBRUN_RULES_FAILURES (how many failing
 cases to describe, default 10).
@@ -1008,7 +1008,7 @@ def under_asan():
 def default_cases():
     if harness.UNDER_VALGRIND:
         return 40
-    return 600 if under_asan() else 2000
+    return 1000 if under_asan() else 3000
 
 
 # ---- the tests --------------------------------------------------------------
