@@ -13,7 +13,11 @@ every hbrun with --ping-retries 1 --ping-timeout 2 --ping-deadline 5.
 Checked, for every job: hbrun's exit status is the job's; the requests the
 plan allows all arrived, and no others; none arrived later than the ping
 deadline after the job ended (the job writes the time it ended); hbrun
-itself ended by then.  The figures are printed on one line, for the README.
+itself ended by then -- both not counting the time hbrun spent on a CPU or
+waiting for one: that is the machine's speed and load (under valgrind,
+20-50 times the CPU; with many runs at once on 2 cores, seconds in the run
+queue), not anything hbrun waited for.  The figures are printed on one
+line, for the README.
 
 Under valgrind (the 'valgrind' test setup) the same runs with 40 jobs in
 bursts of 20, 6 s attempts and a 15 s deadline: memcheck is there for
@@ -107,10 +111,16 @@ class Load(unittest.TestCase):
         """Start jobs FIRST.. FIRST+BURST-1 at once; wait for them all."""
         procs = {}
         done = {}
+        busy = {}
 
         def wait(i, p):
+            harness.wait_exited(p.pid)
+            try:
+                done[i] = harness.exit_clock().ended(p.pid)
+                busy[i] = sum(harness.process_times(p.pid))
+            except OSError:  # reaped by the clean-up below
+                done[i], busy[i] = boottime(), 0.0
             p.wait()
-            done[i] = boottime()
 
         threads = []
         try:
@@ -121,6 +131,7 @@ class Load(unittest.TestCase):
                           + ["--", "sh", "-c", JOB, ended(i), str(code)], env,
                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                           stderr=subprocess.DEVNULL)
+                harness.exit_clock().watch(p.pid)
                 procs[i] = p
                 t = threading.Thread(target=wait, args=(i, p), daemon=True)
                 t.start()
@@ -132,7 +143,7 @@ class Load(unittest.TestCase):
                 if p.poll() is None:
                     p.kill()
                     p.wait()
-        return {i: (p.returncode, done.get(i)) for i, p in procs.items()}
+        return {i: (p.returncode, done.get(i), busy.get(i, 0.0)) for i, p in procs.items()}
 
     def test_thousand_jobs_in_bursts_with_faults(self):
         srv = PlannedAPI(max_requests=10 * JOBS, backlog=1024).start()
@@ -153,10 +164,10 @@ class Load(unittest.TestCase):
             by_token[int(m.group(1))].append(r.time + offset)
 
         bad, late_ping, late_exit = [], [], []
-        after_job, exits = [], collections.defaultdict(list)
+        after_job, exits, idle, most_idle = [], collections.defaultdict(list), [], 0.0
         for i in range(JOBS):
             k = kind(i)
-            rc, done = results[i]
+            rc, done, busy = results[i]
             want_rc = 3 if k == "fails" else 0
             with open(ended(i)) as f:
                 job_end = float(f.read())
@@ -169,15 +180,25 @@ class Load(unittest.TestCase):
                 after_job.append(t - job_end)
                 # upper(): under valgrind, loading libcurl alone takes
                 # seconds, and it comes before the ping's own clock starts.
-                if t > job_end + 0.01 + upper(DEADLINE):
-                    late_ping.append((i, k, t - job_end))
+                # BUSY (hbrun's whole time on or waiting for a CPU, so a
+                # generous margin): the machine's speed and load, not a wait.
+                if t - busy > job_end + 0.01 + upper(DEADLINE):
+                    late_ping.append((i, k, t - job_end, busy))
             exits[k].append(done - job_end)
-            if done > job_end + 0.01 + upper(DEADLINE + 1.0):
-                late_exit.append((i, k, done - job_end))
+            # What hbrun waited for after its job: its time on a CPU or
+            # waiting for one (all of its life: a generous margin) aside.
+            waited = done - job_end - busy
+            most_idle = max(most_idle, waited)
+            if k == "ok":
+                idle.append(waited)
+            if waited > 0.01 + upper(DEADLINE + 1.0):
+                late_exit.append((i, k, done - job_end, busy))
 
         self.assertEqual(bad, [], "wrong status or requests: (job, plan, exit, requests)")
-        self.assertEqual(late_ping, [], "pings after the deadline")
-        self.assertEqual(late_exit, [], "hbrun outlived the deadline")
+        self.assertEqual(late_ping, [], "pings after the deadline: "
+                         "(job, plan, s after the job, s on or waiting for a CPU)")
+        self.assertEqual(late_exit, [], "hbrun outlived the deadline: "
+                         "(job, plan, s after the job, s on or waiting for a CPU)")
         self.assertEqual(len(srv.requests), sum(EXPECTED[kind(i)] for i in range(JOBS)))
 
         def ms(xs, q):
@@ -188,13 +209,14 @@ class Load(unittest.TestCase):
         print("load: %d jobs in bursts of %d in %.1f s: %d requests, all statuses right; "
               "hbrun ended after its job: ok p50 %.0f ms, p99 %.0f ms, max %.0f ms; "
               "hung pings max %.2f s, failing fails max %.0f ms; latest request %.2f s "
-              "after its job (deadline %.0f s)"
+              "after its job (deadline %.0f s); the time on or waiting for a CPU aside, "
+              "hbrun ended at most %.2f s after its job"
               % (JOBS, BURST, wall, len(srv.requests), ms(ok, 0.5), ms(ok, 0.99),
                  1000 * max(ok), max(exits["hang"]), 1000 * max(exits["fails"]),
-                 max(after_job), DEADLINE), file=sys.stderr)
-        # A successful ping takes hbrun well under a second (under valgrind,
-        # loading libcurl alone takes seconds: the bound is scaled).
-        self.assertLess(statistics.median(ok), scaled(upper(1.0)))
+                 max(after_job), DEADLINE, most_idle), file=sys.stderr)
+        # A successful ping keeps hbrun waiting well under a second (under
+        # valgrind, loading libcurl alone takes seconds: the bound is scaled).
+        self.assertLess(statistics.median(idle), scaled(upper(1.0)))
 
 
 if __name__ == "__main__":

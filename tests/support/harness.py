@@ -11,7 +11,9 @@ import re
 import shlex
 import shutil
 import subprocess
+import sys
 import tempfile
+import threading
 import time
 
 HBRUN = os.environ.get("HBRUN", "")
@@ -56,6 +58,119 @@ def upper(seconds):
 def scaled(seconds):
     """A safety timeout of SECONDS, stretched under a slow wrapper."""
     return seconds * TIME_SCALE
+
+
+def process_times(pid):
+    """(cpu, waiting) of PID, running or exited and not reaped yet (os.waitid
+    with WNOWAIT): seconds it and the children it reaped spent on a CPU, and
+    seconds it was ready to run but waited for a CPU.  Neither is anything
+    hbrun chose to wait for: they are the machine's speed (and the
+    wrapper's) and its load, so a time bound leaves them out."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    cpu = sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+    try:
+        with open("/proc/%d/schedstat" % pid) as f:
+            waiting = int(f.read().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        waiting = 0.0  # a kernel without scheduler statistics
+    return cpu, waiting
+
+
+# The exit clock: a helper process that notes when each process it is told
+# of has ended (a pidfd turns readable when its process exits, before it is
+# reaped).  A process of its own, mostly asleep: a busy machine wakes it at
+# once, while a thread of the test, behind the interpreter's lock and the
+# test's other threads, can be woken seconds late.
+_EXIT_CLOCK = r"""
+import os, select, sys, time
+poller, pids, buf = select.poll(), {}, b""
+poller.register(0, select.POLLIN)
+while True:
+    for fd, _ in poller.poll():
+        if fd != 0:
+            t = time.clock_gettime(time.CLOCK_BOOTTIME)
+            poller.unregister(fd)
+            os.close(fd)
+            print(pids.pop(fd), t, flush=True)
+            continue
+        data = os.read(0, 4096)
+        if not data:
+            sys.exit(0)
+        *lines, buf = (buf + data).split(b"\n")
+        for line in lines:
+            try:
+                fd = os.pidfd_open(int(line))
+            except OSError:  # reaped already: the clock cannot tell
+                print(int(line), -1, flush=True)
+                continue
+            pids[fd] = int(line)
+            poller.register(fd, select.POLLIN)
+"""
+
+
+class ExitClock:
+    """clock.watch(pid) right after starting it; clock.ended(pid) once it
+    has exited (before it is reaped): the CLOCK_BOOTTIME it ended at."""
+
+    def __init__(self):
+        self._p = subprocess.Popen([sys.executable, "-c", _EXIT_CLOCK], text=True,
+                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self._times = {}
+        self._cond = threading.Condition()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self._p.stdout:
+            pid, t = line.split()
+            with self._cond:
+                self._times[int(pid)] = float(t)
+                self._cond.notify_all()
+
+    def watch(self, pid):
+        with self._cond:
+            self._times.pop(pid, None)
+            self._p.stdin.write("%d\n" % pid)
+            self._p.stdin.flush()
+
+    def ended(self, pid, timeout=10.0):
+        """When PID ended (now, if the clock did not say within TIMEOUT)."""
+        with self._cond:
+            self._cond.wait_for(lambda: pid in self._times, timeout)
+            t = self._times.pop(pid, -1)
+        return t if t >= 0 else time.clock_gettime(time.CLOCK_BOOTTIME)
+
+
+_clock = None
+
+
+def exit_clock():
+    """The test process's ExitClock, started on first use."""
+    global _clock
+    if _clock is None:
+        _clock = ExitClock()
+    return _clock
+
+
+def start_time(pid):
+    """The CLOCK_BOOTTIME at which PID started (to 1/CLK_TCK s)."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[19]) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_exited(pid, timeout=None):
+    """Wait until PID has exited, leaving it unreaped; False on TIMEOUT."""
+    if timeout is None:
+        os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)  # blocks, GIL released
+        return True
+    end = time.monotonic() + timeout
+    while True:
+        if os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT | os.WNOHANG) is not None:
+            return True
+        if time.monotonic() >= end:
+            return False
+        time.sleep(0.02)
 
 
 def without_wrapper_env(env):
@@ -141,6 +256,28 @@ def run(args, env, timeout=60, input=None, prefix=(), **kw):
                        timeout=timeout, text=True, **kw)
     res = Result(p.returncode, p.stdout, p.stderr, time.monotonic() - start)
     if UNDER_VALGRIND and isinstance(res.stderr, str) and VALGRIND_REPORT.search(res.stderr):
+        raise AssertionError("valgrind found errors in hbrun %s:\n%s" % (args, res.stderr))
+    return res
+
+
+def run_timed(args, env, timeout=60):
+    """run(), and Result.idle: the seconds hbrun was neither on a CPU nor
+    waiting for one (process_times) -- what it waited for itself (the job,
+    the network, a backoff, a deadline).  A time bound on that holds on a
+    slow or busy machine, and under valgrind."""
+    t0 = time.monotonic()
+    p = start(args, env)
+    exit_clock().watch(p.pid)
+    if not wait_exited(p.pid, timeout):
+        p.kill()
+        p.communicate()
+        raise subprocess.TimeoutExpired(command(args), timeout)
+    lived = exit_clock().ended(p.pid) - start_time(p.pid)
+    cpu, waiting = process_times(p.pid)
+    out, err = p.communicate()  # hbrun's lines fit in the pipes: it never blocked
+    res = Result(p.returncode, out, err, time.monotonic() - t0)
+    res.idle = lived - cpu - waiting
+    if UNDER_VALGRIND and VALGRIND_REPORT.search(res.stderr):
         raise AssertionError("valgrind found errors in hbrun %s:\n%s" % (args, res.stderr))
     return res
 
