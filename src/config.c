@@ -294,6 +294,17 @@ struct parse {
 	bool scan_only;
 };
 
+/* Whether SECTION, as inih gives it, names JOB: white space around the
+ * name inside the brackets is not part of it. */
+static bool is_section(const char *section, const char *job)
+{
+	size_t lead = strspn(section, " \t");
+	size_t len = strlen(section + lead);
+	while (len > 0 && strchr(" \t", section[lead + len - 1]))
+		len--;
+	return len == strlen(job) && strncmp(section + lead, job, len) == 0;
+}
+
 /* A value wholly inside one pair of double quotes loses them. */
 #define VALUE_MAX 1024
 
@@ -332,7 +343,7 @@ static int on_setting(void *user, const char *section, const char *key,
 	}
 	struct layer *l = p->global;
 	if (*section) {
-		bool mine = p->job && strcmp(section, p->job) == 0;
+		bool mine = p->job && is_section(section, p->job);
 		p->job_seen |= mine;
 		l = mine ? p->job_layer : &p->other;
 	}

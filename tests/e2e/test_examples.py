@@ -107,6 +107,11 @@ class Dialect(Example):
         self.assertIn("no section [backup]", res.stderr)
         self.assertEqual(len(self.pinged()), 1)
 
+    def test_white_space_around_a_section_name(self):
+        path = self.conf("api_url = %s\n[ db ]\ntoken = %s\n" % (self.srv.url, OTHER))
+        self.assertEqual(self.hb(["-c", path, "-j", "db"]).stderr, "")
+        self.assertPinged(OTHER)
+
     def test_indented_line_is_no_continuation(self):
         path = self.conf("api_url = %s\ntoken = %s\n    ping_retries = 2\n"
                          % (self.srv.url, TOKEN))
