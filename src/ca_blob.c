@@ -91,10 +91,3 @@ const char *ca_blob_error(int code)
 		return strerror(code);
 	}
 }
-
-void ca_blob_free(struct ca_blob *blob)
-{
-	free(blob->data);
-	blob->data = NULL;
-	blob->len = 0;
-}

@@ -12,7 +12,7 @@
 #define CA_FILE_MAX (4u << 20)
 
 struct ca_blob {
-	char *data; /* PEM text, NULL while empty */
+	char *data; /* PEM text, NULL while empty; the caller frees it */
 	size_t len;
 };
 
@@ -32,8 +32,5 @@ int ca_blob_append(struct ca_blob *blob, const char *path);
 
 /* Words for an error code of ca_blob_append(). */
 const char *ca_blob_error(int code);
-
-/* Free BLOB's memory and empty it. */
-void ca_blob_free(struct ca_blob *blob);
 
 #endif

@@ -1,6 +1,5 @@
 #include "http.h"
 
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <poll.h>
@@ -136,10 +135,8 @@ static CURLcode drive(const struct curl_fns *c, CURLM *m, const CURL *e,
  * link: eight hex digits of its subject's hash, a dot and a number. */
 static bool is_hash_name(const char *name)
 {
-	for (int i = 0; i < 8; i++)
-		if (!isxdigit((unsigned char)name[i]))
-			return false;
-	return name[8] == '.' && isdigit((unsigned char)name[9]);
+	return strspn(name, "0123456789abcdef") == 8 && name[8] == '.' &&
+	       name[9] >= '0' && name[9] <= '9';
 }
 
 /* A folder that OpenSSL can search by subject hash: one that holds such
@@ -189,20 +186,22 @@ static CURLcode set_trust(const struct curl_fns *c, CURL *e,
 	c->easy_getinfo(e, CURLINFO_CAPATH, &folder);
 	c->easy_getinfo(e, CURLINFO_CAINFO, &bundle);
 	bool hashed = folder && is_hashed_folder(folder);
+	const char *what = "system CA bundle", *path = bundle;
 	int err = 0;
-	if (cacert && !hashed && bundle) {
+	if (cacert && !hashed && bundle)
 		err = ca_blob_append(blob, bundle);
-		if (err == ENOENT)
-			err = 0;
-		if (err)
-			snprintf(error, error_len, "system CA bundle %s: %s",
-				 bundle, ca_blob_error(err));
+	if (err == ENOENT)
+		err = 0;
+	if (cacert && !err) {
+		what = "CA file";
+		path = cacert;
+		err = ca_blob_append(blob, cacert);
 	}
-	if (cacert && !err && (err = ca_blob_append(blob, cacert)))
-		snprintf(error, error_len, "CA file %s: %s", cacert,
+	if (err) {
+		snprintf(error, error_len, "%s %s: %s", what, path,
 			 ca_blob_error(err));
-	if (err)
 		return CURLE_SSL_CACERT_BADFILE;
+	}
 	/* bundle points into the handle: it is not used after this. */
 	if (hashed)
 		c->easy_setopt(e, CURLOPT_CAINFO, NULL);
@@ -267,7 +266,7 @@ void http_perform(const struct http_request *req, struct http_reply *reply)
 	c->multi_cleanup(m);
 	c->easy_cleanup(e);
 	c->slist_free_all(headers);
-	ca_blob_free(&blob);
+	free(blob.data);
 }
 
 void http_reply_free(struct http_reply *reply)
