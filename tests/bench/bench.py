@@ -238,8 +238,10 @@ def expect_pings(api, before, tokens):
                          % (len(missing), len(tokens), missing[0]))
 
 
-def bench_https(hbrun, env, box, tls, rounds, valgrind):
-    """Section 6: a verified https ping, hbrun against the curl idiom."""
+def bench_https(hbrun, env, box, tls, rounds, valgrind, quick):
+    """Section 6: a verified https ping, hbrun against the curl idiom.  The
+    idiom's burst, the heaviest load of the bench, is left out of a quick
+    run: on a busy machine its connections can time out."""
     with FakeAPI(tls=tls, backlog=512, max_requests=100000) as api:
         def h_ok(token):
             return [hbrun, "-t", token, "--api-url", api.url, "--", "true"]
@@ -265,7 +267,8 @@ def bench_https(hbrun, env, box, tls, rounds, valgrind):
             print("https instr.     hbrun %.2fM, curl idiom %.2fM, ratio %.2f"
                   % (ih / 1e6, ic / 1e6, ih / ic))
         n = 100
-        for name, cmd in (("hbrun", h_ok), ("curl idiom", idiom)):
+        bursts = (("hbrun", h_ok),) + (() if quick else (("curl idiom", idiom),))
+        for name, cmd in bursts:
             before = len(api.requests)
             tokens = ["burst-%s-%d" % (name[0], i) for i in range(n)]
             wall, cpu = burst_cpu([cmd(t) for t in tokens], env)
@@ -366,7 +369,7 @@ def main():
             if got != n:
                 raise SystemExit("bench: %d pings for %d jobs" % (got, n))
         if tls:
-            bench_https(hbrun, env, box, tls, rounds, valgrind)
+            bench_https(hbrun, env, box, tls, rounds, valgrind, args.quick)
         else:
             print("https            not measured: %s" % no_https)
     finally:
