@@ -30,8 +30,9 @@ def usable():
     """None when a private mount namespace can be had, else why not."""
     if os.geteuid() != 0:
         return "needs root for a private mount namespace"
-    if not os.path.isfile(os.path.join(CERTS, BUNDLE)):
-        return "no CA bundle at %s/%s" % (CERTS, BUNDLE)
+    if os.path.islink(CERTS) or not os.path.isfile(os.path.join(CERTS, BUNDLE)):
+        # Elsewhere (the Fedora family) libcurl reads another bundle.
+        return "not Debian's CA store: no folder %s holding %s" % (CERTS, BUNDLE)
     if not shutil.which("unshare"):
         return "util-linux unshare is not installed"
     r = subprocess.run(["unshare", "--mount", "true"], stderr=subprocess.DEVNULL)
