@@ -155,8 +155,9 @@ static bool is_hashed_folder(const char *path)
 }
 
 /* Hand BLOB to libcurl as its CA file.  A libcurl that cannot take one
- * (GnuTLS) is given the file's name instead, where FOLDER still stands for
- * the system's CAs, since that file was just found to be regular. */
+ * (GnuTLS) is given the file's name instead, which was just found to be a
+ * regular file; but only where FOLDER holds the system's CAs: without it,
+ * the named file would replace them. */
 static CURLcode set_blob(const struct curl_fns *c, CURL *e,
 			 const struct ca_blob *blob, const char *cacert,
 			 bool folder)
