@@ -1,11 +1,15 @@
 #include "http.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
+#include "ca_blob.h"
 #include "curl_lazy.h"
 #include "url.h"
 #include "version.h"
@@ -127,8 +131,6 @@ static void set_options(const struct curl_fns *c, CURL *e,
 		c->easy_setopt(e, CURLOPT_NOPROXY, "*");
 	c->easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
 	c->easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (req->cacert)
-		c->easy_setopt(e, CURLOPT_CAINFO, req->cacert);
 	if (strcmp(req->method, "GET") != 0) {
 		c->easy_setopt(e, CURLOPT_POSTFIELDS, req->body ? req->body : "");
 		c->easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
@@ -170,6 +172,114 @@ static CURLcode drive(const struct curl_fns *c, CURLM *m, const CURL *e,
 	return CURLE_FAILED_INIT;
 }
 
+/* A name that c_rehash and update-ca-certificates give a certificate's
+ * link: eight hex digits of its subject's hash, a dot and a number. */
+static bool is_hash_name(const char *name)
+{
+	return strspn(name, "0123456789abcdef") == 8 && name[8] == '.' &&
+	       name[9] >= '0' && name[9] <= '9';
+}
+
+/* A folder that OpenSSL can search by subject hash: one that holds such
+ * links.  A folder without them would trust nothing. */
+static bool is_hashed_folder(const char *path)
+{
+	DIR *d = opendir(path);
+	if (!d)
+		return false;
+	bool found = false;
+	const struct dirent *ent;
+	while (!found && (ent = readdir(d)))
+		found = is_hash_name(ent->d_name);
+	closedir(d);
+	return found;
+}
+
+/* Hand BLOB to libcurl as its CA file.  A libcurl that cannot take one
+ * (GnuTLS) is given the file's name instead, which was just found to be a
+ * regular file; but only where FOLDER holds the system's CAs: without it,
+ * the named file would replace them. */
+static CURLcode set_blob(const struct curl_fns *c, CURL *e,
+			 const struct ca_blob *blob, const char *cacert,
+			 bool folder)
+{
+	struct curl_blob b = { .data = blob->data, .len = blob->len,
+			       .flags = CURL_BLOB_NOCOPY };
+	CURLcode rc = c->easy_setopt(e, CURLOPT_CAINFO_BLOB, &b);
+	if (rc == CURLE_NOT_BUILT_IN && folder)
+		rc = c->easy_setopt(e, CURLOPT_CAINFO, cacert);
+	return rc;
+}
+
+/* Trust the system's CAs and the extra CA file CACERT (or NULL); see
+ * hbrun(1).  libcurl's defaults name a CA bundle and, where it was built
+ * with one, a folder of links by subject hash holding the same CAs.
+ * OpenSSL parses the whole bundle on every run, while in the folder it
+ * reads only the issuers a chain needs: so where the folder can stand for
+ * the bundle, the bundle is dropped.  A blob replaces libcurl's bundle but
+ * not its folder: with a folder, CACERT's blob adds to it; without one,
+ * the bundle and CACERT go into the blob together, so that CACERT never
+ * replaces the system's CAs.  A missing bundle adds nothing. */
+static CURLcode set_trust(const struct curl_fns *c, CURL *e,
+			  const char *cacert, struct ca_blob *blob,
+			  char *error, size_t error_len)
+{
+	const char *folder = NULL, *bundle = NULL;
+	c->easy_getinfo(e, CURLINFO_CAPATH, &folder);
+	c->easy_getinfo(e, CURLINFO_CAINFO, &bundle);
+	bool hashed = folder && is_hashed_folder(folder);
+	const char *what = "system CA bundle", *path = bundle;
+	int err = 0;
+	if (cacert && !hashed && bundle)
+		err = ca_blob_append(blob, bundle);
+	if (err == ENOENT)
+		err = 0;
+	if (cacert && !err) {
+		what = "CA file";
+		path = cacert;
+		err = ca_blob_append(blob, cacert);
+	}
+	if (err) {
+		snprintf(error, error_len, "%s %s: %s", what, path,
+			 ca_blob_error(err));
+		return CURLE_SSL_CACERT_BADFILE;
+	}
+	/* bundle points into the handle: it is not used after this. */
+	if (hashed)
+		c->easy_setopt(e, CURLOPT_CAINFO, NULL);
+	if (cacert && set_blob(c, e, blob, cacert, hashed) != CURLE_OK) {
+		snprintf(error, error_len, "this libcurl cannot take a CA file");
+		return CURLE_SSL_CACERT_BADFILE;
+	}
+	return CURLE_OK;
+}
+
+static bool is_https(const char *url)
+{
+	return strncasecmp(url, "https://", 8) == 0;
+}
+
+/* Set up and run the transfer on E; its outcome goes into REPLY. */
+static CURLcode transfer(const struct curl_fns *c, CURLM *m, CURL *e,
+			 const struct http_request *req, const struct sink *sink)
+{
+	struct http_reply *reply = sink->reply;
+	if (c->multi_add_handle(m, e) != CURLM_OK)
+		return CURLE_OUT_OF_MEMORY;
+	CURLcode rc = drive(c, m, e, req, sink);
+	/* After a 2xx head, the body's fate is not the request's; a body cut
+	 * short leaves the status to decide. */
+	if ((sink->head_2xx || reply->body_cut) &&
+	    rc != CURLE_ABORTED_BY_CALLBACK)
+		rc = CURLE_OK;
+	c->easy_getinfo(e, CURLINFO_RESPONSE_CODE, &reply->status);
+	curl_off_t after = 0;
+	if (c->easy_getinfo(e, CURLINFO_RETRY_AFTER, &after) == CURLE_OK)
+		reply->retry_after = (long)after;
+	c->multi_remove_handle(m, e);
+	return rc;
+}
+
 void http_perform(const struct http_request *req, struct http_reply *reply)
 {
 	memset(reply, 0, sizeof *reply);
@@ -179,33 +289,32 @@ void http_perform(const struct http_request *req, struct http_reply *reply)
 		snprintf(reply->error, sizeof reply->error, "%s", curl_lazy_error());
 		return;
 	}
+	struct ca_blob blob = { 0 };
 	struct curl_slist *headers = header_list(c, req);
 	CURL *e = c->easy_init();
 	struct sink sink = { .reply = reply, .max = req->body_max, .c = c,
 			     .e = e };
 	CURLM *m = c->multi_init();
-	reply->curl_code = CURLE_OUT_OF_MEMORY;
+	CURLcode rc = CURLE_OUT_OF_MEMORY;
+	/* The trust is set on the fresh handle, whose CA settings are still
+	 * libcurl's defaults; plain http needs none. */
 	if (headers && e && m)
+		rc = is_https(req->url)
+			? set_trust(c, e, req->cacert, &blob, reply->error,
+				    sizeof reply->error)
+			: CURLE_OK;
+	if (rc == CURLE_OK) {
 		set_options(c, e, req, headers, &sink);
-	if (headers && e && m && c->multi_add_handle(m, e) == CURLM_OK) {
-		reply->curl_code = drive(c, m, e, req, &sink);
-		/* After a 2xx head, the body's fate is not the request's; a
-		 * body cut short leaves the status to decide. */
-		if ((sink.head_2xx || reply->body_cut) &&
-		    reply->curl_code != CURLE_ABORTED_BY_CALLBACK)
-			reply->curl_code = CURLE_OK;
-		c->easy_getinfo(e, CURLINFO_RESPONSE_CODE, &reply->status);
-		curl_off_t after = 0;
-		if (c->easy_getinfo(e, CURLINFO_RETRY_AFTER, &after) == CURLE_OK)
-			reply->retry_after = (long)after;
-		c->multi_remove_handle(m, e);
+		rc = transfer(c, m, e, req, &sink);
 	}
-	if (!reply->error[0] && reply->curl_code != CURLE_OK)
-		strncpy(reply->error, c->easy_strerror(reply->curl_code),
+	reply->curl_code = rc;
+	if (!reply->error[0] && rc != CURLE_OK)
+		strncpy(reply->error, c->easy_strerror(rc),
 			sizeof reply->error - 1);
 	c->multi_cleanup(m);
 	c->easy_cleanup(e);
 	c->slist_free_all(headers);
+	free(blob.data);
 }
 
 void http_reply_free(struct http_reply *reply)

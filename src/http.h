@@ -10,7 +10,7 @@ struct http_request {
 	const char *method;  /* "POST", "GET", "PATCH", "DELETE" */
 	const char *url;
 	bool allow_http;     /* permit the http scheme as well as https */
-	const char *cacert;  /* extra CA bundle, or NULL */
+	const char *cacert;  /* extra CA bundle (added to the system's), or NULL */
 	const char *const *headers; /* NULL-ended header lines, or NULL */
 	const char *body;    /* NULL: empty */
 	size_t body_len;

@@ -13,7 +13,14 @@ machine:
      private = Private_Clean + Private_Dirty, and Rss), beside the sh of the
      curl idiom;
   4. N hbruns waiting at once: their private memory added up;
-  5. a burst of concurrent wrapped jobs, each pinging.
+  5. a burst of concurrent wrapped jobs, each pinging;
+  6. the same over https, verified against the system's CA store: a local
+     TLS server with a real chain (root CA -> intermediate -> leaf), its
+     root CA added to a copy of /etc/ssl/certs that is bound over the real
+     one in a private mount namespace of the bench's own (never on the
+     host; needs root): wall time, CPU time (user + system, every process
+     of the command) and instructions per ping, hbrun against the curl
+     idiom, and a burst of 100 of each at once, their CPU time added up.
 
 Wall times on a shared or virtual machine wander; where valgrind is
 installed, the bench also counts the instructions of 1 and 2 (callgrind,
@@ -28,6 +35,7 @@ asserting.
 import argparse
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -36,6 +44,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
+import certs  # noqa: E402
+import trust_store  # noqa: E402
 from fakeapi import FakeAPI  # noqa: E402
 
 KIB = 1024
@@ -162,6 +172,111 @@ def many_waiting(hbrun, env, box, count):
     return total
 
 
+def children_cpu():
+    """CPU seconds (user + system) of this process's waited-for children."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def timed_cpu(cmd, env, expect):
+    """(wall, cpu) seconds of CMD and every process it started."""
+    before = children_cpu()
+    wall = timed(cmd, env, expect)
+    return wall, children_cpu() - before
+
+
+def compare_cpu(a, b, env, rounds, expect):
+    """Medians of the wall and CPU times of A(i) and B(i) (functions of the
+    round, giving commands), run in turn, and the medians of their ratios
+    round by round."""
+    fig = {"a": ([], []), "b": ([], [])}
+    for i in range(rounds):
+        for key in ("ab" if i % 2 == 0 else "ba"):
+            wall, cpu = timed_cpu((a if key == "a" else b)(i), env, expect)
+            fig[key][0].append(wall)
+            fig[key][1].append(cpu)
+    med = {k: (statistics.median(w), statistics.median(c)) for k, (w, c) in fig.items()}
+    ratios = tuple(statistics.median(x / y for x, y in zip(fig["a"][j], fig["b"][j]))
+                   for j in (0, 1))
+    return med["a"], med["b"], ratios
+
+
+def https_store(box):
+    """A server certificate chain whose root CA this process (and what it
+    starts) trusts as one of the system's: ((cert_file, key), None), or
+    (None, why not).  Call it before any thread is started."""
+    why = trust_store.usable()
+    if why:
+        return None, why
+    root = certs.make_ca(box, name="hbrun bench root CA")
+    inter = certs.make_intermediate(box, root, name="hbrun bench intermediate CA")
+    leaf, key = certs.make_cert(box, inter, name="bench-leaf")
+    trust_store.enter(trust_store.make(box, [root[0]]))
+    return (certs.chain(box, leaf, inter), key), None
+
+
+def burst_cpu(cmds, env):
+    """Start every command of CMDS at once; (wall, CPU added up) seconds."""
+    before = children_cpu()
+    start = time.perf_counter()
+    procs = [subprocess.Popen(c, env=env, stdin=subprocess.DEVNULL) for c in cmds]
+    codes = [p.wait(120) for p in procs]
+    elapsed = time.perf_counter() - start
+    if any(codes):
+        raise SystemExit("bench: burst exit statuses %s" % set(codes))
+    return elapsed, children_cpu() - before
+
+
+def expect_pings(api, before, tokens):
+    """Every token of TOKENS pinged since request BEFORE: hbrun exits 0
+    whether or not its ping got through.  (Under heavy load a retried
+    attempt may ping twice: a token is counted once.)"""
+    seen = {r.target.split("/")[-2] for r in api.requests[before:]}
+    missing = [t for t in tokens if t not in seen]
+    if missing:
+        raise SystemExit("bench: no https ping recorded for %d of %d runs (%s, ...)"
+                         % (len(missing), len(tokens), missing[0]))
+
+
+def bench_https(hbrun, env, box, tls, rounds, valgrind, quick):
+    """Section 6: a verified https ping, hbrun against the curl idiom.  The
+    idiom's burst, the heaviest load of the bench, is left out of a quick
+    run: on a busy machine its connections can time out."""
+    with FakeAPI(tls=tls, backlog=512, max_requests=100000) as api:
+        def h_ok(token):
+            return [hbrun, "-t", token, "--api-url", api.url, "--", "true"]
+
+        def idiom(token):
+            return ["sh", "-c", "true && curl -fsS -m 10 --retry 5 -X POST "
+                    "-o /dev/null %s/heartbeats/%s/ping" % (api.url, token)]
+
+        before = len(api.requests)
+        (hw, hc), (cw, cc), (rw, rc) = compare_cpu(
+            lambda i: h_ok("h%d" % i), lambda i: idiom("c%d" % i), env, rounds, 0)
+        expect_pings(api, before, ["h%d" % i for i in range(rounds)]
+                     + ["c%d" % i for i in range(rounds)])
+        print("https + ping     hbrun %s   curl idiom %s   ratio %.2f "
+              "(median of the rounds' ratios %.2f)" % (ms(hw), ms(cw), hw / cw, rw))
+        print("https CPU/ping   hbrun %s   curl idiom %s   ratio %.2f "
+              "(median of the rounds' ratios %.2f)" % (ms(hc), ms(cc), hc / cc, rc))
+        if valgrind:
+            before = len(api.requests)
+            ih = instructions(valgrind, h_ok("hcg"), env, box, 0)
+            ic = instructions(valgrind, idiom("ccg"), env, box, 0)
+            expect_pings(api, before, ["hcg", "ccg"])
+            print("https instr.     hbrun %.2fM, curl idiom %.2fM, ratio %.2f"
+                  % (ih / 1e6, ic / 1e6, ih / ic))
+        n = 100
+        bursts = (("hbrun", h_ok),) + (() if quick else (("curl idiom", idiom),))
+        for name, cmd in bursts:
+            before = len(api.requests)
+            tokens = ["burst-%s-%d" % (name[0], i) for i in range(n)]
+            wall, cpu = burst_cpu([cmd(t) for t in tokens], env)
+            expect_pings(api, before, tokens)
+            print("https burst %d  %-10s CPU in all %s (%s a ping), all done in %s"
+                  % (n, name, ms(cpu), ms(cpu / n), ms(wall)))
+
+
 def burst(hbrun, env, api, count):
     start = time.perf_counter()
     procs = [subprocess.Popen([hbrun, "-t", "burst-%d" % i, "--api-url", api.url,
@@ -194,6 +309,8 @@ def main():
     box = tempfile.mkdtemp(prefix="hbrun-bench-")
     env = clean_env(box)
     try:
+        # Before any thread: the FakeAPIs start theirs.
+        tls, no_https = https_store(box) if curl else (None, "curl is not installed")
         with FakeAPI(backlog=512, max_requests=100000) as api:
             url = api.url + "/heartbeats/bench-token/ping"
             print("hbrun bench: %s, %d rounds, fake API at %s"
@@ -251,6 +368,10 @@ def main():
                   % (n, ms(t), got))
             if got != n:
                 raise SystemExit("bench: %d pings for %d jobs" % (got, n))
+        if tls:
+            bench_https(hbrun, env, box, tls, rounds, valgrind, args.quick)
+        else:
+            print("https            not measured: %s" % no_https)
     finally:
         shutil.rmtree(box, ignore_errors=True)
     return 0

@@ -5,6 +5,9 @@
     cert, key = make_cert(d, ca, hosts=("other.example",), name="wronghost")
     cert, key = make_cert(d, ca, name="old", expired=True)
     cert, key = make_self_signed(d)
+    inter = make_intermediate(d, ca)            # root CA -> intermediate
+    cert, key = make_cert(d, inter)             # -> leaf
+    server_cert_file = chain(d, cert, inter)    # leaf, then intermediate
 
 Keys are EC P-256 (fast).  Every file goes into the directory the caller
 gives; nothing else on the machine is touched.  Certificates are signed with
@@ -18,7 +21,8 @@ import os
 import secrets
 import subprocess
 
-__all__ = ["make_ca", "make_cert", "make_self_signed", "openssl"]
+__all__ = ["make_ca", "make_cert", "make_intermediate", "chain",
+           "make_self_signed", "openssl"]
 
 _CURVE = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256")
 
@@ -65,10 +69,49 @@ def make_ca(dir, name="hbrun test CA"):
 
 def make_cert(dir, ca, hosts=("127.0.0.1", "localhost", "::1"), name="server",
               expired=False):
-    """A server certificate for HOSTS signed by CA (a make_ca() result).
+    """A server certificate for HOSTS signed by CA (a make_ca() or
+    make_intermediate() result).
 
     EXPIRED gives one whose validity ended (a year ago).  Returns
     (cert_path, key_path)."""
+    ext = """\
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+subjectAltName = {san}
+""".format(san=_san(hosts))
+    return _signed(dir, ca, name, hosts[0] if hosts else name, ext, expired)
+
+
+def make_intermediate(dir, ca, name="hbrun test intermediate CA"):
+    """A CA certificate signed by CA, that signs server certificates only
+    (path length 0): (cert_path, key_path).  A server sends it after its
+    own certificate: see chain()."""
+    ext = """\
+basicConstraints = critical,CA:TRUE,pathlen:0
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+"""
+    return _signed(dir, ca, name, name, ext, False)
+
+
+def chain(dir, cert, *intermediates, name="chain"):
+    """A file holding CERT then the INTERMEDIATES' certificates, as a server
+    sends them: the certificate file to give a TLS server."""
+    path = os.path.join(dir, _safe(name) + ".pem")
+    with open(path, "w") as out:
+        for p in (cert,) + tuple(c for c, _ in intermediates):
+            with open(p) as f:
+                out.write(f.read())
+    return path
+
+
+def _signed(dir, ca, name, cn, ext, expired):
+    """A new key and a certificate for it with subject CN and the x509v3
+    extensions EXT (config lines), signed by CA."""
     ca_cert, ca_key = ca
     os.makedirs(dir, exist_ok=True)
     base = _safe(name)
@@ -76,7 +119,7 @@ def make_cert(dir, ca, hosts=("127.0.0.1", "localhost", "::1"), name="server",
     csr = os.path.join(dir, base + ".csr")
     cert = os.path.join(dir, base + ".pem")
     openssl("req", "-new", *_CURVE, "-nodes", "-keyout", key, "-out", csr,
-            "-subj", "/CN=" + (hosts[0] if hosts else name))
+            "-subj", "/CN=" + cn)
     os.chmod(key, 0o600)
 
     # A private `openssl ca` database for this one signature.
@@ -106,14 +149,8 @@ email_in_dn = no
 [ policy_any ]
 commonName = supplied
 
-[ server_ext ]
-basicConstraints = critical,CA:FALSE
-keyUsage = critical,digitalSignature
-extendedKeyUsage = serverAuth
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-subjectAltName = {san}
-""".format(db=db, san=_san(hosts)))
+[ exts ]
+{ext}""".format(db=db, ext=ext))
 
     now = datetime.datetime.now(datetime.timezone.utc)
     if expired:
@@ -122,7 +159,7 @@ subjectAltName = {san}
     else:
         start = now - datetime.timedelta(days=1)
         end = now + datetime.timedelta(days=30)
-    openssl("ca", "-batch", "-notext", "-config", cnf, "-extensions", "server_ext",
+    openssl("ca", "-batch", "-notext", "-config", cnf, "-extensions", "exts",
             "-cert", ca_cert, "-keyfile", ca_key, "-in", csr, "-out", cert,
             "-startdate", _asn1_time(start), "-enddate", _asn1_time(end))
     return cert, key
