@@ -7,22 +7,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Open PATH for reading only if it is a regular file.  O_NONBLOCK keeps
- * the open itself from waiting on a FIFO that no one writes to; fstat then
- * judges the very file that was opened.  Returns the descriptor, or -1 with
- * *ERR set to an error code of ca_blob_append(). */
+#include "file.h"
+
+/* PATH opened as file_open_regular() opens it, and not too large.  Returns
+ * the descriptor, or -1 with *ERR set to an error code of
+ * ca_blob_append(). */
 static int open_regular(const char *path, off_t *size, int *err)
 {
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-	if (fd < 0) {
-		*err = errno;
-		return -1;
-	}
 	struct stat st;
-	*err = fstat(fd, &st) != 0 ? errno
-	       : !S_ISREG(st.st_mode) ? CA_NOT_REGULAR
-	       : st.st_size > (off_t)CA_FILE_MAX ? CA_TOO_LARGE : 0;
-	if (*err) {
+	int fd = file_open_regular(path, &st, err);
+	if (fd < 0)
+		return -1;
+	if (st.st_size > (off_t)CA_FILE_MAX) {
+		*err = CA_TOO_LARGE;
 		close(fd);
 		return -1;
 	}

@@ -18,7 +18,7 @@ struct ca_blob {
 
 /* The errors of ca_blob_append() that are not errno values. */
 enum {
-	CA_NOT_REGULAR = -1, /* a FIFO, socket, device or folder */
+	CA_NOT_REGULAR = -1, /* a FIFO, socket, device or folder (FILE_NOT_REGULAR) */
 	CA_TOO_LARGE = -2,   /* over CA_FILE_MAX */
 	CA_CHANGED = -3,     /* grew while it was read */
 };

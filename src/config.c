@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "file.h"
 #include "msg.h"
 
 #define TOKEN_MAX 4096
@@ -53,21 +54,15 @@ static bool trusted(const struct stat *st, const char *path, bool secret,
 	return false;
 }
 
-/* PATH opened for reading when it is a regular file (a symbolic link is
- * followed and its target judged), *ST its status; else -1 with a warning.
- * The open never blocks: a FIFO nobody writes must not hold up the job. */
+/* PATH opened when it is a regular file, *ST its status; else -1 with a
+ * warning (see file_open_regular). */
 static int open_regular(const char *path, struct stat *st)
 {
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-	if (fd < 0) {
-		msg_warn("%s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
-		msg_warn("%s: not a regular file; not used", path);
-		close(fd);
-		return -1;
-	}
+	int err;
+	int fd = file_open_regular(path, st, &err);
+	if (fd < 0)
+		msg_warn("%s: %s%s", path, file_error(err),
+			 err == FILE_NOT_REGULAR ? "; not used" : "");
 	return fd;
 }
 
