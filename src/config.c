@@ -547,15 +547,3 @@ void settings_load(struct settings *out, struct layer layers[],
 	if (token_from >= 0)
 		settings_resolve_token(&layers[token_from], out);
 }
-
-void settings_load_hbctl(struct settings *out, struct layer layers[],
-			 const char *config)
-{
-	settings_from_env(&layers[LAYER_ENV], SETTING_HBCTL);
-	/* No job: every section goes unused, so only the global part counts. */
-	enum config_result r = config_load(config, NULL, &layers[LAYER_GLOBAL],
-					   &layers[LAYER_JOB]);
-	int token_from;
-	settings_merge(layers, SETTING_HBCTL, out, &token_from);
-	out->no_requests = r == CONFIG_UNUSABLE;
-}

@@ -45,10 +45,4 @@ void settings_resolve_token(const struct layer *l, struct settings *out);
 void settings_load(struct settings *out, struct layer layers[],
 		   const char *job, const char *config);
 
-/* hbctl's settings: the command line (with --api-key), the environment
- * (TICKSTEM_API_KEY as well) and the config file's global part, by the same
- * search and permission rules as hbrun's; no job section, no token. */
-void settings_load_hbctl(struct settings *out, struct layer layers[],
-			 const char *config);
-
 #endif

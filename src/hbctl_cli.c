@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "msg.h"
 #include "url.h"
 #include "secret.h"
@@ -435,4 +436,16 @@ enum hbctl_exit hbctl_exit_of(const struct call_result *r)
 	case 404: return HBCTL_EXIT_NOT_FOUND;
 	default: return HBCTL_EXIT_FAILURE;
 	}
+}
+
+void settings_load_hbctl(struct settings *out, struct layer layers[],
+			 const char *config)
+{
+	settings_from_env(&layers[LAYER_ENV], SETTING_HBCTL);
+	/* No job: every section goes unused, so only the global part counts. */
+	enum config_result r = config_load(config, NULL, &layers[LAYER_GLOBAL],
+					   &layers[LAYER_JOB]);
+	int token_from;
+	settings_merge(layers, SETTING_HBCTL, out, &token_from);
+	out->no_requests = r == CONFIG_UNUSABLE;
 }

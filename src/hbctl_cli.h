@@ -65,4 +65,10 @@ enum hbctl_exit {
  * 0 for a 2xx reply; 3, 4 and 5 for a final 401, 402 and 404; else 1. */
 enum hbctl_exit hbctl_exit_of(const struct call_result *r);
 
+/* hbctl's settings: the command line (with --api-key), the environment
+ * (TICKSTEM_API_KEY as well) and the config file's global part, by the same
+ * search and permission rules as hbrun's; no job section, no token. */
+void settings_load_hbctl(struct settings *out, struct layer layers[],
+			 const char *config);
+
 #endif

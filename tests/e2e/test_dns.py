@@ -15,6 +15,7 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
 import harness  # noqa: E402
+from namespaces import can_unshare  # noqa: E402
 
 # A resolver that reads every query (UDP and TCP) and answers none.
 BLACKHOLE = textwrap.dedent(r'''
@@ -52,15 +53,7 @@ INSIDE = textwrap.dedent(r'''
 ''')
 
 
-def can_unshare():
-    if os.geteuid() != 0:
-        return False
-    r = subprocess.run(["unshare", "--net", "--mount", "true"],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return r.returncode == 0
-
-
-@unittest.skipUnless(can_unshare(), "needs root for network namespaces")
+@unittest.skipUnless(can_unshare("--net", "--mount"), "needs root for network namespaces")
 class StuckResolver(unittest.TestCase):
     def setUp(self):
         self.box = harness.Sandbox()

@@ -15,6 +15,7 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
 import harness  # noqa: E402
+from namespaces import can_unshare  # noqa: E402
 from fakeapi import FakeAPI  # noqa: E402
 
 
@@ -107,14 +108,7 @@ HIDE = textwrap.dedent('''
 ''')
 
 
-def can_unshare():
-    if os.geteuid() != 0:
-        return False
-    return subprocess.run(["unshare", "--mount", "true"],
-                          stderr=subprocess.DEVNULL).returncode == 0
-
-
-@unittest.skipUnless(can_unshare(), "needs root for a mount namespace")
+@unittest.skipUnless(can_unshare("--mount"), "needs root for a mount namespace")
 class WithoutLibcurl(unittest.TestCase):
     def run_hidden(self, box, args):
         empty = box.write_file("empty.so", "", 0o644)

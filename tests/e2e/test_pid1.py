@@ -19,23 +19,13 @@ import harness  # noqa: E402
 from harness import Sandbox, run, start  # noqa: E402
 from fakeapi import FakeAPI, unused_port  # noqa: E402
 from jobs import SignalJob, wait_child, wait_for  # noqa: E402
+from namespaces import PID_NS, can_unshare  # noqa: E402
 
 NOWHERE = "http://127.0.0.1:%d/v1" % unused_port()
-UNSHARE = ["unshare", "--pid", "--fork", "--mount-proc"]
+UNSHARE = PID_NS
 
 
-def _namespaces_work():
-    if not shutil.which("unshare"):
-        return False
-    try:
-        p = subprocess.run(UNSHARE + ["sh", "-c", 'test "$$" = 1'], timeout=20,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return p.returncode == 0
-
-
-@unittest.skipUnless(_namespaces_work(), "cannot make a PID namespace here (needs root and unshare)")
+@unittest.skipUnless(can_unshare("--pid"), "cannot make a PID namespace here (needs root and unshare)")
 class Pid1(unittest.TestCase):
     def setUp(self):
         self.sb = Sandbox()
