@@ -291,6 +291,10 @@ static void read_config(int fd, const struct text *t, struct parse *p)
 	free(p->job_layer->folder);
 	p->global->folder = folder_of(p->path);
 	p->job_layer->folder = folder_of(p->path);
+	free(p->global->file);
+	free(p->job_layer->file);
+	p->global->file = strdup(p->path);
+	p->job_layer->file = strdup(p->path);
 }
 
 void config_load(const char *config, const char *job, struct layer *global,
