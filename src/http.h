@@ -16,6 +16,9 @@ struct http_request {
 	size_t body_len;
 	double timeout;      /* seconds for the whole attempt */
 	size_t body_max;     /* keep at most this much of the reply body */
+	/* Connect (and for https, a verified TLS handshake) only: no HTTP
+	 * request is sent.  reply->curl_code says how it went. */
+	bool connect_only;
 	/* Cancellation: when CANCEL_FD turns readable, CANCELLED(CTX) is asked
 	 * whether to abandon the attempt. */
 	int cancel_fd;
