@@ -146,7 +146,7 @@ static struct pollfd *watch_list(const struct timeout *t, int sigfd,
 	fds[1] = (struct pollfd){ .fd = t->timerfd, .events = POLLIN };
 	*n = 2;
 	for (size_t i = 0; i < t->tree.n; i++)
-		if (t->tree.p[i].fd >= 0)
+		if (t->tree.p[i].fd >= 0 && *n < 2 + t->tree.alive)
 			fds[(*n)++] = (struct pollfd){ .fd = t->tree.p[i].fd,
 						       .events = POLLIN };
 	return fds;
@@ -158,12 +158,16 @@ bool timeout_wait(struct timeout *t, int sigfd, pid_t job)
 	struct pollfd *fds = watch_list(t, sigfd, &n);
 	if (!fds)
 		return true; /* the plain blocking read of signals, then */
-	int ready = poll(fds, n, -1);
+	/* Without pidfds, ends are looked for every tenth of a second, and
+	 * only in that case, only after the timeout. */
+	bool look = tree_unpinned(&t->tree) && t->tree.alive > 0;
+	int ready = poll(fds, n, look ? 100 : -1);
 	bool signal_ready = ready > 0 && (fds[0].revents & POLLIN);
 	bool timer = ready > 0 && (fds[1].revents & POLLIN);
 	bool endings = false;
 	for (nfds_t i = 2; ready > 0 && i < n; i++)
 		endings |= fds[i].revents != 0;
+	endings |= look && ready == 0;
 	free(fds);
 	if (signal_ready)
 		return true;

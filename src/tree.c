@@ -27,7 +27,8 @@ pid_t stat_ppid(const char *stat)
 	return ppid;
 }
 
-static pid_t ppid_of(pid_t pid)
+/* The third field of /proc/PID/stat, and the state in *STATE. */
+static pid_t stat_of(pid_t pid, char *state)
 {
 	char path[32], buf[512];
 	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
@@ -39,12 +40,30 @@ static pid_t ppid_of(pid_t pid)
 	if (n <= 0)
 		return -1;
 	buf[n] = '\0';
+	const char *end = strrchr(buf, ')');
+	*state = end && end[1] == ' ' ? end[2] : '?';
 	return stat_ppid(buf);
 }
 
+static pid_t ppid_of(pid_t pid)
+{
+	char state;
+	return stat_of(pid, &state);
+}
+
+/* pidfds where the system has them (Linux 5.3 on; not under valgrind
+ * 3.19, which does not know the call): asked once. */
 static int pidfd_open_(pid_t pid)
 {
-	return (int)syscall(SYS_pidfd_open, pid, 0);
+	static bool missing;
+	if (missing)
+		return UNPINNED;
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (fd < 0 && errno == ENOSYS) {
+		missing = true;
+		return UNPINNED;
+	}
+	return fd;
 }
 
 static int pidfd_signal(int fd, int sig)
@@ -52,17 +71,29 @@ static int pidfd_signal(int fd, int sig)
 	return (int)syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0);
 }
 
-/* Only a pidfd still held pins: an ended one's PID may be anyone's now. */
+/* Whether the process of P has not ended yet. */
+static bool running(const struct pinned *p)
+{
+	if (p->fd == UNPINNED) {
+		char state = 'X';
+		return stat_of(p->pid, &state) >= 0 && state != 'Z' &&
+		       state != 'X';
+	}
+	struct pollfd pfd = { .fd = p->fd, .events = POLLIN };
+	return p->fd >= 0 && poll(&pfd, 1, 0) == 0;
+}
+
+/* A process of ours still running under PID: its PID is its own. */
 static bool is_pinned(const struct tree *t, pid_t pid)
 {
 	for (size_t i = 0; i < t->n; i++)
-		if (t->p[i].pid == pid && t->p[i].fd >= 0)
+		if (t->p[i].pid == pid && running(&t->p[i]))
 			return true;
 	return false;
 }
 
-/* A parent that vouches for a child: hbrun, or a process pinned (its PID
- * cannot be reused while pinned). */
+/* A parent that vouches for a child: hbrun, or a process of ours that
+ * still runs (when a parent ends, its children move to hbrun at once). */
 static bool is_ours(const struct tree *t, pid_t ppid)
 {
 	return ppid > 0 && (ppid == getpid() || is_pinned(t, ppid));
@@ -83,16 +114,20 @@ static bool add(struct tree *t, pid_t pid, int fd)
 	return true;
 }
 
-/* Pin PID if it is a descendant.  The parent is read again once PID is
- * pinned: what the walk saw may have ended and its PID gone to a stranger
- * since, but a pinned PID is the process's own until we let go. */
+/* Pin PID if it is a descendant.  What the walk saw may have ended since,
+ * its PID gone to a stranger: so the parent is read once the process is
+ * pinned, and believed only if the pinned process and the parent still
+ * run after the read (a running process keeps its PID). */
 static bool pin(struct tree *t, pid_t pid)
 {
 	int fd = pidfd_open_(pid);
-	if (fd < 0)
+	if (fd < 0 && fd != UNPINNED)
 		return false;
-	if (!is_ours(t, ppid_of(pid)) || !add(t, pid, fd)) {
-		close(fd);
+	struct pinned p = { pid, fd };
+	pid_t ppid = ppid_of(pid);
+	if (!is_ours(t, ppid) || !running(&p) || !add(t, pid, fd)) {
+		if (fd >= 0)
+			close(fd);
 		return false;
 	}
 	return true;
@@ -102,7 +137,7 @@ void tree_pin(struct tree *t, pid_t job)
 {
 	/* Our own child, not reaped: its PID cannot change hands. */
 	int fd = job > 0 && !is_pinned(t, job) ? pidfd_open_(job) : -1;
-	if (fd >= 0 && !add(t, job, fd))
+	if ((fd >= 0 || fd == UNPINNED) && !add(t, job, fd) && fd >= 0)
 		close(fd);
 }
 
@@ -155,6 +190,15 @@ static void pin_descendants(struct tree *t)
 
 static void send(const struct pinned *p, int sig)
 {
+	if (p->fd == UNPINNED) {
+		/* Without pidfds: checked just before, as close as it gets. */
+		if (running(p)) {
+			kill(p->pid, sig);
+			if (sig != SIGKILL)
+				kill(p->pid, SIGCONT);
+		}
+		return;
+	}
 	if (p->fd < 0)
 		return;
 	pidfd_signal(p->fd, sig);
@@ -181,14 +225,23 @@ size_t tree_signal(struct tree *t, int sig)
 size_t tree_update(struct tree *t)
 {
 	for (size_t i = 0; i < t->n; i++) {
-		struct pollfd pfd = { .fd = t->p[i].fd, .events = POLLIN };
-		if (pfd.fd >= 0 && poll(&pfd, 1, 0) == 1) {
-			close(pfd.fd);
-			t->p[i].fd = -1;
+		struct pinned *p = &t->p[i];
+		if ((p->fd >= 0 || p->fd == UNPINNED) && !running(p)) {
+			if (p->fd >= 0)
+				close(p->fd);
+			p->fd = ENDED;
 			t->alive--;
 		}
 	}
 	return t->alive;
+}
+
+bool tree_unpinned(const struct tree *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->p[i].fd == UNPINNED)
+			return true;
+	return false;
 }
 
 void tree_free(struct tree *t)

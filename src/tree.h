@@ -9,9 +9,14 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/* Where the system has no pidfds, a process is signalled by its PID,
+ * checked just before, and its end found by looking in /proc. */
+#define ENDED (-1)
+#define UNPINNED (-2)
+
 struct pinned {
 	pid_t pid;
-	int fd; /* its pidfd; -1 once it has ended */
+	int fd; /* its pidfd; ENDED once it has ended; or UNPINNED */
 };
 
 struct tree {
@@ -36,6 +41,10 @@ size_t tree_signal(struct tree *t, int sig);
 
 /* Mark the pinned processes that have ended; returns how many are left. */
 size_t tree_update(struct tree *t);
+
+/* Whether some process is UNPINNED: its end must then be looked for
+ * now and again, as no descriptor tells. */
+bool tree_unpinned(const struct tree *t);
 
 void tree_free(struct tree *t);
 
