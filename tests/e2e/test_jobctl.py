@@ -7,6 +7,7 @@ SPEC sections 1, 3.1 and the exit-status table.
 import fcntl
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -17,7 +18,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
 
 import harness  # noqa: E402
 from harness import run, start, upper, scaled  # noqa: E402
-from jobs import PYTHON, wait_for, proc_status, sig_mask  # noqa: E402
+from jobs import PYTHON, wait_child, wait_for, proc_status, sig_mask  # noqa: E402
 from servercase import ServerCase  # noqa: E402
 
 TOKEN = "jobctl-token-0123"
@@ -381,6 +382,45 @@ class RandomDelay(ServerCase):
         self.assertEqual(p.returncode, -signal.SIGINT)
         self.assertFalse(os.path.exists(marker))
         self.assertEqual(srv.requests, [])
+
+
+UNSHARE = ["unshare", "--pid", "--fork", "--mount-proc"]
+
+
+def namespaces_work():
+    if not shutil.which("unshare"):
+        return False
+    try:
+        p = subprocess.run(UNSHARE + ["sh", "-c", 'test "$$" = 1'], timeout=20,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return p.returncode == 0
+
+
+@unittest.skipUnless(namespaces_work(), "cannot make a PID namespace here (needs root and unshare)")
+class AsPid1(ServerCase):
+    def test_a_timeout_exits_124_as_pid1(self):
+        left = self.sb.path("left")
+        res = run(["-q", "--timeout", "0.5", "--", "sh", "-c",
+                   "setsid sleep 100 >/dev/null 2>&1 & echo $! > %s; sleep 100" % left],
+                  self.sb.env(), prefix=UNSHARE, timeout=scaled(60))
+        self.assertEqual(res.returncode, 124, res)
+        self.assertEqual(own_lines(res.stderr), ["hbrun: 'sh' timed out after 0.5 s"])
+
+    def test_a_stop_signal_during_the_delay_exits_128_plus_s(self):
+        marker = self.sb.path("ran")
+        p = start(["--random-delay", "86400", "--", "touch", marker], self.sb.env(),
+                  prefix=UNSHARE)
+        self.addCleanup(lambda: p.poll() is None and p.kill())
+        hb = wait_child(p.pid, comm=harness.COMM)
+        self.assertIsNotNone(hb, "no hbrun under unshare")
+        self.assertTrue(wait_for(lambda: signal.SIGTERM in sig_mask(
+            proc_status(hb).get("SigBlk", "0")), scaled(10)))
+        os.kill(hb, signal.SIGTERM)
+        p.communicate(timeout=scaled(30))
+        self.assertEqual(p.returncode, 128 + signal.SIGTERM)
+        self.assertFalse(os.path.exists(marker))
 
 
 if __name__ == "__main__":
