@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,11 +21,14 @@ pid_t stat_ppid(const char *stat)
 {
 	/* "PID (COMM) STATE PPID ...": COMM ends at the last ')'. */
 	const char *end = strrchr(stat, ')');
-	char state;
-	int ppid;
-	if (!end || sscanf(end + 1, " %c %d", &state, &ppid) != 2)
+	if (!end || end[1] != ' ' || !end[2] || end[3] != ' ')
 		return -1;
-	return ppid;
+	char *after;
+	errno = 0;
+	long ppid = strtol(end + 4, &after, 10);
+	if (errno || after == end + 4 || ppid < 0 || ppid > INT32_MAX)
+		return -1;
+	return (pid_t)ppid;
 }
 
 /* The third field of /proc/PID/stat, and the state in *STATE. */
@@ -41,7 +45,7 @@ static pid_t stat_of(pid_t pid, char *state)
 		return -1;
 	buf[n] = '\0';
 	const char *end = strrchr(buf, ')');
-	*state = end && end[1] == ' ' ? end[2] : '?';
+	*state = (char)(end && end[1] == ' ' ? end[2] : '?');
 	return stat_ppid(buf);
 }
 

@@ -33,6 +33,21 @@ def own_lines(text):
     return lines
 
 
+def lock_held(path):
+    """Whether another process holds PATH's flock.  hbrun takes its lock
+    after it has blocked its signals (it reads them from a signalfd), and
+    before the random delay: so held means ready for signals."""
+    try:
+        with open(path) as f:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(f, fcntl.LOCK_UN)
+            return False
+    except FileNotFoundError:
+        return False
+    except BlockingIOError:
+        return True
+
+
 def alive(pid):
     """Whether PID runs (a zombie has ended)."""
     st = proc_status(pid)
@@ -358,18 +373,14 @@ class RandomDelay(ServerCase):
         self.assertGreater(max(delays) - min(delays), 0.3, delays)
         self.assertLess(max(delays), upper(2 + 5), delays)
 
-    def wait_blocked(self, p):
-        """Until hbrun has blocked TERM (it reads signals from then on)."""
-        return wait_for(lambda: signal.SIGTERM in sig_mask(
-            proc_status(p.pid).get("SigBlk", "0")), scaled(10))
-
     def test_a_stop_signal_during_the_delay_ends_hbrun_by_it(self):
         srv = self.server()
         marker = self.sb.path("ran")
-        p = start(["-t", TOKEN, "--api-url", srv.url, "--random-delay", "86400",
-                   "--", "touch", marker], self.sb.env())
+        lock = self.sb.path("delay.lock")
+        p = start(["-t", TOKEN, "--api-url", srv.url, "--lock", lock,
+                   "--random-delay", "86400", "--", "touch", marker], self.sb.env())
         self.addCleanup(lambda: p.poll() is None and p.kill())
-        self.assertTrue(self.wait_blocked(p))
+        self.assertTrue(wait_for(lambda: lock_held(lock), scaled(20)))
         # Other signals are read and dropped, never set ignored.
         p.send_signal(signal.SIGUSR1)
         p.send_signal(signal.SIGUSR2)
@@ -410,13 +421,13 @@ class AsPid1(ServerCase):
 
     def test_a_stop_signal_during_the_delay_exits_128_plus_s(self):
         marker = self.sb.path("ran")
-        p = start(["--random-delay", "86400", "--", "touch", marker], self.sb.env(),
-                  prefix=UNSHARE)
+        lock = self.sb.path("delay.lock")
+        p = start(["--lock", lock, "--random-delay", "86400", "--", "touch", marker],
+                  self.sb.env(), prefix=UNSHARE)
         self.addCleanup(lambda: p.poll() is None and p.kill())
         hb = wait_child(p.pid, comm=harness.COMM)
         self.assertIsNotNone(hb, "no hbrun under unshare")
-        self.assertTrue(wait_for(lambda: signal.SIGTERM in sig_mask(
-            proc_status(hb).get("SigBlk", "0")), scaled(10)))
+        self.assertTrue(wait_for(lambda: lock_held(lock), scaled(20)))
         os.kill(hb, signal.SIGTERM)
         p.communicate(timeout=scaled(30))
         self.assertEqual(p.returncode, 128 + signal.SIGTERM)
