@@ -101,6 +101,12 @@ static struct ending ending_of(const struct supervisor *sv,
 	return exit_status_of(sv->wstatus, sv->pid1);
 }
 
+static void layers_free(struct layer layers[])
+{
+	for (int i = 0; i < LAYER_COUNT; i++)
+		layer_free(&layers[i]);
+}
+
 int main(int argc, char **argv)
 {
 	stdio_ensure_open();
@@ -114,15 +120,15 @@ int main(int argc, char **argv)
 	enum cli_result parsed = cli_parse(argc, argv, &cli);
 	if (parsed != CLI_RUN) {
 		msg_release(false, false);
-		layer_free(&layers[LAYER_CLI]);
+		layers_free(layers);
 		return parsed == CLI_EXIT_OK ? EXIT_SUCCESS : EXIT_USAGE;
 	}
 
 	struct settings settings;
 	settings_load(&settings, layers, cli.job, cli.config);
+	/* --check reads the layers for where each setting came from. */
 	int checked = cli.check ? check_main(&settings, layers, &cli) : -1;
-	for (int i = 0; i < LAYER_COUNT; i++)
-		layer_free(&layers[i]);
+	layers_free(layers);
 	if (checked >= 0) {
 		settings_free(&settings);
 		return checked;
