@@ -9,7 +9,7 @@
 
 /* A setting's option returns OPT_SETTING + its id; the options that are
  * not settings return their letter. */
-enum { OPT_SETTING = 0x100 };
+enum { OPT_SETTING = 0x100, OPT_CHECK = 0x80 };
 
 struct extra {
 	struct option option;
@@ -23,6 +23,8 @@ static const struct extra extras[] = {
 	  "config file to read instead of the default search" },
 	{ { "verbose", no_argument, NULL, 'v' }, NULL,
 	  "one line per ping attempt" },
+	{ { "check", no_argument, NULL, OPT_CHECK }, NULL,
+	  "run nothing, send nothing: show the settings and what would fail" },
 	{ { "help", no_argument, NULL, 'h' }, NULL, "show this help and exit" },
 	{ { "version", no_argument, NULL, 'V' }, NULL,
 	  "show the version and exit" },
@@ -41,6 +43,8 @@ static bool is_option(const struct setting_def *d)
 
 static void add_short(char **at, int letter, bool takes_arg)
 {
+	if (letter >= OPT_CHECK)
+		return; /* long only */
 	*(*at)++ = (char)letter;
 	if (takes_arg)
 		*(*at)++ = ':';
@@ -78,12 +82,13 @@ static void help_line(int letter, const char *name, const char *arg,
 	snprintf(left, sizeof left, "%c%c%c --%s%s%s", letter ? '-' : ' ',
 		 letter ? letter : ' ', letter ? ',' : ' ', name,
 		 arg ? " " : "", arg ? arg : "");
-	printf("  %-24s %s\n", left, help);
+	printf("  %-26s %s\n", left, help);
 }
 
 static void usage(void)
 {
 	printf("Usage: hbrun [OPTION]... [--] COMMAND [ARG]...\n"
+	       "       hbrun --check [OPTION]... [[--] COMMAND [ARG]...]\n"
 	       "Run COMMAND; when it exits 0, ping its heartbeat so that its "
 	       "silence can raise an alert.\n"
 	       "hbrun exits as COMMAND did; monitoring problems never change "
@@ -101,10 +106,12 @@ static void usage(void)
 		help_line(d->letter, d->option, d->arg, help);
 	}
 	for (size_t i = 0; i < EXTRA_COUNT; i++)
-		help_line(extras[i].option.val, extras[i].option.name,
+		help_line(extras[i].option.val < OPT_CHECK ?
+			  extras[i].option.val : 0, extras[i].option.name,
 			  extras[i].arg, extras[i].help);
 	printf("\nEnvironment: HBRUN_TOKEN, HBRUN_API_URL, HBRUN_CONFIG.\n"
-	       "Exit status: COMMAND's; 125 if hbrun's own command line is "
+	       "Exit status: COMMAND's; 124 if it timed out, 75 if the lock "
+	       "is held,\n125 if hbrun's own command line or the lock is "
 	       "unusable,\n126 if COMMAND cannot be executed, 127 if it is "
 	       "not found.\n");
 }
@@ -140,7 +147,12 @@ static enum cli_result take_setting(int id, struct cli *cli)
 	enum set_result r = layer_set_id(cli->layer, id, value, 0);
 	/* An empty monitoring value, such as -t "$TOKEN" with TOKEN unset,
 	 * must not keep the job from running. */
-	if (r == SET_UNUSABLE) {
+	if (r == SET_UNUSABLE && (d->flags & SETTING_JOBCTL)) {
+		/* Job control is not monitoring: without the lock or the
+		 * limit asked for, the job must not run. */
+		msg_error("empty value for --%s (try 'hbrun --help')", d->option);
+		return CLI_USAGE;
+	} else if (r == SET_UNUSABLE) {
 		msg_warn("empty value for --%s; " UNUSABLE_CONSEQUENCE,
 			 d->option);
 	} else if (r != SET_OK) {
@@ -170,6 +182,7 @@ static enum cli_result take_option(int opt, struct cli *cli)
 		cli->verbose = true;
 		layer_set_id(cli->layer, S_QUIET, "false", 0);
 		break;
+	case OPT_CHECK: cli->check = true; break;
 	case 'h': usage(); return CLI_EXIT_OK;
 	case 'V': printf("hbrun %s\n", HBRUN_VERSION); return CLI_EXIT_OK;
 	}
@@ -191,7 +204,7 @@ enum cli_result cli_parse(int argc, char **argv, struct cli *cli)
 		if (r != CLI_RUN)
 			return r;
 	}
-	if (optind >= argc) {
+	if (optind >= argc && !cli->check) {
 		msg_error("no command to run (try 'hbrun --help')");
 		return CLI_USAGE;
 	}

@@ -11,7 +11,9 @@ struct cli {
 	const char *job;     /* -j NAME */
 	const char *config;  /* -c FILE */
 	bool verbose;
-	char **command;      /* the job's argv, NULL-ended */
+	bool check;          /* --check: run nothing, send nothing */
+	char **command;      /* the job's argv, NULL-ended; with --check, may
+				be empty */
 };
 
 enum cli_result { CLI_RUN, CLI_EXIT_OK, CLI_USAGE };

@@ -416,6 +416,10 @@ static bool read_config(const struct stat *st, const struct text *t,
 	free(p->job_layer->folder);
 	p->global->folder = folder_of(p->path);
 	p->job_layer->folder = folder_of(p->path);
+	free(p->global->file);
+	free(p->job_layer->file);
+	p->global->file = strdup(p->path);
+	p->job_layer->file = strdup(p->path);
 	return true;
 }
 

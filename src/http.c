@@ -131,7 +131,9 @@ static void set_options(const struct curl_fns *c, CURL *e,
 		c->easy_setopt(e, CURLOPT_NOPROXY, "*");
 	c->easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
 	c->easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (strcmp(req->method, "GET") != 0) {
+	if (req->connect_only)
+		c->easy_setopt(e, CURLOPT_CONNECT_ONLY, 1L);
+	else if (strcmp(req->method, "GET") != 0) {
 		c->easy_setopt(e, CURLOPT_POSTFIELDS, req->body ? req->body : "");
 		c->easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
 				 (curl_off_t)(req->body ? req->body_len : 0));

@@ -20,6 +20,9 @@ struct http_request {
 	 * comes of its body after that (cut at body_max, or never ending)
 	 * changes nothing. */
 	size_t body_max;
+	/* Connect (and for https, a verified TLS handshake) only: no HTTP
+	 * request is sent.  reply->curl_code says how it went. */
+	bool connect_only;
 	/* Cancellation: when CANCEL_FD turns readable, CANCELLED(CTX) is asked
 	 * whether to abandon the attempt. */
 	int cancel_fd;

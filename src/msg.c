@@ -19,6 +19,7 @@ static bool verbose;
 static char *held[MSG_HELD_MAX];
 static size_t held_count;
 static char *secrets[MSG_SECRETS_MAX];
+static int out_fd = STDERR_FILENO;
 
 void msg_set_program(const char *name)
 {
@@ -43,7 +44,7 @@ static void emit(const char *line)
 	bool was_pending = sigpending(&pending) == 0 &&
 			   sigismember(&pending, SIGPIPE) == 1;
 	while (len > 0) {
-		ssize_t n = write(STDERR_FILENO, line, len);
+		ssize_t n = write(out_fd, line, len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EPIPE && !was_pending) {
@@ -156,6 +157,11 @@ void msg_verbose(const char *fmt, ...)
 	va_start(ap, fmt);
 	monitoring(true, fmt, ap);
 	va_end(ap);
+}
+
+void msg_to_stdout(void)
+{
+	out_fd = STDOUT_FILENO;
 }
 
 void msg_hold(void)

@@ -22,6 +22,9 @@ void msg_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void msg_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void msg_verbose(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Write every message to stdout from now on (--check's report). */
+void msg_to_stdout(void);
+
 /* Hold monitoring messages until msg_release() says whether to print them. */
 void msg_hold(void);
 void msg_release(bool quiet, bool verbose);

@@ -61,6 +61,26 @@ const struct setting_def setting_defs[S_COUNT] = {
 		0, 0, NULL,
 		SETTING_HBCTL | SETTING_SECRET, AT(api_key),
 		"hbctl's API key" },
+	[S_TIMEOUT] = { "timeout", "timeout", 0, TYPE_SECONDS, "SECS", NULL,
+		0, MAX_TIMEOUT, NULL,
+		SETTING_HBRUN | SETTING_JOBCTL | SETTING_POSITIVE, AT(timeout),
+		"TERM the job and all it started after SECS; exit 124" },
+	[S_KILL_AFTER] = { "kill_after", "kill-after", 0, TYPE_SECONDS, "SECS", NULL,
+		0, MAX_SECONDS, "10",
+		SETTING_HBRUN | SETTING_JOBCTL, AT(kill_after),
+		"KILL what is left SECS after the timeout's TERM; 0 never" },
+	[S_LOCK] = { "lock", "lock", 0, TYPE_STRING, "FILE", NULL,
+		0, 0, NULL,
+		SETTING_HBRUN | SETTING_JOBCTL | SETTING_PATH, AT(lock),
+		"run only while holding FILE's lock; held: exit 75" },
+	[S_RANDOM_DELAY] = { "random_delay", "random-delay", 0, TYPE_SECONDS, "SECS", NULL,
+		0, MAX_SECONDS, NULL,
+		SETTING_HBRUN | SETTING_JOBCTL, AT(random_delay),
+		"wait a random time of 0 to SECS before the job" },
+	[S_SUCCESS_STATUS] = { "success_status", "success-status", 0, TYPE_STATUSES, "LIST", NULL,
+		1, STATUS_MAX, NULL,
+		SETTING_HBRUN | SETTING_JOBCTL, AT(success_status),
+		"exit statuses (1-255, comma-separated) that count as success" },
 };
 
 int setting_by_key(const char *key)
@@ -94,6 +114,7 @@ void layer_free(struct layer *l)
 	for (int i = 0; i < S_COUNT; i++)
 		secret_free(l->v[i].text);
 	free(l->folder);
+	free(l->file);
 	layer_init(l);
 }
 
@@ -150,6 +171,39 @@ bool parse_bool(const char *s, bool *out)
 	return false;
 }
 
+bool parse_statuses(const char *s, unsigned char bits[(STATUS_MAX + 8) / 8])
+{
+	unsigned char mine[(STATUS_MAX + 8) / 8] = { 0 };
+	const char *p = s;
+	for (;;) {
+		char *end;
+		if (*p < '0' || *p > '9')
+			return false;
+		errno = 0;
+		long v = strtol(p, &end, 10);
+		if (errno || v < 1 || v > STATUS_MAX)
+			return false;
+		mine[v / 8] |= (unsigned char)(1u << (v % 8));
+		if (*end == '\0')
+			break;
+		if (*end != ',')
+			return false;
+		p = end + 1;
+	}
+	if (bits)
+		memcpy(bits, mine, sizeof mine);
+	return true;
+}
+
+bool status_is_success(const struct settings *s, int status)
+{
+	if (status == 0)
+		return true;
+	if (status < 1 || status > STATUS_MAX)
+		return false;
+	return (s->success_status[status / 8] >> (status % 8)) & 1u;
+}
+
 /* TEXT read as setting D's type into *NUMBER; false when unusable. */
 static bool parse_value(const struct setting_def *d, const char *text,
 			double *number)
@@ -172,6 +226,8 @@ static bool parse_value(const struct setting_def *d, const char *text,
 			return false;
 		*number = b;
 		return true;
+	case TYPE_STATUSES:
+		return parse_statuses(text, NULL);
 	}
 	return false;
 }
@@ -206,9 +262,21 @@ enum set_result layer_set(struct layer *l, const char *key, const char *value)
 	return id < 0 ? SET_UNKNOWN_KEY : layer_set_id(l, id, value, 0);
 }
 
-/* Put V (NULL: D's default) into OUT's field for D. */
+/* TEXT, or FOLDER/TEXT when TEXT is relative and FOLDER is given. */
+static char *path_in(const char *folder, const char *text)
+{
+	if (!folder || *text == '/')
+		return strdup(text);
+	char *p = malloc(strlen(folder) + strlen(text) + 2);
+	if (p)
+		stpcpy(stpcpy(stpcpy(p, folder), "/"), text);
+	return p;
+}
+
+/* Put V (NULL: D's default), read in a file of FOLDER (or NULL), into
+ * OUT's field for D. */
 static void put(struct settings *out, const struct setting_def *d,
-		const struct value *v)
+		const struct value *v, const char *folder)
 {
 	const char *text = v ? v->text : d->fallback;
 	double number = v ? v->number : 0;
@@ -217,7 +285,10 @@ static void put(struct settings *out, const struct setting_def *d,
 	void *at = (char *)out + d->field;
 	switch (d->type) {
 	case TYPE_STRING:
-		*(char **)at = text ? strdup(text) : NULL;
+		if (text && (d->flags & SETTING_PATH))
+			*(char **)at = path_in(folder, text);
+		else
+			*(char **)at = text ? strdup(text) : NULL;
 		break;
 	case TYPE_COUNT:
 		*(int *)at = (int)number;
@@ -227,6 +298,10 @@ static void put(struct settings *out, const struct setting_def *d,
 		break;
 	case TYPE_BOOL:
 		*(bool *)at = number != 0;
+		break;
+	case TYPE_STATUSES:
+		if (text)
+			parse_statuses(text, at);
 		break;
 	}
 }
@@ -253,7 +328,8 @@ void settings_merge(const struct layer layers[], unsigned program,
 		if (from >= 0 && layers[from].v[id].state == VALUE_UNUSABLE)
 			out->unusable[id] = true;
 		else
-			put(out, d, from >= 0 ? &layers[from].v[id] : NULL);
+			put(out, d, from >= 0 ? &layers[from].v[id] : NULL,
+			    from >= 0 ? layers[from].folder : NULL);
 	}
 	/* The token and its file are one credential: the highest level that
 	 * gives either decides. */

@@ -15,6 +15,8 @@
 #define DEFAULT_PING_DEADLINE 60.0
 #define MAX_PING_RETRIES 100
 #define MAX_SECONDS 86400.0
+#define MAX_TIMEOUT 2678400.0 /* 31 days */
+#define STATUS_MAX 255
 
 enum setting_id {
 	S_TOKEN,
@@ -28,6 +30,11 @@ enum setting_id {
 	S_ALLOW_HTTP,
 	S_QUIET,
 	S_API_KEY,
+	S_TIMEOUT,
+	S_KILL_AFTER,
+	S_LOCK,
+	S_RANDOM_DELAY,
+	S_SUCCESS_STATUS,
 	S_COUNT
 };
 
@@ -36,6 +43,7 @@ enum setting_type {
 	TYPE_COUNT,   /* a whole number in [min, max] */
 	TYPE_SECONDS, /* a decimal number of seconds in [min, max] */
 	TYPE_BOOL,
+	TYPE_STATUSES, /* exit statuses 1-255, comma-separated */
 };
 
 /* Flags of a setting. */
@@ -46,6 +54,10 @@ enum setting_type {
 #define SETTING_URL 0x10      /* shown as scheme, host and port only */
 #define SETTING_PATH 0x20     /* a file: relative to the config file's folder */
 #define SETTING_POSITIVE 0x40 /* a number that must be above min */
+/* Job control: an empty or bad value on the command line is a usage
+ * error, since running the job without it could do harm (two runs at
+ * once, a hung job never stopped). */
+#define SETTING_JOBCTL 0x80
 
 #define NO_FIELD ((size_t)-1)
 
@@ -82,6 +94,7 @@ struct value {
 struct layer {
 	struct value v[S_COUNT];
 	char *folder; /* a config file's folder, for relative files */
+	char *file;   /* the config file's path, for FILE:LINE */
 };
 
 enum { LAYER_CLI, LAYER_ENV, LAYER_JOB, LAYER_GLOBAL, LAYER_COUNT };
@@ -98,6 +111,13 @@ struct settings {
 	bool quiet;
 	bool verbose;
 	char *api_key; /* hbctl's; NULL in hbrun */
+	double timeout;      /* 0: none */
+	double kill_after;   /* 0: never */
+	char *lock;          /* NULL: none; relative to the config's folder
+				resolved */
+	double random_delay; /* 0: none */
+	/* Bit N set: exit status N counts as a success (0 always does). */
+	unsigned char success_status[(STATUS_MAX + 8) / 8];
 	/* Set but unusable at the level that decides: no default stands in,
 	 * and nothing that needs the setting is sent. */
 	bool unusable[S_COUNT];
@@ -132,6 +152,12 @@ bool key_is_secret(const char *key);
 bool parse_count(const char *s, int max, int *out);
 bool parse_seconds(const char *s, double *out);
 bool parse_bool(const char *s, bool *out);
+/* A comma-separated list of exit statuses 1-255 ("24" or "1,24") into the
+ * bitmap BITS (may be NULL: only checked); false for anything else, the
+ * empty list included. */
+bool parse_statuses(const char *s, unsigned char bits[(STATUS_MAX + 8) / 8]);
+/* Whether exit STATUS counts as a success under S's success_status. */
+bool status_is_success(const struct settings *s, int status);
 
 /* Merge LAYERS (LAYER_COUNT of them, highest precedence first) over the
  * defaults, for the settings flagged PROGRAM (SETTING_HBRUN or

@@ -7,6 +7,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "msg.h"
+
 void stdio_ensure_open(void)
 {
 	for (int fd = 0; fd <= 2; fd++) {
@@ -47,6 +49,7 @@ int supervise_init(struct supervisor *sv)
 {
 	memset(sv, 0, sizeof *sv);
 	sv->sigfd = -1;
+	sv->timeout.timerfd = -1;
 	sv->pid1 = getpid() == 1;
 	sigprocmask(SIG_SETMASK, NULL, &sv->inherited_mask);
 	sigemptyset(&sv->forwarded);
@@ -100,10 +103,12 @@ static int exec_result(int errfd)
 	return n == (ssize_t)sizeof err ? err : 0;
 }
 
-/* Reap what has ended; as PID 1 that includes every orphan. */
+/* Reap what has ended; as PID 1, or as the subreaper of a job with a
+ * timeout, that includes every orphan. */
 static void reap(struct supervisor *sv)
 {
-	pid_t target = sv->pid1 ? -1 : sv->job;
+	bool all = sv->pid1 || sv->timeout.secs > 0;
+	pid_t target = all ? -1 : sv->job;
 	if (target == 0)
 		return;
 	for (;;) {
@@ -114,7 +119,7 @@ static void reap(struct supervisor *sv)
 		if (pid == sv->job) {
 			sv->wstatus = status;
 			sv->job = 0;
-			if (!sv->pid1)
+			if (!all)
 				return;
 		}
 	}
@@ -143,6 +148,31 @@ static int read_signal(int fd, struct signalfd_siginfo *si)
 		n = read(fd, si, sizeof *si);
 	while (n < 0 && errno == EINTR);
 	return n == (ssize_t)sizeof *si ? 0 : -1;
+}
+
+/* Until the job has ended (and, after a timeout, all it started):
+ * one blocking read of the signalfd, or one poll beside the timer. */
+static void wait_for_job(struct supervisor *sv)
+{
+	pid_t pid = sv->job;
+	while (sv->job > 0 || timeout_busy(&sv->timeout)) {
+		struct signalfd_siginfo si;
+		if (sv->timeout.timerfd >= 0 &&
+		    !timeout_wait(&sv->timeout, sv->sigfd, sv->job))
+			continue;
+		if (read_signal(sv->sigfd, &si) != 0) {
+			/* No signalfd: fall back to a plain wait. */
+			if (sv->job == 0 || waitpid(pid, &sv->wstatus, 0) == pid)
+				sv->job = 0;
+			if (sv->job == 0)
+				break;
+			continue;
+		}
+		if (si.ssi_signo == SIGCHLD)
+			reap(sv);
+		else
+			forward(sv, &si);
+	}
 }
 
 int supervise_run(struct supervisor *sv, char *const argv[])
@@ -178,19 +208,10 @@ int supervise_run(struct supervisor *sv, char *const argv[])
 		sv->job = 0;
 		return err;
 	}
-	while (sv->job > 0) {
-		struct signalfd_siginfo si;
-		if (read_signal(sv->sigfd, &si) != 0) {
-			/* No signalfd: fall back to a plain wait. */
-			if (waitpid(pid, &sv->wstatus, 0) == pid)
-				sv->job = 0;
-			continue;
-		}
-		if (si.ssi_signo == SIGCHLD)
-			reap(sv);
-		else
-			forward(sv, &si);
-	}
+	/* Counted from the job's start, the exec included. */
+	if (timeout_arm(&sv->timeout) != 0)
+		msg_error("cannot set the timeout: %s", strerror(errno));
+	wait_for_job(sv);
 	return 0;
 }
 

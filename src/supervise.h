@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "jobctl.h"
+
 struct supervisor {
 	sigset_t inherited_mask; /* hbrun's mask at start: the job's */
 	sigset_t forwarded;      /* blocked here, read from sigfd */
@@ -19,6 +21,7 @@ struct supervisor {
 	int wstatus;
 	bool pid1;
 	bool stop_requested;     /* TERM, INT, HUP or QUIT came */
+	struct timeout timeout;  /* --timeout; timeout_init() it to set one */
 };
 
 /* Make sure fds 0, 1 and 2 are open (on /dev/null when they were not). */
@@ -35,7 +38,9 @@ int supervise_init(struct supervisor *sv);
 
 /* Run ARGV as the job and wait for it, forwarding signals.  Returns 0 with
  * sv->wstatus set, or an errno value when the job could not be executed
- * (it never ran). */
+ * (it never ran).  With a timeout set, a job still running at its end is
+ * signalled with all it started, and the wait goes on until every one of
+ * them has ended (timeout_fired() then tells). */
 int supervise_run(struct supervisor *sv, char *const argv[]);
 
 /* After the job: read any pending signals (reaping orphans as PID 1);

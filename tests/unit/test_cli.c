@@ -161,6 +161,45 @@ START_TEST(help_and_version_exit_zero)
 }
 END_TEST
 
+/* Job control is not monitoring: an empty or bad value must not let the
+ * job run without the lock or the limit asked for. */
+START_TEST(bad_job_control_values_are_usage_errors)
+{
+	const char *bad[][2] = { { "--lock", "" }, { "--timeout", "0" },
+				 { "--timeout", "" }, { "--kill-after", "86401" },
+				 { "--random-delay", "x" },
+				 { "--success-status", "" },
+				 { "--success-status", "256" } };
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		char a0[] = "hbrun", a3[] = "true";
+		char *a1 = strdup(bad[i][0]), *a2 = strdup(bad[i][1]);
+		char *argv[] = { a0, a1, a2, a3, NULL };
+		struct layer l;
+		struct cli cli;
+		capture_begin();
+		enum cli_result r = parse(argv, &l, &cli);
+		capture_end();
+		ck_assert_msg(r == CLI_USAGE, "%s '%s'", bad[i][0], bad[i][1]);
+		layer_free(&l);
+		free(a1);
+		free(a2);
+	}
+}
+END_TEST
+
+START_TEST(check_needs_no_command)
+{
+	char a0[] = "hbrun", a1[] = "--check";
+	char *argv[] = { a0, a1, NULL };
+	struct layer l;
+	struct cli cli;
+	ck_assert_int_eq(parse(argv, &l, &cli), CLI_RUN);
+	ck_assert(cli.check);
+	ck_assert_ptr_null(cli.command[0]);
+	layer_free(&l);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("cli");
@@ -172,6 +211,8 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, unusable_command_lines);
 	tcase_add_test(tc, empty_values_are_unusable_not_usage_errors);
 	tcase_add_test(tc, help_and_version_exit_zero);
+	tcase_add_test(tc, bad_job_control_values_are_usage_errors);
+	tcase_add_test(tc, check_needs_no_command);
 	suite_add_tcase(s, tc);
 	return s;
 }

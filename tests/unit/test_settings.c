@@ -445,6 +445,61 @@ START_TEST(token_file_rules)
 }
 END_TEST
 
+START_TEST(status_lists)
+{
+	unsigned char bits[(STATUS_MAX + 8) / 8];
+	ck_assert(parse_statuses("24", bits));
+	ck_assert(bits[3] == 1 && bits[0] == 0);
+	ck_assert(parse_statuses("1,24,255", bits));
+	ck_assert(parse_statuses("1,1", NULL));
+	const char *bad[] = { "", "0", "256", "-1", "1,", ",1", "1,,2", "1 ,2",
+			      " 1", "x", "1;2", "99999999999999999999" };
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+		ck_assert_msg(!parse_statuses(bad[i], NULL), "%s", bad[i]);
+}
+END_TEST
+
+START_TEST(job_control_settings)
+{
+	struct layer layers[LAYER_COUNT];
+	struct settings s;
+	int from;
+	four_layers(layers);
+	settings_merge(layers, SETTING_HBRUN, &s, &from);
+	/* All off by default; kill_after 10. */
+	ck_assert(s.timeout == 0 && s.random_delay == 0 && !s.lock);
+	ck_assert_double_eq(s.kill_after, 10.0);
+	ck_assert(status_is_success(&s, 0) && !status_is_success(&s, 24));
+	settings_free(&s);
+	struct layer *g = &layers[LAYER_GLOBAL];
+	ck_assert_int_eq(layer_set(g, "timeout", "0"), SET_BAD_VALUE);
+	ck_assert_int_eq(layer_set(g, "timeout", "2678401"), SET_BAD_VALUE);
+	ck_assert_int_eq(layer_set(g, "timeout", "2678400"), SET_OK);
+	ck_assert_int_eq(layer_set(g, "kill_after", "0"), SET_OK);
+	ck_assert_int_eq(layer_set(g, "kill_after", "86401"), SET_BAD_VALUE);
+	ck_assert_int_eq(layer_set(g, "random_delay", "0.5"), SET_OK);
+	ck_assert_int_eq(layer_set(g, "success_status", "3,24"), SET_OK);
+	ck_assert_int_eq(layer_set(g, "success_status", ""), SET_BAD_VALUE);
+	ck_assert_int_eq(layer_set(g, "lock", "run/x.lock"), SET_OK);
+	ck_assert_int_eq(layer_set(&layers[LAYER_CLI], "lock", "/abs.lock"), SET_OK);
+	g->folder = strdup("/etc/hbrun.d");
+	settings_merge(layers, SETTING_HBRUN, &s, &from);
+	ck_assert_double_eq(s.timeout, 2678400.0);
+	ck_assert_double_eq(s.kill_after, 0.0);
+	ck_assert_double_eq(s.random_delay, 0.5);
+	ck_assert(status_is_success(&s, 3) && status_is_success(&s, 24));
+	ck_assert(!status_is_success(&s, 4) && !status_is_success(&s, 256));
+	ck_assert_str_eq(s.lock, "/abs.lock");
+	settings_free(&s);
+	/* A relative lock from a config file is in that file's folder. */
+	layer_free(&layers[LAYER_CLI]);
+	settings_merge(layers, SETTING_HBRUN, &s, &from);
+	ck_assert_str_eq(s.lock, "/etc/hbrun.d/run/x.lock");
+	ck_assert_int_eq(s.from[S_LOCK], LAYER_GLOBAL);
+	free_layers(layers, &s);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("settings");
@@ -454,6 +509,8 @@ Suite *unit_suite(void)
 	tcase_add_test(values, booleans_any_case);
 	tcase_add_test(values, table_is_consistent);
 	tcase_add_test(values, keys);
+	tcase_add_test(values, status_lists);
+	tcase_add_test(values, job_control_settings);
 	suite_add_tcase(s, values);
 	TCase *merge = tcase_create("precedence");
 	tcase_add_test(merge, defaults_when_nothing_is_set);

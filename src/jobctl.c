@@ -1,0 +1,197 @@
+#include "jobctl.h"
+
+#include <errno.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "exit_status.h"
+#include "supervise.h"
+
+double delay_from_bits(uint64_t r, double max)
+{
+	/* The top 53 bits: every double in [0, 1] equally spaced. */
+	return (double)(r >> 11) / (double)(UINT64_C(1) << 53) * max;
+}
+
+/* Random bits from the kernel; where its pool is not ready yet (early at
+ * boot), the clock's nanoseconds mixed with the PID: the delay spreads
+ * runs out, it guards nothing. */
+static uint64_t random_bits(void)
+{
+	uint64_t r;
+	if (getrandom(&r, sizeof r, GRND_NONBLOCK) == (ssize_t)sizeof r)
+		return r;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	r = (uint64_t)ts.tv_nsec * UINT64_C(0x9E3779B97F4A7C15) ^
+	    (uint64_t)ts.tv_sec ^ ((uint64_t)getpid() << 32);
+	/* A round of splitmix64, so that the low clock bits reach the top. */
+	r = (r ^ (r >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+	r = (r ^ (r >> 27)) * UINT64_C(0x94D049BB133111EB);
+	return r ^ (r >> 31);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static struct timespec timespec_of(double secs)
+{
+	double whole = floor(secs);
+	return (struct timespec){ (time_t)whole,
+				  (long)((secs - whole) * 1e9) };
+}
+
+/* Read the signal waiting on SIGFD; a stop signal ends hbrun. */
+static void drop_or_die(int sigfd, bool pid1)
+{
+	struct signalfd_siginfo si;
+	if (read(sigfd, &si, sizeof si) != (ssize_t)sizeof si)
+		return;
+	int sig = (int)si.ssi_signo;
+	if (signal_is_stop(sig))
+		end_as((struct ending){ 128 + sig, pid1 ? 0 : sig });
+}
+
+void delay_before_job(double max, int sigfd, bool pid1)
+{
+	if (max <= 0)
+		return;
+	double end = now() + delay_from_bits(random_bits(), max);
+	for (double left; (left = end - now()) > 0;) {
+		struct timespec ts = timespec_of(left);
+		struct pollfd pfd = { .fd = sigfd, .events = POLLIN };
+		int n = ppoll(&pfd, sigfd >= 0 ? 1 : 0, &ts, NULL);
+		if (n > 0)
+			drop_or_die(sigfd, pid1);
+	}
+}
+
+int timeout_init(struct timeout *t, double secs, double kill_after)
+{
+	memset(t, 0, sizeof *t);
+	t->timerfd = -1;
+	t->secs = secs;
+	t->kill_after = kill_after;
+	if (secs <= 0)
+		return 0;
+	return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+}
+
+static int set_timer(int fd, double secs)
+{
+	struct itimerspec its = { .it_value = timespec_of(secs) };
+	if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
+		its.it_value.tv_nsec = 1; /* zero would disarm it */
+	return timerfd_settime(fd, 0, &its, NULL);
+}
+
+int timeout_arm(struct timeout *t)
+{
+	if (t->secs <= 0)
+		return 0;
+	t->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	if (t->timerfd < 0)
+		return -1;
+	return set_timer(t->timerfd, t->secs);
+}
+
+/* The timer went off: TERM at the timeout, KILL kill_after later. */
+static void on_timer(struct timeout *t, pid_t job)
+{
+	uint64_t expirations;
+	if (read(t->timerfd, &expirations, sizeof expirations) < 0)
+		return;
+	if (t->phase == TIMEOUT_WAITING) {
+		t->phase = TIMEOUT_TERM;
+		tree_pin(&t->tree, job);
+		tree_signal(&t->tree, SIGTERM);
+		if (t->kill_after > 0)
+			set_timer(t->timerfd, t->kill_after);
+	} else if (t->phase == TIMEOUT_TERM) {
+		t->phase = TIMEOUT_KILL;
+		tree_signal(&t->tree, SIGKILL);
+	}
+}
+
+/* Pinned processes ended; once none is left, look once more for any
+ * started meanwhile (from a TERM handler, say) and signal them too. */
+static void on_endings(struct timeout *t)
+{
+	if (tree_update(&t->tree) == 0)
+		tree_signal(&t->tree,
+			    t->phase == TIMEOUT_KILL ? SIGKILL : SIGTERM);
+}
+
+/* The descriptors to wait on: SIGFD, the timer, the pinned pidfds. */
+static struct pollfd *watch_list(const struct timeout *t, int sigfd,
+				 nfds_t *n)
+{
+	struct pollfd *fds = calloc(2 + t->tree.alive, sizeof *fds);
+	if (!fds)
+		return NULL;
+	fds[0] = (struct pollfd){ .fd = sigfd, .events = POLLIN };
+	fds[1] = (struct pollfd){ .fd = t->timerfd, .events = POLLIN };
+	*n = 2;
+	for (size_t i = 0; i < t->tree.n; i++)
+		if (t->tree.p[i].fd >= 0 && *n < 2 + t->tree.alive)
+			fds[(*n)++] = (struct pollfd){ .fd = t->tree.p[i].fd,
+						       .events = POLLIN };
+	return fds;
+}
+
+bool timeout_wait(struct timeout *t, int sigfd, pid_t job)
+{
+	nfds_t n;
+	struct pollfd *fds = watch_list(t, sigfd, &n);
+	if (!fds)
+		return true; /* the plain blocking read of signals, then */
+	/* Without pidfds, ends are looked for every tenth of a second, and
+	 * only in that case, only after the timeout. */
+	bool look = tree_unpinned(&t->tree) && t->tree.alive > 0;
+	int ready = poll(fds, n, look ? 100 : -1);
+	bool signal_ready = ready > 0 && (fds[0].revents & POLLIN);
+	bool timer = ready > 0 && (fds[1].revents & POLLIN);
+	bool endings = false;
+	for (nfds_t i = 2; ready > 0 && i < n; i++)
+		endings |= fds[i].revents != 0;
+	endings |= look && ready == 0;
+	free(fds);
+	if (signal_ready)
+		return true;
+	if (timer)
+		on_timer(t, job);
+	if (endings)
+		on_endings(t);
+	return false;
+}
+
+bool timeout_fired(const struct timeout *t)
+{
+	return t->phase != TIMEOUT_WAITING;
+}
+
+bool timeout_busy(const struct timeout *t)
+{
+	return timeout_fired(t) && t->tree.alive > 0;
+}
+
+void timeout_free(struct timeout *t)
+{
+	if (t->timerfd >= 0)
+		close(t->timerfd);
+	t->timerfd = -1;
+	tree_free(&t->tree);
+}

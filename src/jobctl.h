@@ -1,0 +1,54 @@
+/* Job control around the job's run: the random delay before it, and the
+ * timeout that ends the job and everything it started.  See hbrun(1). */
+#ifndef HBRUN_JOBCTL_H
+#define HBRUN_JOBCTL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "tree.h"
+
+#define EXIT_TIMED_OUT 124
+
+/* Pure: a uniformly random wait from 0 to MAX seconds, drawn from the
+ * 64 random bits R. */
+double delay_from_bits(uint64_t r, double max);
+
+/* Wait a random 0 to MAX seconds, reading signals from SIGFD meanwhile.  A
+ * stop signal (TERM, INT, HUP, QUIT) ends hbrun as killed by it (128+S as
+ * PID 1, when PID1 is set); any other signal is read and dropped. */
+void delay_before_job(double max, int sigfd, bool pid1);
+
+enum timeout_phase { TIMEOUT_WAITING, TIMEOUT_TERM, TIMEOUT_KILL };
+
+struct timeout {
+	double secs;       /* 0: no timeout */
+	double kill_after; /* 0: never KILL */
+	int timerfd;       /* -1 until armed */
+	enum timeout_phase phase;
+	struct tree tree;
+};
+
+/* Before the job starts: with SECS set, make hbrun the subreaper of the
+ * job's tree, so that orphans stay below it to be found.  0, or -1 with
+ * errno set. */
+int timeout_init(struct timeout *t, double secs, double kill_after);
+
+/* Once the job has started: start counting SECS.  0, or -1 with errno. */
+int timeout_arm(struct timeout *t);
+
+/* Block until SIGFD is readable (true), or the timer or an ending pinned
+ * process needed (and got) handling (false).  JOB is the job's PID, 0
+ * once reaped. */
+bool timeout_wait(struct timeout *t, int sigfd, pid_t job);
+
+/* Whether the timeout fired. */
+bool timeout_fired(const struct timeout *t);
+
+/* Whether the timeout fired and processes it signalled still run. */
+bool timeout_busy(const struct timeout *t);
+
+void timeout_free(struct timeout *t);
+
+#endif
