@@ -162,6 +162,33 @@ NUMBERS = {"ping_retries": parse_retries, "ping_timeout": parse_seconds,
            "ping_deadline": parse_seconds, "quiet": parse_bool, "allow_http": parse_bool}
 
 
+def parse_range(s, low, high, zero):
+    """Seconds in (0, HIGH], or [0, HIGH] when ZERO: None when unusable."""
+    if not re.fullmatch(r"[0-9]+(\.[0-9]*)?|\.[0-9]+", s):
+        return None
+    v = float(s)
+    return v if (v >= low if zero else v > low) and v <= high else None
+
+
+def parse_statuses(s):
+    """A success_status list: statuses 1-255, comma-separated, or None."""
+    words = s.split(",")
+    if not all(re.fullmatch(r"[0-9]+", w) and 1 <= int(w) <= 255 for w in words):
+        return None
+    return {int(w) for w in words}
+
+
+# Job control on the command line: a bad value is a usage error (125).
+JOB_CONTROL = {
+    "--timeout": lambda s: parse_range(s, 0, 2678400, False),
+    "--kill-after": lambda s: parse_range(s, 0, 86400, True),
+    "--random-delay": lambda s: parse_range(s, 0, 86400, True),
+    "--success-status": parse_statuses,
+    # A lock file that cannot be made (empty, or a folder) is unusable.
+    "--lock": lambda s: None if s == "" or s.endswith("/") else s,
+}
+
+
 def read_ini(data):
     """The SPEC's INI dialect: (global, {section: settings}), or None when
     the file is unusable (a NUL byte).  A string value is a str ('' when
@@ -245,11 +272,16 @@ def parse_cli(words):
         w = words[i]
         if "=" in w and w.startswith("--"):
             w, value = w.split("=", 1)
-        elif w in names:
+        elif w in names or w in JOB_CONTROL:
             i += 1
             value = words[i]
         i += 1
-        if w in ("-q", "--quiet", "-v", "--verbose"):
+        if w in JOB_CONTROL:
+            v = JOB_CONTROL[w](value)
+            if v is None:
+                return None
+            cli[w] = v
+        elif w in ("-q", "--quiet", "-v", "--verbose"):
             quiet = w in ("-q", "--quiet")
         elif w == "--allow-http":
             pass
@@ -326,7 +358,10 @@ def expect(case):
     cli, job, config, quiet = parsed
     kind = case["job"]["kind"]
     rc = {"exit": case["job"].get("code", 0), "signal": -case["job"].get("sig", 0),
-          "stop": -signal.SIGTERM, "stop_trap": 0, "missing": 127}[kind]
+          "stop": -signal.SIGTERM, "stop_trap": 0, "missing": 127,
+          "hang": -signal.SIGTERM}[kind]
+    if kind == "hang" and "--timeout" in cli:
+        rc = 124  # the job ran past its time limit
     out.update(rc=rc, runs=0 if kind == "missing" else 1)
     env = {}
     if case["env"].get("HBRUN_TOKEN"):
@@ -347,7 +382,7 @@ def expect(case):
     if found == "blocked":
         out["quiet"] = bool(quiet)
         return out
-    if kind != "exit" or rc != 0:
+    if kind != "exit" or (rc != 0 and rc not in cli.get("--success-status", ())):
         out["why"] = "the job did not succeed"
         return out
     cred = next((l for l in levels if "token" in l or "token_file" in l), None)
@@ -654,9 +689,35 @@ class Gen:
                "token = %s\n" % (self.token(), self.ports["ok"], self.n, self.token())
         self.files[path] = {"kind": "file", "data": text.encode(), "mode": 0o600, "owner": 0}
 
+    def job_control(self, job):
+        """Job-control options for JOB; a hanging job gets a timeout."""
+        o = []
+        if job["kind"] == "hang":
+            o += ["--timeout", self.r.choice(("0.2", "0.5")), "--kill-after", "1"]
+        elif self.p(0.05):
+            o += ["--timeout", self.r.choice(("30", "60.5", "2678400"))]
+        if job["kind"] == "exit" and job["code"] and self.p(0.4):
+            codes = [job["code"]] if self.p(0.5) else []
+            codes += [self.r.randrange(1, 256) for _ in range(self.r.randrange(3))]
+            if codes:
+                self.tags.add("success-status")
+                o += ["--success-status", ",".join(map(str, codes))]
+        if self.p(0.05):
+            o += ["--lock", "@/" + self.name("lock")]
+        if self.p(0.03):
+            o += ["--random-delay", self.r.choice(("0", "0.1"))]
+        if self.p(0.02):
+            self.tags.add("job-control-bad")
+            o += self.r.choice((["--timeout", "0"], ["--timeout", "2678401"],
+                                ["--kill-after", "86401"], ["--lock", ""],
+                                ["--lock", "@/"], ["--success-status", ""],
+                                ["--success-status", "0"], ["--success-status", "256"],
+                                ["--success-status", "1,,2"], ["--random-delay", "-1"]))
+        return o
+
     def job(self):
-        kind = self.pick([("exit0", 62), ("exit", 12), ("signal", 9), ("stop", 7),
-                          ("stop_trap", 5), ("missing", 5)])
+        kind = self.pick([("exit0", 60), ("exit", 12), ("signal", 9), ("stop", 7),
+                          ("stop_trap", 5), ("missing", 5), ("hang", 2)])
         self.tags.add("job-" + kind)
         if kind == "exit0":
             return {"kind": "exit", "code": 0}
@@ -698,8 +759,10 @@ class Gen:
         opts = self.cli(conf_name)
         if self.with_ping and self.p(0.4):
             opts += ["--ping-url", self.ping_value("cli", "cli")]
+        job = self.job()
+        opts += self.job_control(job)
         case = {"n": self.n, "opts": opts, "env": env, "files": self.files,
-                "job": self.job(), "server": self.server, "tokens": self.tokens,
+                "job": job, "server": self.server, "tokens": self.tokens,
                 "tags": sorted(self.tags)}
         # A slow server, or the default API behind the catching proxy, gets
         # a short deadline, so that no correct run takes long.
@@ -728,6 +791,7 @@ JOBS = {
     "exit": 'echo ran >>"$0"; ' + END + '; exit %(code)d',
     "signal": 'echo ran >>"$0"; ' + END + '; kill -%(sig)d $$; sleep 5',
     "stop": 'echo ran >>"$0"; exec sleep 30',
+    "hang": 'echo ran >>"$0"; sleep 30',
     "stop_trap": "trap '" + END + '; kill $p; exit 0\' TERM; sleep 30 & p=$!; '
                  'echo ran >>"$0"; wait',
 }
@@ -934,7 +998,8 @@ def check(case, exp, seen, requests):
     if any(not l.startswith("hbrun: ") for l in lines):
         bad.append(("message form", "a stderr line without 'hbrun: '"))
     if exp["quiet"] and lines and not seen["killed"] \
-            and exp["rc"] not in (125, 126, 127) and seen["rc"] not in (125, 126, 127):
+            and exp["rc"] not in (124, 125, 126, 127) \
+            and seen["rc"] not in (124, 125, 126, 127):
         bad.append(("quiet", "a quiet run printed %d line(s)" % len(lines)))
     # What hbrun waited for itself: its time on a CPU, or waiting for one,
     # is the machine's speed and load.
