@@ -99,7 +99,10 @@ struct call_result api_call(struct http_request *req,
 {
 	struct call_result res = { .outcome = OUTCOME_FAILED };
 	char origin[ORIGIN_MAX];
-	url_origin(req->url, origin, sizeof origin);
+	if (p->origin)
+		snprintf(origin, sizeof origin, "%s", p->origin);
+	else
+		url_origin(req->url, origin, sizeof origin);
 	double end = now() + p->deadline;
 	req->cancel_fd = sv ? sv->sigfd : -1;
 	req->cancelled = stop_signal_arrived;

@@ -7,11 +7,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "api.h"
 #include "cli.h"
+#include "config.h"
+#include "events.h"
 #include "exit_status.h"
 #include "msg.h"
-#include "config.h"
+#include "notify.h"
 #include "settings.h"
 #include "supervise.h"
 
@@ -35,10 +36,48 @@ static void forget_tls_key_log(void)
 	unsetenv("SSLKEYLOGFILE");
 }
 
+/* Whether the job's own status counts as a success. */
 static bool job_succeeded(const struct supervisor *sv)
 {
-	return WIFEXITED(sv->wstatus) && WEXITSTATUS(sv->wstatus) == 0 &&
-	       !sv->stop_requested;
+	return WIFEXITED(sv->wstatus) && WEXITSTATUS(sv->wstatus) == 0;
+}
+
+static struct run_ending ending_of(const struct supervisor *sv, int exec_err)
+{
+	struct run_ending e = {
+		.ran = exec_err == 0, .wstatus = sv->wstatus,
+		.succeeded = exec_err == 0 && job_succeeded(sv),
+		.stop_signal = sv->stop_signal,
+	};
+	if (exec_err)
+		e.exec_status = exit_status_of_exec_error(exec_err);
+	return e;
+}
+
+/* The success or fail request, within one ping deadline from the job's
+ * end. */
+static void send_end_request(const struct settings *s, const char *run_id,
+			     const struct run_ending *ending,
+			     struct supervisor *sv)
+{
+	struct event_report report;
+	event_of(ending, &report);
+	if (!notify_wanted(s, report.event))
+		return;
+	double ended = ending->ran ? sv->ended_at : supervise_now();
+	long long ms = ending->ran ? (long long)((sv->ended_at -
+						   sv->started_at) * 1000.0)
+				   : 0;
+	char scratch[2][24];
+	struct template_values vals;
+	notify_end_values(s, run_id, &report, ms, scratch, &vals);
+	struct planned_request req;
+	if (!notify_plan(s, report.event, &vals, &req))
+		return;
+	double left = s->ping_deadline - (supervise_now() - ended);
+	if (left > 0)
+		notify_send(s, &req, NULL, 0, left, sv);
+	planned_request_free(&req);
 }
 
 int main(int argc, char **argv)
@@ -65,19 +104,22 @@ int main(int argc, char **argv)
 	scrub_token_from_environment();
 	msg_release(settings.quiet, cli.verbose);
 
+	char run_id[RUN_ID_SIZE];
+	run_id_new(run_id);
+	setenv("HBRUN_RUN_ID", run_id, 1);
+
 	struct supervisor sv;
 	if (supervise_init(&sv) != 0)
 		msg_warn("cannot watch signals (%m); forwarding is limited");
 	int err = supervise_run(&sv, cli.command);
-	if (err) {
+	if (err)
 		msg_error("cannot run '%s': %s", cli.command[0], strerror(err));
-		settings_free(&settings);
-		return exit_status_of_exec_error(err);
-	}
 
 	forget_tls_key_log();
-	if (job_succeeded(&sv))
-		api_ping(&settings, &sv);
+	struct run_ending ending = ending_of(&sv, err);
+	send_end_request(&settings, run_id, &ending, &sv);
 	settings_free(&settings);
+	if (err)
+		return ending.exec_status;
 	end_as(exit_status_of(sv.wstatus, sv.pid1));
 }

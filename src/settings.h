@@ -15,6 +15,7 @@
 #define DEFAULT_PING_DEADLINE 60.0
 #define MAX_PING_RETRIES 100
 #define MAX_SECONDS 86400.0
+#define MAX_SEND_OUTPUT 1048576
 
 enum setting_id {
 	S_TOKEN,
@@ -28,6 +29,11 @@ enum setting_id {
 	S_ALLOW_HTTP,
 	S_QUIET,
 	S_API_KEY,
+	S_SERVICE,
+	S_START_URL,
+	S_FAIL_URL,
+	S_METHOD,
+	S_SEND_OUTPUT,
 	S_COUNT
 };
 
@@ -36,6 +42,7 @@ enum setting_type {
 	TYPE_COUNT,   /* a whole number in [min, max] */
 	TYPE_SECONDS, /* a decimal number of seconds in [min, max] */
 	TYPE_BOOL,
+	TYPE_CHOICE,  /* one of a list of words; another is set but unusable */
 };
 
 /* Flags of a setting. */
@@ -61,6 +68,7 @@ struct setting_def {
 	unsigned flags;
 	size_t field;         /* offset in struct settings, or NO_FIELD */
 	const char *help;     /* one line for --help */
+	const char *const *choices; /* TYPE_CHOICE: the words, NULL-ended */
 };
 
 /* The table, indexed by enum setting_id. */
@@ -98,6 +106,11 @@ struct settings {
 	bool quiet;
 	bool verbose;
 	char *api_key; /* hbctl's; NULL in hbrun */
+	char *service;   /* a preset's name; NULL: tickstem */
+	char *start_url; /* templates; NULL: the service's, if any */
+	char *fail_url;
+	char *method;    /* "GET" or "POST"; NULL: the service's */
+	int send_output; /* bytes of output to send; 0: none */
 	/* Set but unusable at the level that decides: no default stands in,
 	 * and nothing that needs the setting is sent. */
 	bool unusable[S_COUNT];
@@ -113,8 +126,10 @@ void layer_free(struct layer *l);
  * Returns SET_OK; SET_UNUSABLE for an empty string, which is then set as
  * unusable: it blocks the levels below and the default; SET_BAD_VALUE for
  * a number or boolean that is malformed or out of range, leaving L as it
- * was (the level below applies). */
-enum set_result { SET_OK, SET_UNKNOWN_KEY, SET_BAD_VALUE, SET_UNUSABLE };
+ * was (the level below applies); SET_UNKNOWN_CHOICE for a word that is
+ * not one of a TYPE_CHOICE's, which is then set as unusable too. */
+enum set_result { SET_OK, SET_UNKNOWN_KEY, SET_BAD_VALUE, SET_UNUSABLE,
+		  SET_UNKNOWN_CHOICE };
 /* What a warning about an unusable value adds. */
 #define UNUSABLE_CONSEQUENCE "no lower level stands in, and nothing that needs it is sent"
 enum set_result layer_set_id(struct layer *l, int id, const char *value,

@@ -5,7 +5,15 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+
+double supervise_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 void stdio_ensure_open(void)
 {
@@ -112,6 +120,7 @@ static void reap(struct supervisor *sv)
 		if (pid <= 0)
 			return;
 		if (pid == sv->job) {
+			sv->ended_at = supervise_now();
 			sv->wstatus = status;
 			sv->job = 0;
 			if (!sv->pid1)
@@ -123,8 +132,11 @@ static void reap(struct supervisor *sv)
 static void forward(struct supervisor *sv, const struct signalfd_siginfo *si)
 {
 	int sig = (int)si->ssi_signo;
-	if (signal_is_stop(sig))
+	if (signal_is_stop(sig)) {
+		if (!sv->stop_requested)
+			sv->stop_signal = sig;
 		sv->stop_requested = true;
+	}
 	/* The terminal sent it to the whole process group, the job included. */
 	if (si->ssi_code == SI_KERNEL)
 		return;
@@ -170,6 +182,7 @@ int supervise_run(struct supervisor *sv, char *const argv[])
 		/* NOLINTNEXTLINE(clang-analyzer-unix.Vfork) */
 		exec_job(sv, argv, pipefd[1]);
 	sv->job = pid;
+	sv->started_at = supervise_now();
 	close(pipefd[1]);
 	int err = exec_result(pipefd[0]);
 	close(pipefd[0]);
@@ -182,8 +195,10 @@ int supervise_run(struct supervisor *sv, char *const argv[])
 		struct signalfd_siginfo si;
 		if (read_signal(sv->sigfd, &si) != 0) {
 			/* No signalfd: fall back to a plain wait. */
-			if (waitpid(pid, &sv->wstatus, 0) == pid)
+			if (waitpid(pid, &sv->wstatus, 0) == pid) {
+				sv->ended_at = supervise_now();
 				sv->job = 0;
+			}
 			continue;
 		}
 		if (si.ssi_signo == SIGCHLD)

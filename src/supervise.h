@@ -19,7 +19,13 @@ struct supervisor {
 	int wstatus;
 	bool pid1;
 	bool stop_requested;     /* TERM, INT, HUP or QUIT came */
+	int stop_signal;         /* the first of them, or 0 */
+	double started_at;       /* monotonic seconds: the job's start */
+	double ended_at;         /* and its end (when reaped) */
 };
+
+/* Monotonic seconds, as started_at and ended_at count them. */
+double supervise_now(void);
 
 /* Make sure fds 0, 1 and 2 are open (on /dev/null when they were not). */
 void stdio_ensure_open(void);
