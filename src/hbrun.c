@@ -9,10 +9,12 @@
 
 #include "cli.h"
 #include "config.h"
+#include "during.h"
 #include "events.h"
 #include "exit_status.h"
 #include "msg.h"
 #include "notify.h"
+#include "output.h"
 #include "settings.h"
 #include "supervise.h"
 
@@ -58,7 +60,7 @@ static struct run_ending ending_of(const struct supervisor *sv, int exec_err)
  * end. */
 static void send_end_request(const struct settings *s, const char *run_id,
 			     const struct run_ending *ending,
-			     struct supervisor *sv)
+			     struct supervisor *sv, struct output *out)
 {
 	struct event_report report;
 	event_of(ending, &report);
@@ -75,9 +77,28 @@ static void send_end_request(const struct settings *s, const char *run_id,
 	if (!notify_plan(s, report.event, &vals, &req))
 		return;
 	double left = s->ping_deadline - (supervise_now() - ended);
+	size_t len = 0;
+	const char *body = out ? output_tail(out, &len) : NULL;
 	if (left > 0)
-		notify_send(s, &req, NULL, 0, left, sv);
+		notify_send(s, &req, body, len, left, sv);
 	planned_request_free(&req);
+}
+
+/* The job's output through pipes, for send_output; NULL when off. */
+static struct output *capture_output(const struct settings *s)
+{
+	if (s->send_output <= 0)
+		return NULL;
+	const char *method = notify_method(s);
+	if (method && strcmp(method, "GET") == 0) {
+		msg_warn("send_output needs POST, and the method is GET; the "
+			 "job's output is not sent");
+		return NULL;
+	}
+	struct output *out = output_new((size_t)s->send_output);
+	if (!out)
+		msg_warn("cannot capture the job's output (%m); it is not sent");
+	return out;
 }
 
 int main(int argc, char **argv)
@@ -111,13 +132,25 @@ int main(int argc, char **argv)
 	struct supervisor sv;
 	if (supervise_init(&sv) != 0)
 		msg_warn("cannot watch signals (%m); forwarding is limited");
+	struct output *out = capture_output(&settings);
+	struct during during;
+	during_init(&during, &settings, run_id, out);
+	if (during_needed(&settings, out)) {
+		sv.wait_hook = during_wait;
+		sv.wait_ctx = &during;
+	}
+	if (out)
+		output_job_ends(out, sv.job_stdio);
 	int err = supervise_run(&sv, cli.command);
 	if (err)
 		msg_error("cannot run '%s': %s", cli.command[0], strerror(err));
+	bool stopped = during_finish(&during, &sv);
 
 	forget_tls_key_log();
 	struct run_ending ending = ending_of(&sv, err);
-	send_end_request(&settings, run_id, &ending, &sv);
+	if (!stopped)
+		send_end_request(&settings, run_id, &ending, &sv, out);
+	output_free(out);
 	settings_free(&settings);
 	if (err)
 		return ending.exec_status;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "curl_lazy.h"
@@ -99,66 +100,152 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Drive the transfer, watching the cancel descriptor and a hard end of our
- * own, so that the attempt ends in time even if libcurl's timer did not. */
-static CURLcode drive(const struct curl_fns *c, CURLM *m, const CURL *e,
-		      const struct http_request *req)
+/* Ping-Body-Limit: how much of a request body the server keeps. */
+static size_t on_header(char *data, size_t size, size_t n, void *user)
 {
-	double hard_end = now() + req->timeout + 0.25;
-	int running = 1;
-	while (running) {
-		if (c->multi_perform(m, &running) != CURLM_OK)
-			return CURLE_FAILED_INIT;
-		if (!running)
-			break;
-		if (now() >= hard_end)
-			return CURLE_OPERATION_TIMEDOUT;
-		struct curl_waitfd w = { .fd = req->cancel_fd,
-					 .events = CURL_WAIT_POLLIN };
-		unsigned n = req->cancel_fd >= 0 ? 1 : 0;
-		c->multi_poll(m, n ? &w : NULL, n, 250, NULL);
-		if (n && (w.revents & POLLIN) && req->cancelled &&
-		    req->cancelled(req->ctx))
-			return CURLE_ABORTED_BY_CALLBACK;
+	static const char name[] = "ping-body-limit:";
+	struct sink *s = user;
+	size_t len = size * n;
+	if (len > sizeof name && strncasecmp(data, name, sizeof name - 1) == 0) {
+		char value[32];
+		size_t v = len - (sizeof name - 1);
+		snprintf(value, sizeof value, "%.*s",
+			 (int)(v < sizeof value - 1 ? v : sizeof value - 1),
+			 data + sizeof name - 1);
+		char *end;
+		long limit = strtol(value, &end, 10);
+		if (end != value && limit >= 0)
+			s->reply->body_limit = limit;
 	}
-	CURLMsg *msg;
-	int left;
-	while ((msg = c->multi_info_read(m, &left)))
-		if (msg->msg == CURLMSG_DONE && msg->easy_handle == e)
-			return msg->data.result;
-	return CURLE_FAILED_INIT;
+	return len;
 }
 
-void http_perform(const struct http_request *req, struct http_reply *reply)
+struct http_transfer {
+	const struct curl_fns *c;
+	CURL *e;
+	CURLM *m;
+	struct curl_slist *headers;
+	struct http_reply *reply;
+	struct sink sink;
+	bool done;
+	CURLcode code;
+};
+
+static void transfer_free(struct http_transfer *t)
+{
+	if (t->m && t->e)
+		t->c->multi_remove_handle(t->m, t->e);
+	t->c->multi_cleanup(t->m);
+	t->c->easy_cleanup(t->e);
+	t->c->slist_free_all(t->headers);
+	free(t);
+}
+
+struct http_transfer *http_begin(const struct http_request *req,
+				 struct http_reply *reply)
 {
 	memset(reply, 0, sizeof *reply);
+	reply->body_limit = -1;
 	const struct curl_fns *c = curl_lazy();
-	if (!c) {
-		reply->curl_code = CURLE_FAILED_INIT;
-		snprintf(reply->error, sizeof reply->error, "%s", curl_lazy_error());
-		return;
+	struct http_transfer *t = c ? calloc(1, sizeof *t) : NULL;
+	reply->curl_code = c ? CURLE_OUT_OF_MEMORY : CURLE_FAILED_INIT;
+	if (!t) {
+		snprintf(reply->error, sizeof reply->error, "%s",
+			 c ? "out of memory" : curl_lazy_error());
+		return NULL;
 	}
-	struct sink sink = { .reply = reply, .max = req->body_max };
-	struct curl_slist *headers = header_list(c, req);
-	CURL *e = c->easy_init();
-	CURLM *m = c->multi_init();
-	reply->curl_code = CURLE_OUT_OF_MEMORY;
-	if (headers && e && m)
-		set_options(c, e, req, headers, &sink);
-	if (headers && e && m && c->multi_add_handle(m, e) == CURLM_OK) {
-		reply->curl_code = drive(c, m, e, req);
-		c->easy_getinfo(e, CURLINFO_RESPONSE_CODE, &reply->status);
-		curl_off_t after = 0;
-		if (c->easy_getinfo(e, CURLINFO_RETRY_AFTER, &after) == CURLE_OK)
-			reply->retry_after = (long)after;
-		c->multi_remove_handle(m, e);
+	*t = (struct http_transfer){ .c = c, .reply = reply,
+		.sink = { .reply = reply, .max = req->body_max } };
+	t->headers = header_list(c, req);
+	t->e = c->easy_init();
+	t->m = c->multi_init();
+	if (t->headers && t->e && t->m) {
+		set_options(c, t->e, req, t->headers, &t->sink);
+		c->easy_setopt(t->e, CURLOPT_HEADERFUNCTION, on_header);
+		c->easy_setopt(t->e, CURLOPT_HEADERDATA, &t->sink);
+		if (c->multi_add_handle(t->m, t->e) == CURLM_OK)
+			return t;
 	}
+	snprintf(reply->error, sizeof reply->error, "%s",
+		 c->easy_strerror(CURLE_OUT_OF_MEMORY));
+	transfer_free(t);
+	return NULL;
+}
+
+static bool finished(struct http_transfer *t, CURLcode code)
+{
+	t->done = true;
+	t->code = code;
+	return true;
+}
+
+bool http_step(struct http_transfer *t, struct pollfd *extra, unsigned n,
+	       int timeout_ms)
+{
+	struct curl_waitfd w[8];
+	int running = 1;
+	if (t->done)
+		return true;
+	if (t->c->multi_perform(t->m, &running) != CURLM_OK)
+		return finished(t, CURLE_FAILED_INIT);
+	if (!running) {
+		CURLMsg *msg;
+		int left;
+		while ((msg = t->c->multi_info_read(t->m, &left)))
+			if (msg->msg == CURLMSG_DONE && msg->easy_handle == t->e)
+				return finished(t, msg->data.result);
+		return finished(t, CURLE_FAILED_INIT);
+	}
+	if (n > sizeof w / sizeof *w)
+		n = sizeof w / sizeof *w;
+	for (unsigned i = 0; i < n; i++)
+		w[i] = (struct curl_waitfd){ .fd = extra[i].fd,
+					     .events = extra[i].events };
+	t->c->multi_poll(t->m, w, n, timeout_ms, NULL);
+	for (unsigned i = 0; i < n; i++)
+		extra[i].revents = w[i].revents;
+	return false;
+}
+
+void http_end(struct http_transfer *t, int code)
+{
+	struct http_reply *reply = t->reply;
+	reply->curl_code = t->done ? (int)t->code : code;
+	t->c->easy_getinfo(t->e, CURLINFO_RESPONSE_CODE, &reply->status);
+	curl_off_t after = 0;
+	if (t->c->easy_getinfo(t->e, CURLINFO_RETRY_AFTER, &after) == CURLE_OK)
+		reply->retry_after = (long)after;
 	if (!reply->error[0] && reply->curl_code != CURLE_OK)
-		strncpy(reply->error, c->easy_strerror(reply->curl_code),
-			sizeof reply->error - 1);
-	c->multi_cleanup(m);
-	c->easy_cleanup(e);
-	c->slist_free_all(headers);
+		snprintf(reply->error, sizeof reply->error, "%s",
+			 t->c->easy_strerror((CURLcode)reply->curl_code));
+	transfer_free(t);
+}
+
+/* Drive the transfer, watching the cancel descriptor and a hard end of our
+ * own, so that the attempt ends in time even if libcurl's timer did not. */
+void http_perform(const struct http_request *req, struct http_reply *reply)
+{
+	struct http_transfer *t = http_begin(req, reply);
+	if (!t)
+		return;
+	double hard_end = now() + req->timeout + 0.25;
+	int code = CURLE_OK;
+	for (;;) {
+		struct pollfd p = { .fd = req->cancel_fd, .events = POLLIN };
+		unsigned n = req->cancel_fd >= 0 ? 1 : 0;
+		if (http_step(t, &p, n, 250))
+			break;
+		if (now() >= hard_end) {
+			code = CURLE_OPERATION_TIMEDOUT;
+			break;
+		}
+		if (n && (p.revents & POLLIN) && req->cancelled &&
+		    req->cancelled(req->ctx)) {
+			code = CURLE_ABORTED_BY_CALLBACK;
+			break;
+		}
+	}
+	http_end(t, code);
 }
 
 void http_reply_free(struct http_reply *reply)

@@ -55,6 +55,7 @@ int supervise_init(struct supervisor *sv)
 {
 	memset(sv, 0, sizeof *sv);
 	sv->sigfd = -1;
+	sv->job_stdio[0] = sv->job_stdio[1] = -1;
 	sv->pid1 = getpid() == 1;
 	sigprocmask(SIG_SETMASK, NULL, &sv->inherited_mask);
 	sigemptyset(&sv->forwarded);
@@ -89,6 +90,9 @@ static _Noreturn void exec_job(const struct supervisor *sv,
 	if (sv->chld_ignored)
 		signal(SIGCHLD, SIG_IGN);
 	sigprocmask(SIG_SETMASK, &sv->inherited_mask, NULL);
+	for (int i = 0; i < 2; i++)
+		if (sv->job_stdio[i] >= 0)
+			dup2(sv->job_stdio[i], STDOUT_FILENO + i);
 	execvp(argv[0], argv);
 	int err = errno;
 	while (write(errfd, &err, sizeof err) < 0 && errno == EINTR)
@@ -184,6 +188,11 @@ int supervise_run(struct supervisor *sv, char *const argv[])
 	sv->job = pid;
 	sv->started_at = supervise_now();
 	close(pipefd[1]);
+	for (int i = 0; i < 2; i++) {
+		if (sv->job_stdio[i] >= 0)
+			close(sv->job_stdio[i]);
+		sv->job_stdio[i] = -1;
+	}
 	int err = exec_result(pipefd[0]);
 	close(pipefd[0]);
 	if (err) {
@@ -193,6 +202,9 @@ int supervise_run(struct supervisor *sv, char *const argv[])
 	}
 	while (sv->job > 0) {
 		struct signalfd_siginfo si;
+		if (sv->wait_hook && sv->sigfd >= 0 &&
+		    !sv->wait_hook(sv->wait_ctx, sv))
+			continue;
 		if (read_signal(sv->sigfd, &si) != 0) {
 			/* No signalfd: fall back to a plain wait. */
 			if (waitpid(pid, &sv->wstatus, 0) == pid) {

@@ -22,6 +22,14 @@ struct supervisor {
 	int stop_signal;         /* the first of them, or 0 */
 	double started_at;       /* monotonic seconds: the job's start */
 	double ended_at;         /* and its end (when reaped) */
+	/* Work beside the waiting (see during.h): called in the wait loop
+	 * instead of blocking on the signalfd; returns true once a signal
+	 * can be read from it.  NULL: block as usual. */
+	bool (*wait_hook)(void *ctx, struct supervisor *sv);
+	void *wait_ctx;
+	/* The job's stdout and stderr: descriptors handed over to it (and
+	 * closed here once it has them), or -1 for hbrun's own. */
+	int job_stdio[2];
 };
 
 /* Monotonic seconds, as started_at and ended_at count them. */

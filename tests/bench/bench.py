@@ -13,7 +13,12 @@ machine:
      private = Private_Clean + Private_Dirty, and Rss), beside the sh of the
      curl idiom;
   4. N hbruns waiting at once: their private memory added up;
-  5. a burst of concurrent wrapped jobs, each pinging.
+  5. a burst of concurrent wrapped jobs, each pinging;
+  6. with a start request: the memory of a waiting hbrun, and how long a
+     signal sent just as the job starts takes to reach it (loading libcurl
+     and beginning the start request included), against no start request;
+  7. with --send-output: a job writing 1 GiB through hbrun against the same
+     job alone, each into a pipe read by cat, and hbrun's memory meanwhile.
 
 Wall times on a shared or virtual machine wander; where valgrind is
 installed, the bench also counts the instructions of 1 and 2 (callgrind,
@@ -126,7 +131,7 @@ def waiting_memory(name, cmd_for, env, box, samples):
     fault-around windows."""
     private, rss = [], []
     for i in range(samples):
-        ready = os.path.join(box, "%s-ready-%d" % (name, i))
+        ready = os.path.join(box, "fw-%s-ready-%d" % (name, i))
         go = os.path.join(box, "%s-go-%d" % (name, i))
         p = subprocess.Popen(cmd_for(ready, go), env=env)
         wait_until(ready)
@@ -171,6 +176,57 @@ def burst(hbrun, env, api, count):
     if any(codes):
         raise SystemExit("bench: burst exit statuses %s" % set(codes))
     return elapsed
+
+
+# A job that notes when a SIGUSR1 arrives (realtime seconds) and ends.
+# The shell is up in a millisecond: the signal comes while hbrun is
+# still busy with what follows the job's start.
+SIGNAL_NOTE = ('trap \'date +%s.%N > "$2"; exit 0\' USR1; : > "$1"; '
+               'while :; do sleep 1 & wait $!; done')
+
+
+def forwarding_delay(name, cmd, env, box, rounds):
+    """Seconds from a SIGUSR1 sent to hbrun as soon as its job is up to the
+    job's trap: the median and the largest of ROUNDS."""
+    delays = []
+    for i in range(rounds):
+        ready = os.path.join(box, "fw-%s-ready-%d" % (name, i))
+        note = os.path.join(box, "fw-%s-note-%d" % (name, i))
+        p = subprocess.Popen(cmd + ["--", "sh", "-c", SIGNAL_NOTE, "job", ready, note],
+                             env=env)
+        end = time.monotonic() + 60
+        while not os.path.exists(ready):
+            if time.monotonic() > end:
+                raise SystemExit("bench: the signal job did not start")
+        t0 = time.time()
+        p.send_signal(10)  # SIGUSR1
+        rc = p.wait(30)
+        if rc != 0:
+            raise SystemExit("bench: the signal job exited %d" % rc)
+        with open(note) as f:
+            delays.append(float(f.read()) - t0)
+    return statistics.median(delays), max(delays)
+
+
+def throughput(hbrun, env, box, size):
+    """Seconds for a job writing SIZE bytes into a pipe read by cat, alone
+    and through hbrun --send-output; and hbrun's private memory (KiB) half
+    way."""
+    gen = "head -c %d /dev/zero" % size
+    alone = ["sh", "-c", gen + " | cat > /dev/null"]
+    through = ["sh", "-c", "%s -q --send-output 1048576 -- %s | cat > /dev/null"
+               % (hbrun, gen)]
+    t_alone = timed(alone, env, 0)
+    t_through = timed(through, env, 0)
+    slow = ["sh", "-c", "%s -q --send-output 1048576 -- %s | "
+            "(sleep 0.3; cat > /dev/null)" % (hbrun, gen)]
+    p = subprocess.Popen(slow, env=env)
+    time.sleep(0.15)
+    pids = subprocess.run(["pgrep", "-P", str(p.pid), "-x", "hbrun"],
+                          stdout=subprocess.PIPE, text=True).stdout.split()
+    private = memory_of(int(pids[0]))[0] if pids else -1
+    p.wait(120)
+    return t_alone, t_through, private
 
 
 def ms(seconds):
@@ -242,6 +298,25 @@ def main():
             total = many_waiting(hbrun, env, box, waiters)
             print("%d waiting      private memory in all %.1f MiB (%.0f KiB each)"
                   % (waiters, total / KIB, total / waiters))
+
+            start_url = ["--start-url", api.base + "/start", "--ping-url",
+                         api.base + "/ok"]
+            sp, sr, smax = waiting_memory(
+                "start", lambda r, g: [hbrun] + start_url + ["--"] + job_waiting(r, g),
+                env, box, samples)
+            print("with start URL   hbrun private %d KiB, RSS %d KiB (largest %d) "
+                  "while its job runs" % (sp, sr, smax))
+            n_fw = 10 if args.quick else 50
+            d0, m0 = forwarding_delay("plain", [hbrun, "-q"], env, box, n_fw)
+            d1, m1 = forwarding_delay("start", [hbrun, "-q"] + start_url, env, box, n_fw)
+            print("signal at start  reaches the job in %s (largest %s); with a start "
+                  "request %s (largest %s)" % (ms(d0), ms(m0), ms(d1), ms(m1)))
+
+            size = (64 if args.quick else 1024) * KIB * KIB
+            ta, tt, priv = throughput(hbrun, env, box, size)
+            print("send-output      %d MiB: alone %s, through hbrun %s (%.0f%% of "
+                  "alone's rate); hbrun private %d KiB while copying"
+                  % (size // KIB // KIB, ms(ta), ms(tt), 100 * ta / tt, priv))
 
             before = len(api.requests)
             n = 100

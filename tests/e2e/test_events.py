@@ -8,6 +8,7 @@ API: every request's method, path and query asserted exactly.
 import os
 import re
 import signal
+import subprocess
 import sys
 import time
 import unittest
@@ -18,6 +19,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
 from fakeapi import FakeAPI, unused_port  # noqa: E402
 from servercase import ServerCase  # noqa: E402
 from harness import run, start, upper  # noqa: E402
+from jobs import SignalJob, wait_for  # noqa: E402
 
 TOKEN = "Zq7XkW9vPj3mNb5RtY2hLs4D"
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
@@ -266,6 +268,95 @@ class Endings(EventCase):
         srv, res = self.run_fail(["true"])
         self.assertEqual(res.returncode, 0, res)
         self.assertEqual(self.one(srv).target, "/ok")
+
+
+FORWARDED = [signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2, signal.SIGWINCH,
+             signal.SIGCONT, signal.SIGALRM]
+
+
+class StartRequest(EventCase):
+    """The start request while the job runs."""
+
+    def test_signals_forwarded_while_it_hangs(self):
+        srv = self.server(plan=[("hang",)])
+        job = SignalJob(self.sb, FORWARDED)
+        p = start(["--start-url", srv.base + "/start", "--ping-deadline", "30", "--",
+                   *job.argv], self.sb.env(), start_new_session=True)
+        self.addCleanup(lambda: p.poll() is None and p.kill())
+        self.assertTrue(job.wait_ready(), "the job did not start")
+        self.assertTrue(srv.wait_requests(1, 10), "no start request")
+        for sig in FORWARDED:
+            os.kill(p.pid, sig)
+            self.assertTrue(job.wait_count(sig), "%s did not reach the job" % sig)
+        time.sleep(0.3)
+        job.stop()
+        out, err = p.communicate(timeout=30)
+        self.assertEqual(p.returncode, 0, err)
+        self.assertEqual({s: job.counts().get(int(s)) for s in FORWARDED},
+                         {s: 1 for s in FORWARDED})
+
+    def test_a_job_that_ends_first_gives_it_one_second(self):
+        srv = self.server(plan=[("hang",), ("status", 200, {}, b"OK")])
+        t0 = time.monotonic()
+        res = self.hbrun(["--start-url", srv.base + "/start", "--ping-url", srv.base + "/ok",
+                          "--ping-deadline", "30"], ["true"])
+        self.assertEqual(res.returncode, 0, res)
+        self.assertEqual([r.target for r in srv.requests], ["/start", "/ok"])
+        # the end request only after that second
+        self.assertGreaterEqual(srv.requests[1].time - t0, 0.9)
+        self.assertLess(res.elapsed, upper(6))
+        self.assertEqual(res.lines(), ["hbrun: start request to %s abandoned: the job "
+                                       "ended before it was done" % srv.base])
+
+    def test_retried_while_the_job_runs(self):
+        srv = self.server(plan=[("status", 503, {}, b""), ("status", 200, {}, b"OK")])
+        res = self.hbrun(["--start-url", srv.base + "/start", "--ping-url", srv.base + "/ok"],
+                         ["sleep", "2.5"])
+        self.assertEqual((res.returncode, res.stderr), (0, ""), res)
+        self.assertEqual([r.target for r in srv.requests], ["/start", "/start", "/ok"])
+
+    def test_its_failure_affects_nothing(self):
+        srv = self.server(plan=[("status", 404, {}, b"")])
+        res = self.hbrun(["--start-url", srv.base + "/start", "-t", TOKEN,
+                          "--fail-url", srv.base + "/fail"], job(6))
+        self.assertEqual(res.returncode, 6, res)
+        self.assertEqual([r.target for r in srv.requests], ["/start", "/fail"])
+        self.assertIn("start request to %s failed after 1 attempt: HTTP 404" % srv.base,
+                      res.stderr)
+
+    def test_not_sent_for_a_command_that_cannot_run(self):
+        srv = self.server()
+        res = self.hbrun(["--start-url", srv.base + "/start", "--fail-url", srv.base + "/f"],
+                         ["/nonexistent/cmd"])
+        self.assertEqual(res.returncode, 127, res)
+        self.assertEqual([r.target for r in srv.requests], ["/f"])
+
+    def test_stop_signal_during_it(self):
+        srv = self.server(plan=[("hang",), ("status", 200, {}, b"OK")])
+        p = start(["--start-url", srv.base + "/start", "--fail-url",
+                   srv.base + "/{exit_status}", "--ping-deadline", "30", "--",
+                   "sh", "-c", "echo up; exec sleep 30"], self.sb.env(), start_new_session=True)
+        self.addCleanup(lambda: p.poll() is None and p.kill())
+        self.assertEqual(p.stdout.readline(), "up\n")
+        self.assertTrue(srv.wait_requests(1, 10))
+        p.send_signal(signal.SIGTERM)
+        out, err = p.communicate(timeout=30)
+        self.assertEqual(p.returncode, -signal.SIGTERM, err)
+        self.assertEqual([r.target for r in srv.requests], ["/start", "/143"])
+
+    def test_libcurl_is_loaded_once_the_job_runs(self):
+        srv = self.server()
+        for args, loaded in (([], False), (["--start-url", srv.base + "/s"], True)):
+            p = start(["--ping-url", srv.base + "/ok"] + args + [
+                "--", "sh", "-c", "echo up; read x"], self.sb.env(), stdin=subprocess.PIPE)
+            self.assertEqual(p.stdout.readline(), "up\n")
+            if loaded:  # after the first run's ping, the start request
+                self.assertTrue(srv.wait_requests(2, 10))
+            with open("/proc/%d/maps" % p.pid) as f:
+                maps = f.read()
+            p.communicate("x\n", timeout=30)
+            self.assertEqual("libcurl" in maps, loaded)
+            self.assertEqual(p.returncode, 0)
 
 
 if __name__ == "__main__":
