@@ -33,6 +33,7 @@ asserting.
 import argparse
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -208,25 +209,38 @@ def forwarding_delay(name, cmd, env, box, rounds):
     return statistics.median(delays), max(delays)
 
 
-def throughput(hbrun, env, box, size):
+def throughput(hbrun, env, box, size, rounds):
     """Seconds for a job writing SIZE bytes into a pipe read by cat, alone
-    and through hbrun --send-output; and hbrun's private memory (KiB) half
-    way."""
+    and through hbrun --send-output (medians of ROUNDS, alternated); and
+    hbrun's private memory (KiB) once the job has written them all."""
     gen = "head -c %d /dev/zero" % size
     alone = ["sh", "-c", gen + " | cat > /dev/null"]
     through = ["sh", "-c", "%s -q --send-output 1048576 -- %s | cat > /dev/null"
                % (hbrun, gen)]
-    t_alone = timed(alone, env, 0)
-    t_through = timed(through, env, 0)
-    slow = ["sh", "-c", "%s -q --send-output 1048576 -- %s | "
-            "(sleep 0.3; cat > /dev/null)" % (hbrun, gen)]
-    p = subprocess.Popen(slow, env=env)
-    time.sleep(0.15)
-    pids = subprocess.run(["pgrep", "-P", str(p.pid), "-x", "hbrun"],
-                          stdout=subprocess.PIPE, text=True).stdout.split()
-    private = memory_of(int(pids[0]))[0] if pids else -1
-    p.wait(120)
-    return t_alone, t_through, private
+    t_alone, t_through, c_alone, c_through = [], [], [], []
+    for _ in range(rounds):
+        for cmd, wall, cpu in ((alone, t_alone, c_alone), (through, t_through, c_through)):
+            before = cpu_of_children()
+            wall.append(timed(cmd, env, 0))
+            cpu.append(cpu_of_children() - before)
+    ready = os.path.join(box, "output-written")
+    cat = subprocess.Popen(["cat"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    p = subprocess.Popen([hbrun, "-q", "--send-output", "1048576", "--", "sh", "-c",
+                          '%s; : > "$1"; sleep 0.5' % gen, "job", ready],
+                         env=env, stdout=cat.stdin)
+    cat.stdin.close()
+    wait_until(ready, 120)
+    private = memory_of(p.pid)[0]
+    p.wait(60)
+    cat.wait(60)
+    return (statistics.median(t_alone), statistics.median(t_through), private,
+            statistics.median(c_alone), statistics.median(c_through))
+
+
+def cpu_of_children():
+    """User and system seconds of every finished child so far."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
 
 
 def ms(seconds):
@@ -313,10 +327,13 @@ def main():
                   "request %s (largest %s)" % (ms(d0), ms(m0), ms(d1), ms(m1)))
 
             size = (64 if args.quick else 1024) * KIB * KIB
-            ta, tt, priv = throughput(hbrun, env, box, size)
+            ta, tt, priv, ca, ct = throughput(hbrun, env, box, size,
+                                              3 if args.quick else 5)
             print("send-output      %d MiB: alone %s, through hbrun %s (%.0f%% of "
-                  "alone's rate); hbrun private %d KiB while copying"
-                  % (size // KIB // KIB, ms(ta), ms(tt), 100 * ta / tt, priv))
+                  "alone's rate); CPU of all processes %s and %s; hbrun private "
+                  "%d KiB after copying it all"
+                  % (size // KIB // KIB, ms(ta), ms(tt), 100 * ta / tt, ms(ca), ms(ct),
+                     priv))
 
             before = len(api.requests)
             n = 100
