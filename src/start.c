@@ -131,9 +131,10 @@ void start_step(struct start_request *sr, struct pollfd *fds, unsigned n,
 	if (sr->done || !sr->t) {
 		if (poll(fds, n, timeout_ms) < 0 && errno != EINTR)
 			fds[0].revents = 0;
-		if (!sr->done && supervise_now() >= sr->next_at)
-			attempt(sr);
-		if (!sr->done && !sr->t)
+		if (sr->done || supervise_now() < sr->next_at)
+			return;
+		attempt(sr);
+		if (!sr->t) /* it could not even begin */
 			give_up(sr, NULL);
 		return;
 	}

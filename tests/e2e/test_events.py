@@ -315,6 +315,21 @@ class StartRequest(EventCase):
         self.assertEqual((res.returncode, res.stderr), (0, ""), res)
         self.assertEqual([r.target for r in srv.requests], ["/start", "/start", "/ok"])
 
+    def test_retried_even_with_other_work_during_the_wait(self):
+        # Output and signals wake the wait loop during the backoff: the
+        # retry still comes.
+        srv = self.server(plan=[("status", 503, {}, b""), ("status", 200, {}, b"OK")])
+        p = start(["--start-url", srv.base + "/start", "--ping-url", srv.base + "/ok",
+                   "--send-output", "100", "--",
+                   "sh", "-c", "for i in $(seq 60); do echo $i; sleep 0.05; done"],
+                  self.sb.env())
+        for _ in range(10):
+            time.sleep(0.1)
+            p.send_signal(signal.SIGWINCH)
+        out, err = p.communicate(timeout=30)
+        self.assertEqual((p.returncode, err), (0, ""))
+        self.assertEqual([r.target for r in srv.requests], ["/start", "/start", "/ok"])
+
     def test_its_failure_affects_nothing(self):
         srv = self.server(plan=[("status", 404, {}, b"")])
         res = self.hbrun(["--start-url", srv.base + "/start", "-t", TOKEN,
