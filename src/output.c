@@ -269,9 +269,12 @@ const char *output_tail(struct output *o, size_t *len)
 	*len = 0;
 	if (!o->flat)
 		return NULL;
-	size_t from = (o->head + o->used - keep) % (o->cap ? o->cap : 1);
+	/* KEEP is 0 whenever CAP is: the ring is only read when it holds
+	 * something. */
+	size_t cap = o->cap ? o->cap : 1;
+	size_t from = (o->head + o->used - keep) % cap;
 	for (size_t i = 0; i < keep; i++)
-		o->flat[i] = o->ring[(from + i) % o->cap];
+		o->flat[i] = o->ring[(from + i) % cap];
 	o->flat[keep] = '\0';
 	*len = keep;
 	return o->flat;
