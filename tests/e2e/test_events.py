@@ -18,6 +18,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
 
 from fakeapi import FakeAPI, unused_port  # noqa: E402
 from servercase import ServerCase  # noqa: E402
+import harness  # noqa: E402
 from harness import run, start, upper  # noqa: E402
 from jobs import SignalJob, wait_for  # noqa: E402
 
@@ -195,6 +196,14 @@ class Templates(EventCase):
                 self.assertIn("unknown %s '%s'" % (opt[2:], word), res.stderr)
         self.assertEqual(srv.requests, [])
 
+    def test_a_literal_brace_in_a_query(self):
+        srv = self.server()
+        res = self.hbrun(["--ping-url", srv.base + "/ok?x=1&y={{z}"], job(0))
+        self.assertEqual((res.returncode, res.stderr), (0, ""), res)
+        self.assertEqual(srv.requests[0].target, "/ok?x=1&y={z}")
+
+    @unittest.skipIf(harness.UNDER_VALGRIND, "under valgrind /proc/PID/cmdline is "
+                     "valgrind's")
     def test_urls_are_scrubbed_from_argv(self):
         srv = self.server()
         urls = [srv.base + "/s/" + TOKEN, srv.base + "/p/" + TOKEN, srv.base + "/f/" + TOKEN]

@@ -124,7 +124,7 @@ class Output(ServerCase):
         p = subprocess.Popen(command(self.args(srv, 1000) + [
             "--", "head", "-c", str(size), "/dev/zero"]), env=self.sb.env(),
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        got, peak = 0, 0
+        got, first, peak = 0, None, 0
         while True:
             chunk = p.stdout.read1(65536)
             if not chunk:
@@ -135,13 +135,18 @@ class Output(ServerCase):
                 try:
                     with open("/proc/%d/status" % p.pid) as f:
                         rss = [l for l in f if l.startswith("VmRSS")][0]
-                    peak = max(peak, int(rss.split()[1]))
+                    kib = int(rss.split()[1])
+                    first = kib if first is None else first
+                    peak = max(peak, kib)
                 except (FileNotFoundError, IndexError, ProcessLookupError):
                     pass
         p.wait(60)
         p.stdout.close()
         self.assertEqual((p.returncode, got), (0, size))
-        self.assertLess(peak, 32 * 1024, "hbrun held %d KiB" % peak)
+        # What hbrun holds grows by its buffers at most, nowhere near the
+        # 32 MiB that went through it (under valgrind too).
+        self.assertLess(peak - first, 16 * 1024, "hbrun grew from %d to %d KiB"
+                        % (first, peak))
 
     def test_signals_forwarded_while_its_stdout_is_stuck(self):
         srv = self.server(plan=[OK])
