@@ -152,12 +152,14 @@ class Output(ServerCase):
         srv = self.server(plan=[OK])
         r, w = os.pipe()  # read by nobody until the end: the job blocks
         p = subprocess.Popen(command(self.args(srv, 100) + [
-            "--", "sh", "-c", "trap 'echo got-term >&2; exit 7' TERM; "
+            "--", "sh", "-c", "trap 'echo got-term >&2; exit 7' TERM; echo up >&2; "
             "head -c 4000000 /dev/zero & wait $!; sleep 30 & wait $!"]),
             env=self.sb.env(), stdout=w, stderr=subprocess.PIPE)
         os.close(w)
         self.addCleanup(lambda: p.poll() is None and p.kill())
-        time.sleep(1)
+        # stderr still flows while stdout is stuck
+        self.assertEqual(p.stderr.readline(), b"up\n")
+        time.sleep(0.5)
         p.send_signal(signal.SIGTERM)
         err = b""
         end = time.monotonic() + 20
