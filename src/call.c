@@ -82,7 +82,10 @@ static void attempts(struct http_request *req, const struct retry_policy *p,
 		     struct call_result *res)
 {
 	char origin[ORIGIN_MAX];
-	url_origin(req->url, origin, sizeof origin);
+	if (p->origin)
+		snprintf(origin, sizeof origin, "%s", p->origin);
+	else
+		url_origin(req->url, origin, sizeof origin);
 	double end = http_now() + p->deadline;
 	for (;;) {
 		req->timeout = attempt_time_limit(p->attempt_timeout,

@@ -16,6 +16,8 @@ struct retry_policy {
 	double attempt_timeout; /* seconds */
 	double deadline;        /* seconds for all attempts and waits */
 	const char *what;       /* "ping", "list", ..., for verbose lines */
+	const char *origin;     /* the server as messages show it; NULL: the
+				 * URL's scheme, host and port */
 	/* Retry only failures that cannot have reached the server (see
 	 * outcome_never_sent): for a call that must not be made twice. */
 	bool unsent_only;

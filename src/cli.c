@@ -155,6 +155,9 @@ static enum cli_result take_setting(int id, struct cli *cli)
 	} else if (r == SET_UNUSABLE) {
 		msg_warn("empty value for --%s; " UNUSABLE_CONSEQUENCE,
 			 d->option);
+	} else if (r == SET_UNKNOWN_CHOICE) {
+		msg_warn("unknown %s '%s' for --%s; " UNUSABLE_CONSEQUENCE,
+			 d->key, value, d->option);
 	} else if (r != SET_OK) {
 		msg_error("invalid value for --%s: '%s' (try 'hbrun --help')",
 			  d->option, (d->flags & SETTING_SECRET) ? "..." : value);

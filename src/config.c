@@ -363,6 +363,10 @@ static int on_setting(void *user, const char *section, const char *key,
 		msg_warn("%s:%d: empty value for '%s'; " UNUSABLE_CONSEQUENCE,
 			 p->path, line, key);
 		break;
+	case SET_UNKNOWN_CHOICE:
+		msg_warn("%s:%d: unknown %s '%s'; " UNUSABLE_CONSEQUENCE,
+			 p->path, line, key, value);
+		break;
 	}
 	return 1; /* nonzero: inih's error result then means syntax only */
 }

@@ -69,8 +69,26 @@ static size_t on_body(char *data, size_t size, size_t n, void *user)
 	return len;
 }
 
-/* The blank line that ends a head: note when a final 2xx one came.  (Its
- * type is libcurl's header callback's.) */
+/* Ping-Body-Limit: how much of a request body the server keeps. */
+static void body_limit(struct http_reply *reply, const char *data, size_t len)
+{
+	static const char name[] = "ping-body-limit:";
+	if (len <= sizeof name || strncasecmp(data, name, sizeof name - 1) != 0)
+		return;
+	char value[32];
+	size_t v = len - (sizeof name - 1);
+	snprintf(value, sizeof value, "%.*s",
+		 (int)(v < sizeof value - 1 ? v : sizeof value - 1),
+		 data + sizeof name - 1);
+	char *end;
+	long limit = strtol(value, &end, 10);
+	if (end != value && limit >= 0)
+		reply->body_limit = limit;
+}
+
+/* Each header line: Ping-Body-Limit, and the blank line that ends a head,
+ * noting when a final 2xx one came.  (Its type is libcurl's header
+ * callback's.) */
 /* cppcheck-suppress constParameter */
 static size_t on_header(char *data, size_t size, size_t n, void *user)
 {
@@ -82,6 +100,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *user)
 		if (status >= 200 && status <= 299 && !s->head_2xx)
 			s->head_2xx = http_now();
 	}
+	body_limit(s->reply, data, len);
 	return len;
 }
 
@@ -140,38 +159,6 @@ static void set_options(const struct curl_fns *c, CURL *e,
 		if (strcmp(req->method, "POST") != 0)
 			c->easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
 	}
-}
-
-/* Drive the transfer, watching the cancel descriptor and a hard end of our
- * own, so that the attempt ends in time even if libcurl's timer did not. */
-static CURLcode drive(const struct curl_fns *c, CURLM *m, const CURL *e,
-		      const struct http_request *req, const struct sink *sink)
-{
-	double hard_end = http_now() + req->timeout + 0.25;
-	int running = 1;
-	while (running) {
-		if (c->multi_perform(m, &running) != CURLM_OK)
-			return CURLE_FAILED_INIT;
-		if (!running)
-			break;
-		if (sink->head_2xx && http_now() >= sink->head_2xx + BODY_GRACE)
-			return CURLE_OK;
-		if (http_now() >= hard_end)
-			return CURLE_OPERATION_TIMEDOUT;
-		struct curl_waitfd w = { .fd = req->cancel_fd,
-					 .events = CURL_WAIT_POLLIN };
-		unsigned n = req->cancel_fd >= 0 ? 1 : 0;
-		c->multi_poll(m, n ? &w : NULL, n, 250, NULL);
-		if (n && (w.revents & POLLIN) && req->cancelled &&
-		    req->cancelled(req->ctx))
-			return CURLE_ABORTED_BY_CALLBACK;
-	}
-	CURLMsg *msg;
-	int left;
-	while ((msg = c->multi_info_read(m, &left)))
-		if (msg->msg == CURLMSG_DONE && msg->easy_handle == e)
-			return msg->data.result;
-	return CURLE_FAILED_INIT;
 }
 
 /* A name that c_rehash and update-ca-certificates give a certificate's
@@ -261,62 +248,158 @@ static bool is_https(const char *url)
 	return strncasecmp(url, "https://", 8) == 0;
 }
 
-/* Set up and run the transfer on E; its outcome goes into REPLY. */
-static CURLcode transfer(const struct curl_fns *c, CURLM *m, CURL *e,
-			 const struct http_request *req, const struct sink *sink)
+struct http_transfer {
+	const struct curl_fns *c;
+	CURL *e;
+	CURLM *m;
+	struct curl_slist *headers;
+	struct http_reply *reply;
+	struct sink sink;
+	struct ca_blob blob;
+	bool done;
+	CURLcode code;
+};
+
+static void transfer_free(struct http_transfer *t)
 {
-	struct http_reply *reply = sink->reply;
-	if (c->multi_add_handle(m, e) != CURLM_OK)
-		return CURLE_OUT_OF_MEMORY;
-	CURLcode rc = drive(c, m, e, req, sink);
-	/* After a 2xx head, the body's fate is not the request's; a body cut
-	 * short leaves the status to decide. */
-	if ((sink->head_2xx || reply->body_cut) &&
-	    rc != CURLE_ABORTED_BY_CALLBACK)
-		rc = CURLE_OK;
-	c->easy_getinfo(e, CURLINFO_RESPONSE_CODE, &reply->status);
-	curl_off_t after = 0;
-	if (c->easy_getinfo(e, CURLINFO_RETRY_AFTER, &after) == CURLE_OK)
-		reply->retry_after = (long)after;
-	c->multi_remove_handle(m, e);
-	return rc;
+	if (t->m && t->e)
+		t->c->multi_remove_handle(t->m, t->e);
+	t->c->multi_cleanup(t->m);
+	t->c->easy_cleanup(t->e);
+	t->c->slist_free_all(t->headers);
+	free(t->blob.data);
+	free(t);
 }
 
-void http_perform(const struct http_request *req, struct http_reply *reply)
+/* The handle's options, the trust first, on the fresh handle whose CA
+ * settings are still libcurl's defaults; plain http needs none. */
+static CURLcode set_up(struct http_transfer *t, const struct http_request *req)
+{
+	CURLcode rc = CURLE_OUT_OF_MEMORY;
+	if (t->headers && t->e && t->m)
+		rc = is_https(req->url)
+			? set_trust(t->c, t->e, req->cacert, &t->blob,
+				    t->reply->error, sizeof t->reply->error)
+			: CURLE_OK;
+	if (rc != CURLE_OK)
+		return rc;
+	set_options(t->c, t->e, req, t->headers, &t->sink);
+	return t->c->multi_add_handle(t->m, t->e) == CURLM_OK
+		       ? CURLE_OK : CURLE_OUT_OF_MEMORY;
+}
+
+struct http_transfer *http_begin(const struct http_request *req,
+				 struct http_reply *reply)
 {
 	memset(reply, 0, sizeof *reply);
+	reply->body_limit = -1;
 	const struct curl_fns *c = curl_lazy();
-	if (!c) {
-		reply->curl_code = CURLE_FAILED_INIT;
-		snprintf(reply->error, sizeof reply->error, "%s", curl_lazy_error());
-		return;
+	struct http_transfer *t = c ? calloc(1, sizeof *t) : NULL;
+	reply->curl_code = c ? CURLE_OUT_OF_MEMORY : CURLE_FAILED_INIT;
+	if (!t) {
+		snprintf(reply->error, sizeof reply->error, "%s",
+			 c ? "out of memory" : curl_lazy_error());
+		return NULL;
 	}
-	struct ca_blob blob = { 0 };
-	struct curl_slist *headers = header_list(c, req);
-	CURL *e = c->easy_init();
-	struct sink sink = { .reply = reply, .max = req->body_max, .c = c,
-			     .e = e };
-	CURLM *m = c->multi_init();
-	CURLcode rc = CURLE_OUT_OF_MEMORY;
-	/* The trust is set on the fresh handle, whose CA settings are still
-	 * libcurl's defaults; plain http needs none. */
-	if (headers && e && m)
-		rc = is_https(req->url)
-			? set_trust(c, e, req->cacert, &blob, reply->error,
-				    sizeof reply->error)
-			: CURLE_OK;
-	if (rc == CURLE_OK) {
-		set_options(c, e, req, headers, &sink);
-		rc = transfer(c, m, e, req, &sink);
-	}
+	t->c = c;
+	t->reply = reply;
+	t->headers = header_list(c, req);
+	t->e = c->easy_init();
+	t->m = c->multi_init();
+	t->sink = (struct sink){ .reply = reply, .max = req->body_max,
+				 .c = c, .e = t->e };
+	CURLcode rc = set_up(t, req);
+	if (rc == CURLE_OK)
+		return t;
 	reply->curl_code = rc;
-	if (!reply->error[0] && rc != CURLE_OK)
-		strncpy(reply->error, c->easy_strerror(rc),
-			sizeof reply->error - 1);
-	c->multi_cleanup(m);
-	c->easy_cleanup(e);
-	c->slist_free_all(headers);
-	free(blob.data);
+	if (!reply->error[0])
+		snprintf(reply->error, sizeof reply->error, "%s",
+			 c->easy_strerror(rc));
+	transfer_free(t);
+	return NULL;
+}
+
+static bool finished(struct http_transfer *t, CURLcode code)
+{
+	t->done = true;
+	t->code = code;
+	return true;
+}
+
+bool http_step(struct http_transfer *t, struct pollfd *extra, unsigned n,
+	       int timeout_ms)
+{
+	struct curl_waitfd w[8];
+	int running = 1;
+	if (t->done)
+		return true;
+	if (t->c->multi_perform(t->m, &running) != CURLM_OK)
+		return finished(t, CURLE_FAILED_INIT);
+	if (!running) {
+		CURLMsg *msg;
+		int left;
+		while ((msg = t->c->multi_info_read(t->m, &left)))
+			if (msg->msg == CURLMSG_DONE && msg->easy_handle == t->e)
+				return finished(t, msg->data.result);
+		return finished(t, CURLE_FAILED_INIT);
+	}
+	if (t->sink.head_2xx && http_now() >= t->sink.head_2xx + BODY_GRACE)
+		return finished(t, CURLE_OK);
+	if (n > sizeof w / sizeof *w)
+		n = sizeof w / sizeof *w;
+	for (unsigned i = 0; i < n; i++)
+		w[i] = (struct curl_waitfd){ .fd = extra[i].fd,
+					     .events = extra[i].events };
+	t->c->multi_poll(t->m, w, n, timeout_ms, NULL);
+	for (unsigned i = 0; i < n; i++)
+		extra[i].revents = w[i].revents;
+	return false;
+}
+
+void http_end(struct http_transfer *t, int code)
+{
+	struct http_reply *reply = t->reply;
+	reply->curl_code = t->done ? (int)t->code : code;
+	/* After a 2xx head, the body's fate is not the request's; a body cut
+	 * short leaves the status to decide. */
+	if ((t->sink.head_2xx || reply->body_cut) &&
+	    reply->curl_code != CURLE_ABORTED_BY_CALLBACK)
+		reply->curl_code = CURLE_OK;
+	t->c->easy_getinfo(t->e, CURLINFO_RESPONSE_CODE, &reply->status);
+	curl_off_t after = 0;
+	if (t->c->easy_getinfo(t->e, CURLINFO_RETRY_AFTER, &after) == CURLE_OK)
+		reply->retry_after = (long)after;
+	if (!reply->error[0] && reply->curl_code != CURLE_OK)
+		snprintf(reply->error, sizeof reply->error, "%s",
+			 t->c->easy_strerror((CURLcode)reply->curl_code));
+	transfer_free(t);
+}
+
+/* Drive the transfer, watching the cancel descriptor and a hard end of our
+ * own, so that the attempt ends in time even if libcurl's timer did not. */
+void http_perform(const struct http_request *req, struct http_reply *reply)
+{
+	struct http_transfer *t = http_begin(req, reply);
+	if (!t)
+		return;
+	double hard_end = http_now() + req->timeout + 0.25;
+	int code = CURLE_OK;
+	for (;;) {
+		struct pollfd p = { .fd = req->cancel_fd, .events = POLLIN };
+		unsigned n = req->cancel_fd >= 0 ? 1 : 0;
+		if (http_step(t, &p, n, 250))
+			break;
+		if (http_now() >= hard_end) {
+			code = CURLE_OPERATION_TIMEDOUT;
+			break;
+		}
+		if (n && (p.revents & POLLIN) && req->cancelled &&
+		    req->cancelled(req->ctx)) {
+			code = CURLE_ABORTED_BY_CALLBACK;
+			break;
+		}
+	}
+	http_end(t, code);
 }
 
 void http_reply_free(struct http_reply *reply)

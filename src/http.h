@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct pollfd;
+
 struct http_request {
 	const char *method;  /* "POST", "GET", "PATCH", "DELETE" */
 	const char *url;
@@ -38,6 +40,7 @@ struct http_reply {
 	char *body;          /* NUL-ended, at most body_max bytes */
 	size_t body_len;
 	bool body_cut;       /* more came than body_max: the rest was dropped */
+	long body_limit;     /* a Ping-Body-Limit header's bytes; -1: none */
 };
 
 /* Load libcurl (see curl_lazy.h); false when it cannot be had, and then
@@ -49,6 +52,21 @@ const char *http_init_error(void);
 double http_now(void);
 
 void http_perform(const struct http_request *req, struct http_reply *reply);
+
+/* The same attempt driven by the caller, for one that runs beside other
+ * work.  REQ and REPLY must outlive the transfer; REQ's timeout is left to
+ * libcurl and the caller, its cancel fields are not used. */
+struct http_transfer;
+/* Start REQ; NULL (REPLY saying why) when it cannot be. */
+struct http_transfer *http_begin(const struct http_request *req,
+				 struct http_reply *reply);
+/* Let T progress, waiting at most TIMEOUT_MS for it or for one of the N
+ * descriptors of EXTRA (their revents set).  True once T has finished. */
+bool http_step(struct http_transfer *t, struct pollfd *extra, unsigned n,
+	       int timeout_ms);
+/* End T, finished or not (then CODE, a CURLcode, is its outcome), and fill
+ * its reply's status. */
+void http_end(struct http_transfer *t, int code);
 void http_reply_free(struct http_reply *reply);
 
 #endif

@@ -152,7 +152,7 @@ static struct pollfd *watch_list(const struct timeout *t, int sigfd,
 	return fds;
 }
 
-bool timeout_wait(struct timeout *t, int sigfd, pid_t job)
+bool timeout_wait(struct timeout *t, int sigfd, pid_t job, int ms)
 {
 	nfds_t n;
 	struct pollfd *fds = watch_list(t, sigfd, &n);
@@ -161,7 +161,7 @@ bool timeout_wait(struct timeout *t, int sigfd, pid_t job)
 	/* Without pidfds, ends are looked for every tenth of a second, and
 	 * only in that case, only after the timeout. */
 	bool look = tree_unpinned(&t->tree) && t->tree.alive > 0;
-	int ready = poll(fds, n, look ? 100 : -1);
+	int ready = poll(fds, n, look && (ms < 0 || ms > 100) ? 100 : ms);
 	bool signal_ready = ready > 0 && (fds[0].revents & POLLIN);
 	bool timer = ready > 0 && (fds[1].revents & POLLIN);
 	bool endings = false;

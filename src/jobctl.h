@@ -38,10 +38,10 @@ int timeout_init(struct timeout *t, double secs, double kill_after);
 /* Once the job has started: start counting SECS.  0, or -1 with errno. */
 int timeout_arm(struct timeout *t);
 
-/* Block until SIGFD is readable (true), or the timer or an ending pinned
- * process needed (and got) handling (false).  JOB is the job's PID, 0
- * once reaped. */
-bool timeout_wait(struct timeout *t, int sigfd, pid_t job);
+/* Wait until SIGFD is readable (true), or the timer or an ending pinned
+ * process needed (and got) handling, or MS milliseconds passed (-1: no
+ * limit) (false).  JOB is the job's PID, 0 once reaped. */
+bool timeout_wait(struct timeout *t, int sigfd, pid_t job, int ms);
 
 /* Whether the timeout fired. */
 bool timeout_fired(const struct timeout *t);

@@ -12,6 +12,12 @@
 #define AT(field) offsetof(struct settings, field)
 #define BOTH (SETTING_HBRUN | SETTING_HBCTL)
 
+static const char *const service_names[] = {
+	"tickstem", "healthchecks", "betterstack", "uptime-kuma",
+	"deadmanssnitch", NULL,
+};
+static const char *const method_names[] = { "GET", "POST", NULL };
+
 /* Adding a setting: a row here, an id in settings.h, a field in struct
  * settings if anything reads it merged, and its tests (src/README.md).
  * Columns: key, option, letter, type, argument, environment variable;
@@ -32,7 +38,7 @@ const struct setting_def setting_defs[S_COUNT] = {
 	[S_PING_URL] = { "ping_url", "ping-url", 0, TYPE_STRING, "URL", NULL,
 		0, 0, NULL,
 		SETTING_HBRUN | SETTING_URL | SETTING_SCRUB, AT(ping_url),
-		"exact URL to ping; {token} is replaced by the token" },
+		"template of the success request, the ping" },
 	[S_PING_RETRIES] = { "ping_retries", "ping-retries", 0, TYPE_COUNT, "N", NULL,
 		0, MAX_PING_RETRIES, "5",
 		SETTING_HBRUN, AT(ping_retries),
@@ -81,6 +87,29 @@ const struct setting_def setting_defs[S_COUNT] = {
 		1, STATUS_MAX, NULL,
 		SETTING_HBRUN | SETTING_JOBCTL, AT(success_status),
 		"exit statuses (1-255, comma-separated) that count as success" },
+	[S_SERVICE] = { "service", "service", 0, TYPE_CHOICE, "NAME", NULL,
+		0, 0, NULL,
+		SETTING_HBRUN, AT(service),
+		"presets of tickstem (default), healthchecks, "
+		"betterstack, uptime-kuma, deadmanssnitch",
+		service_names },
+	[S_START_URL] = { "start_url", "start-url", 0, TYPE_STRING, "URL", NULL,
+		0, 0, NULL,
+		SETTING_HBRUN | SETTING_URL | SETTING_SCRUB, AT(start_url),
+		"template of the request sent when the job starts" },
+	[S_FAIL_URL] = { "fail_url", "fail-url", 0, TYPE_STRING, "URL", NULL,
+		0, 0, NULL,
+		SETTING_HBRUN | SETTING_URL | SETTING_SCRUB, AT(fail_url),
+		"template of the request sent when the job failed" },
+	[S_METHOD] = { "method", "method", 0, TYPE_CHOICE, "GET|POST", NULL,
+		0, 0, NULL,
+		SETTING_HBRUN, AT(method),
+		"HTTP method of every request (default POST; uptime-kuma: GET)",
+		method_names },
+	[S_SEND_OUTPUT] = { "send_output", "send-output", 0, TYPE_COUNT, "BYTES",
+		NULL, 0, MAX_SEND_OUTPUT, "0",
+		SETTING_HBRUN, AT(send_output),
+		"POST the last BYTES of the job's output at its end" },
 };
 
 int setting_by_key(const char *key)
@@ -204,6 +233,15 @@ bool status_is_success(const struct settings *s, int status)
 	return (s->success_status[status / 8] >> (status % 8)) & 1u;
 }
 
+/* The index of TEXT among CHOICES (any case), or -1. */
+static int choice_index(const char *const *choices, const char *text)
+{
+	for (int i = 0; choices && choices[i]; i++)
+		if (strcasecmp(choices[i], text) == 0)
+			return i;
+	return -1;
+}
+
 /* TEXT read as setting D's type into *NUMBER; false when unusable. */
 static bool parse_value(const struct setting_def *d, const char *text,
 			double *number)
@@ -228,6 +266,9 @@ static bool parse_value(const struct setting_def *d, const char *text,
 		return true;
 	case TYPE_STATUSES:
 		return parse_statuses(text, NULL);
+	case TYPE_CHOICE:
+		*number = choice_index(d->choices, text);
+		return *number >= 0;
 	}
 	return false;
 }
@@ -238,12 +279,19 @@ enum set_result layer_set_id(struct layer *l, int id, const char *value,
 	double number = 0;
 	if (id < 0 || id >= S_COUNT)
 		return SET_UNKNOWN_KEY;
-	if (value && !*value && setting_defs[id].type == TYPE_STRING) {
+	const struct setting_def *d = &setting_defs[id];
+	bool words = d->type == TYPE_STRING || d->type == TYPE_CHOICE;
+	if (value && !*value && words) {
 		layer_set_unusable(l, id, line);
 		return SET_UNUSABLE;
 	}
-	if (!value || !parse_value(&setting_defs[id], value, &number))
-		return SET_BAD_VALUE;
+	if (!value || !parse_value(d, value, &number)) {
+		if (!value || d->type != TYPE_CHOICE)
+			return SET_BAD_VALUE;
+		/* An unknown service or method is never guessed at. */
+		layer_set_unusable(l, id, line);
+		return SET_UNKNOWN_CHOICE;
+	}
 	char *copy = strdup(value);
 	if (!copy)
 		return SET_BAD_VALUE;
@@ -290,6 +338,9 @@ static void put(struct settings *out, const struct setting_def *d,
 		else
 			*(char **)at = text ? strdup(text) : NULL;
 		break;
+	case TYPE_CHOICE: /* the word as the table spells it */
+		*(char **)at = text ? strdup(d->choices[(int)number]) : NULL;
+		break;
 	case TYPE_COUNT:
 		*(int *)at = (int)number;
 		break;
@@ -315,6 +366,22 @@ static int first_setting(const struct layer layers[], int id)
 	return -1;
 }
 
+/* An api_url names the server of the service chosen at its own level or a
+ * higher one: a global api_url meant for one service must not become the
+ * base of another service chosen in a job's section. */
+static void scope_api_url(struct settings *out)
+{
+	int service = out->from[S_SERVICE];
+	int api_url = out->from[S_API_URL];
+	if (service < 0 || api_url <= service)
+		return;
+	secret_free(out->api_url);
+	out->api_url = NULL;
+	out->unusable[S_API_URL] = false;
+	out->from[S_API_URL] = -1;
+	put(out, &setting_defs[S_API_URL], NULL, NULL);
+}
+
 void settings_merge(const struct layer layers[], unsigned program,
 		    struct settings *out, int *token_from)
 {
@@ -331,6 +398,8 @@ void settings_merge(const struct layer layers[], unsigned program,
 			put(out, d, from >= 0 ? &layers[from].v[id] : NULL,
 			    from >= 0 ? layers[from].folder : NULL);
 	}
+	if (program & SETTING_HBRUN)
+		scope_api_url(out);
 	/* The token and its file are one credential: the highest level that
 	 * gives either decides. */
 	int token = first_setting(layers, S_TOKEN);
@@ -357,7 +426,8 @@ void settings_free(struct settings *s)
 {
 	for (int id = 0; id < S_COUNT; id++) {
 		const struct setting_def *d = &setting_defs[id];
-		if (d->type == TYPE_STRING && d->field != NO_FIELD)
+		bool text = d->type == TYPE_STRING || d->type == TYPE_CHOICE;
+		if (text && d->field != NO_FIELD)
 			secret_free(*(char **)((char *)s + d->field));
 	}
 	secret_free(s->token);

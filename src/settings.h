@@ -17,6 +17,7 @@
 #define MAX_SECONDS 86400.0
 #define MAX_TIMEOUT 2678400.0 /* 31 days */
 #define STATUS_MAX 255
+#define MAX_SEND_OUTPUT 1048576
 
 enum setting_id {
 	S_TOKEN,
@@ -35,6 +36,11 @@ enum setting_id {
 	S_LOCK,
 	S_RANDOM_DELAY,
 	S_SUCCESS_STATUS,
+	S_SERVICE,
+	S_START_URL,
+	S_FAIL_URL,
+	S_METHOD,
+	S_SEND_OUTPUT,
 	S_COUNT
 };
 
@@ -44,6 +50,7 @@ enum setting_type {
 	TYPE_SECONDS, /* a decimal number of seconds in [min, max] */
 	TYPE_BOOL,
 	TYPE_STATUSES, /* exit statuses 1-255, comma-separated */
+	TYPE_CHOICE,  /* one of a list of words; another is set but unusable */
 };
 
 /* Flags of a setting. */
@@ -73,6 +80,7 @@ struct setting_def {
 	unsigned flags;
 	size_t field;         /* offset in struct settings, or NO_FIELD */
 	const char *help;     /* one line for --help */
+	const char *const *choices; /* TYPE_CHOICE: the words, NULL-ended */
 };
 
 /* The table, indexed by enum setting_id. */
@@ -118,6 +126,11 @@ struct settings {
 	double random_delay; /* 0: none */
 	/* Bit N set: exit status N counts as a success (0 always does). */
 	unsigned char success_status[(STATUS_MAX + 8) / 8];
+	char *service;   /* a preset's name; NULL: tickstem */
+	char *start_url; /* templates; NULL: the service's, if any */
+	char *fail_url;
+	char *method;    /* "GET" or "POST"; NULL: the service's */
+	int send_output; /* bytes of output to send; 0: none */
 	/* Set but unusable at the level that decides: no default stands in,
 	 * and nothing that needs the setting is sent. */
 	bool unusable[S_COUNT];
@@ -136,8 +149,10 @@ void layer_free(struct layer *l);
  * Returns SET_OK; SET_UNUSABLE for an empty string, which is then set as
  * unusable: it blocks the levels below and the default; SET_BAD_VALUE for
  * a number or boolean that is malformed or out of range, leaving L as it
- * was (the level below applies). */
-enum set_result { SET_OK, SET_UNKNOWN_KEY, SET_BAD_VALUE, SET_UNUSABLE };
+ * was (the level below applies); SET_UNKNOWN_CHOICE for a word that is
+ * not one of a TYPE_CHOICE's, which is then set as unusable too. */
+enum set_result { SET_OK, SET_UNKNOWN_KEY, SET_BAD_VALUE, SET_UNUSABLE,
+		  SET_UNKNOWN_CHOICE };
 /* What a warning about an unusable value adds. */
 #define UNUSABLE_CONSEQUENCE "no lower level stands in, and nothing that needs it is sent"
 enum set_result layer_set_id(struct layer *l, int id, const char *value,

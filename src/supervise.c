@@ -5,9 +5,16 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "msg.h"
+double supervise_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 void stdio_ensure_open(void)
 {
@@ -50,6 +57,7 @@ int supervise_init(struct supervisor *sv)
 	memset(sv, 0, sizeof *sv);
 	sv->sigfd = -1;
 	sv->timeout.timerfd = -1;
+	sv->job_stdio[0] = sv->job_stdio[1] = -1;
 	sv->pid1 = getpid() == 1;
 	sigprocmask(SIG_SETMASK, NULL, &sv->inherited_mask);
 	sigemptyset(&sv->forwarded);
@@ -84,6 +92,9 @@ static _Noreturn void exec_job(const struct supervisor *sv,
 	if (sv->chld_ignored)
 		signal(SIGCHLD, SIG_IGN);
 	sigprocmask(SIG_SETMASK, &sv->inherited_mask, NULL);
+	for (int i = 0; i < 2; i++)
+		if (sv->job_stdio[i] >= 0)
+			dup2(sv->job_stdio[i], STDOUT_FILENO + i);
 	execvp(argv[0], argv);
 	int err = errno;
 	while (write(errfd, &err, sizeof err) < 0 && errno == EINTR)
@@ -117,6 +128,7 @@ static void reap(struct supervisor *sv)
 		if (pid <= 0)
 			return;
 		if (pid == sv->job) {
+			sv->ended_at = supervise_now();
 			sv->wstatus = status;
 			sv->job = 0;
 			if (!all)
@@ -128,8 +140,11 @@ static void reap(struct supervisor *sv)
 static void forward(struct supervisor *sv, const struct signalfd_siginfo *si)
 {
 	int sig = (int)si->ssi_signo;
-	if (signal_is_stop(sig))
+	if (signal_is_stop(sig)) {
+		if (!sv->stop_requested)
+			sv->stop_signal = sig;
 		sv->stop_requested = true;
+	}
 	/* The terminal sent it to the whole process group, the job included. */
 	if (si->ssi_code == SI_KERNEL)
 		return;
@@ -152,18 +167,42 @@ static int read_signal(int fd, struct signalfd_siginfo *si)
 
 /* Until the job has ended (and, after a timeout, all it started):
  * one blocking read of the signalfd, or one poll beside the timer. */
+/* Wait until a signal can be read, doing the timeout's work and the wait
+ * hook's (see during.h) meanwhile.  False when work was done instead and
+ * the loop must look again.  With both, the hook waits at most
+ * HOOK_SLICE_MS at a time, so that the timer is seen in time. */
+#define HOOK_SLICE_MS 50
+
+static bool signal_ready(struct supervisor *sv)
+{
+	bool timer = sv->timeout.timerfd >= 0;
+	bool hook = sv->wait_hook && sv->sigfd >= 0;
+	if (hook) {
+		sv->hook_wait_ms = timer ? HOOK_SLICE_MS : -1;
+		bool ready = sv->wait_hook(sv->wait_ctx, sv);
+		if (!timer)
+			return ready;
+		return timeout_wait(&sv->timeout, sv->sigfd, sv->job, 0) && ready;
+	}
+	if (timer)
+		return timeout_wait(&sv->timeout, sv->sigfd, sv->job, -1);
+	return true;
+}
+
 static void wait_for_job(struct supervisor *sv)
 {
 	pid_t pid = sv->job;
 	while (sv->job > 0 || timeout_busy(&sv->timeout)) {
 		struct signalfd_siginfo si;
-		if (sv->timeout.timerfd >= 0 &&
-		    !timeout_wait(&sv->timeout, sv->sigfd, sv->job))
+		if (!signal_ready(sv))
 			continue;
 		if (read_signal(sv->sigfd, &si) != 0) {
 			/* No signalfd: fall back to a plain wait. */
-			if (sv->job == 0 || waitpid(pid, &sv->wstatus, 0) == pid)
+			if (sv->job == 0 || waitpid(pid, &sv->wstatus, 0) == pid) {
+				if (sv->job)
+					sv->ended_at = supervise_now();
 				sv->job = 0;
+			}
 			if (sv->job == 0)
 				break;
 			continue;
@@ -200,7 +239,13 @@ int supervise_run(struct supervisor *sv, char *const argv[])
 		/* NOLINTNEXTLINE(clang-analyzer-unix.Vfork) */
 		exec_job(sv, argv, pipefd[1]);
 	sv->job = pid;
+	sv->started_at = supervise_now();
 	close(pipefd[1]);
+	for (int i = 0; i < 2; i++) {
+		if (sv->job_stdio[i] >= 0)
+			close(sv->job_stdio[i]);
+		sv->job_stdio[i] = -1;
+	}
 	int err = exec_result(pipefd[0]);
 	close(pipefd[0]);
 	if (err) {

@@ -22,7 +22,22 @@ struct supervisor {
 	bool pid1;
 	bool stop_requested;     /* TERM, INT, HUP or QUIT came */
 	struct timeout timeout;  /* --timeout; timeout_init() it to set one */
+	int stop_signal;         /* the first of them, or 0 */
+	double started_at;       /* monotonic seconds: the job's start */
+	double ended_at;         /* and its end (when reaped) */
+	/* Work beside the waiting (see during.h): called in the wait loop
+	 * instead of blocking on the signalfd; returns true once a signal
+	 * can be read from it.  NULL: block as usual. */
+	bool (*wait_hook)(void *ctx, struct supervisor *sv);
+	void *wait_ctx;
+	int hook_wait_ms;        /* how long the hook may wait; -1: no limit */
+	/* The job's stdout and stderr: descriptors handed over to it (and
+	 * closed here once it has them), or -1 for hbrun's own. */
+	int job_stdio[2];
 };
+
+/* Monotonic seconds, as started_at and ended_at count them. */
+double supervise_now(void);
 
 /* Make sure fds 0, 1 and 2 are open (on /dev/null when they were not). */
 void stdio_ensure_open(void);

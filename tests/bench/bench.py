@@ -21,6 +21,11 @@ machine:
      host; needs root): wall time, CPU time (user + system, every process
      of the command) and instructions per ping, hbrun against the curl
      idiom, and a burst of 100 of each at once, their CPU time added up.
+  7. with a start request: the memory of a waiting hbrun, and how long a
+     signal sent just as the job starts takes to reach it (loading libcurl
+     and beginning the start request included), against no start request;
+  8. with --send-output: a job writing 1 GiB through hbrun against the same
+     job alone, each into a pipe read by cat, and hbrun's memory meanwhile.
 
 Wall times on a shared or virtual machine wander; where valgrind is
 installed, the bench also counts the instructions of 1 and 2 (callgrind,
@@ -136,7 +141,7 @@ def waiting_memory(name, cmd_for, env, box, samples):
     fault-around windows."""
     private, rss = [], []
     for i in range(samples):
-        ready = os.path.join(box, "%s-ready-%d" % (name, i))
+        ready = os.path.join(box, "fw-%s-ready-%d" % (name, i))
         go = os.path.join(box, "%s-go-%d" % (name, i))
         p = subprocess.Popen(cmd_for(ready, go), env=env)
         wait_until(ready)
@@ -288,6 +293,70 @@ def burst(hbrun, env, api, count):
     return elapsed
 
 
+# A job that notes when a SIGUSR1 arrives (realtime seconds) and ends.
+# The shell is up in a millisecond: the signal comes while hbrun is
+# still busy with what follows the job's start.
+SIGNAL_NOTE = ('trap \'date +%s.%N > "$2"; exit 0\' USR1; : > "$1"; '
+               'while :; do sleep 1 & wait $!; done')
+
+
+def forwarding_delay(name, cmd, env, box, rounds):
+    """Seconds from a SIGUSR1 sent to hbrun as soon as its job is up to the
+    job's trap: the median and the largest of ROUNDS."""
+    delays = []
+    for i in range(rounds):
+        ready = os.path.join(box, "fw-%s-ready-%d" % (name, i))
+        note = os.path.join(box, "fw-%s-note-%d" % (name, i))
+        p = subprocess.Popen(cmd + ["--", "sh", "-c", SIGNAL_NOTE, "job", ready, note],
+                             env=env)
+        end = time.monotonic() + 60
+        while not os.path.exists(ready):
+            if time.monotonic() > end:
+                raise SystemExit("bench: the signal job did not start")
+        t0 = time.time()
+        p.send_signal(10)  # SIGUSR1
+        rc = p.wait(30)
+        if rc != 0:
+            raise SystemExit("bench: the signal job exited %d" % rc)
+        with open(note) as f:
+            delays.append(float(f.read()) - t0)
+    return statistics.median(delays), max(delays)
+
+
+def throughput(hbrun, env, box, size, rounds):
+    """Seconds for a job writing SIZE bytes into a pipe read by cat, alone
+    and through hbrun --send-output (medians of ROUNDS, alternated); and
+    hbrun's private memory (KiB) once the job has written them all."""
+    gen = "head -c %d /dev/zero" % size
+    alone = ["sh", "-c", gen + " | cat > /dev/null"]
+    through = ["sh", "-c", "%s -q --send-output 1048576 -- %s | cat > /dev/null"
+               % (hbrun, gen)]
+    t_alone, t_through, c_alone, c_through = [], [], [], []
+    for _ in range(rounds):
+        for cmd, wall, cpu in ((alone, t_alone, c_alone), (through, t_through, c_through)):
+            before = cpu_of_children()
+            wall.append(timed(cmd, env, 0))
+            cpu.append(cpu_of_children() - before)
+    ready = os.path.join(box, "output-written")
+    cat = subprocess.Popen(["cat"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    p = subprocess.Popen([hbrun, "-q", "--send-output", "1048576", "--", "sh", "-c",
+                          '%s; : > "$1"; sleep 0.5' % gen, "job", ready],
+                         env=env, stdout=cat.stdin)
+    cat.stdin.close()
+    wait_until(ready, 120)
+    private = memory_of(p.pid)[0]
+    p.wait(60)
+    cat.wait(60)
+    return (statistics.median(t_alone), statistics.median(t_through), private,
+            statistics.median(c_alone), statistics.median(c_through))
+
+
+def cpu_of_children():
+    """User and system seconds of every finished child so far."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def ms(seconds):
     return "%.2f ms" % (seconds * 1000)
 
@@ -359,6 +428,28 @@ def main():
             total = many_waiting(hbrun, env, box, waiters)
             print("%d waiting      private memory in all %.1f MiB (%.0f KiB each)"
                   % (waiters, total / KIB, total / waiters))
+
+            start_url = ["--start-url", api.base + "/start", "--ping-url",
+                         api.base + "/ok"]
+            sp, sr, smax = waiting_memory(
+                "start", lambda r, g: [hbrun] + start_url + ["--"] + job_waiting(r, g),
+                env, box, samples)
+            print("with start URL   hbrun private %d KiB, RSS %d KiB (largest %d) "
+                  "while its job runs" % (sp, sr, smax))
+            n_fw = 10 if args.quick else 50
+            d0, m0 = forwarding_delay("plain", [hbrun, "-q"], env, box, n_fw)
+            d1, m1 = forwarding_delay("start", [hbrun, "-q"] + start_url, env, box, n_fw)
+            print("signal at start  reaches the job in %s (largest %s); with a start "
+                  "request %s (largest %s)" % (ms(d0), ms(m0), ms(d1), ms(m1)))
+
+            size = (64 if args.quick else 1024) * KIB * KIB
+            ta, tt, priv, ca, ct = throughput(hbrun, env, box, size,
+                                              3 if args.quick else 5)
+            print("send-output      %d MiB: alone %s, through hbrun %s (%.0f%% of "
+                  "alone's rate); CPU of all processes %s and %s; hbrun private "
+                  "%d KiB after copying it all"
+                  % (size // KIB // KIB, ms(ta), ms(tt), 100 * ta / tt, ms(ca), ms(ct),
+                     priv))
 
             before = len(api.requests)
             n = 100

@@ -380,6 +380,9 @@ class Environment(unittest.TestCase):
                 k, _, v = item.partition("=")
                 self.assertNotIn(k, out, "duplicate %s" % k)
                 out[k] = v
+        # Every run has an id of its own, a random UUID (version 4).
+        self.assertRegex(out.pop("HBRUN_RUN_ID", ""),
+                         r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
         return harness.without_wrapper_env(out), res
 
     def test_environment_less_hbrun_token(self):

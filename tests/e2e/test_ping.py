@@ -23,7 +23,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
 from fakeapi import PROXIED_NAME, FakeAPI, unused_port  # noqa: E402
 import harness  # noqa: E402
 from servercase import ServerCase  # noqa: E402
-from harness import HBRUN, Sandbox, run, start, upper  # noqa: E402
+from harness import HBRUN, Sandbox, run, run_timed, start, upper  # noqa: E402
 
 TOKEN = "Zq7XkW9vPj3mNb5RtY2hLs4D"      # long and distinctive: easy to spot in output
 ODD_TOKEN = "ab/cd+ef gh~ij_kl.mn-op%qr?s#t&u=v"
@@ -77,7 +77,10 @@ class PingCase(ServerCase):
         return self.sb.env(**extra)
 
     def hbrun(self, args, job=("true",), env=None, timeout=60):
-        return run(list(args) + ["--"] + list(job), env or self.env(), timeout=timeout)
+        # Upper time bounds are on res.idle, what hbrun waited for itself:
+        # a busy machine, or valgrind, cannot make it fail them.
+        return run_timed(list(args) + ["--"] + list(job), env or self.env(),
+                         timeout=timeout)
 
     def ping(self, srv, *opts, token=TOKEN, job=("true",), env=None, timeout=60):
         return self.hbrun(["-t", token, "--api-url", srv.url] + list(opts),
@@ -105,7 +108,7 @@ class PingCase(ServerCase):
 
     def assertElapsed(self, res, low, high):
         self.assertGreaterEqual(res.elapsed, low, res)
-        self.assertLessEqual(res.elapsed, upper(high), res)
+        self.assertLessEqual(res.idle, upper(high), res)
 
     def assertNoConnection(self, srv, wait=0.3):
         self.assertFalse(srv.wait_connections(1, wait), "a connection was made")
@@ -259,7 +262,7 @@ class TestStatuses(PingCase):
         self.assertLess(reqs[1].time - reqs[0].time, 1.0 + 0.5)
         self.assertLess(reqs[2].time - reqs[1].time, 2.0 + 0.5)
         # no sleep after the last try
-        self.assertLess(res.elapsed, upper(3.0 + 1.5))
+        self.assertLess(res.idle, upper(3.0 + 1.5))
 
     def test_final_statuses_not_retried(self):
         for code in (400, 401, 403, 404, 405, 410, 422, 501):
@@ -271,7 +274,7 @@ class TestStatuses(PingCase):
                 self.assertFailedOnce(res, srv.base, attempts=1,
                                       reason=r"^HTTP %d\b" % code)
                 self.assertEqual(len(res.lines()), 1, res)
-                self.assertLess(res.elapsed, upper(2.0), res)
+                self.assertLess(res.idle, upper(2.0), res)
 
     def test_404_says_token_wrong_or_deleted(self):
         srv = self.server([status(404)])
@@ -321,7 +324,7 @@ class TestTransferErrors(PingCase):
         self.assertEqual(res.stdout, "")
         self.assertEqual(attempt_numbers(res), [1, 2, 3], res)
         self.assertFailedOnce(res, "http://127.0.0.1:%d" % port, attempts=3)
-        self.assertLess(res.elapsed, upper(1.0 + 2.0 + 1.5), res)
+        self.assertLess(res.idle, upper(1.0 + 2.0 + 1.5), res)
 
     def test_refused_retries_fill_the_deadline(self):
         # Many retries allowed, the deadline is what ends it: waits are
@@ -391,7 +394,7 @@ class TestTransferErrors(PingCase):
         self.assertEqual(res.returncode, 0, res)
         self.assertEqual(len(srv.requests), 1)
         self.assertFailedOnce(res, srv.base, attempts=1, reason=r"^HTTP 503\b")
-        self.assertLess(res.elapsed, upper(1.0), res)
+        self.assertLess(res.idle, upper(1.0), res)
 
 
 class TestRetryAfter(PingCase):
@@ -429,7 +432,7 @@ class TestRetryAfter(PingCase):
                 res = self.ping(srv, "--ping-deadline", "5")
                 self.assertEqual(res.returncode, 0, res)
                 self.assertEqual(len(srv.requests), 1)
-                self.assertLess(res.elapsed, upper(1.5), res)
+                self.assertLess(res.idle, upper(1.5), res)
                 self.assertFailedOnce(res, srv.base, attempts=1, reason=r"^HTTP 503\b")
 
     def test_retry_after_must_leave_one_second(self):
@@ -438,7 +441,7 @@ class TestRetryAfter(PingCase):
         res = self.ping(srv, "--ping-deadline", "4.5")
         self.assertEqual(res.returncode, 0, res)
         self.assertEqual(len(srv.requests), 1)
-        self.assertLess(res.elapsed, upper(1.5), res)
+        self.assertLess(res.idle, upper(1.5), res)
         self.assertFailedOnce(res, srv.base, attempts=1, reason=r"^HTTP 429\b")
         # 2 s in a 3.5 s deadline leaves 1.5 s: honoured
         srv = self.server([("retry_after", 429, "2"), OK])
@@ -462,7 +465,7 @@ class TestRetryAfter(PingCase):
         res = self.ping(srv, "--ping-retries", "0", "--ping-deadline", "10")
         self.assertEqual(res.returncode, 0, res)
         self.assertEqual(len(srv.requests), 1)
-        self.assertLess(res.elapsed, upper(1.0), res)
+        self.assertLess(res.idle, upper(1.0), res)
         srv2 = self.server([("retry_after", 503, "2")])
         res = self.ping(srv2, "--ping-retries", "1", "--ping-deadline", "10")
         self.assertEqual(len(srv2.requests), 2)
@@ -493,7 +496,7 @@ class TestHttpPolicy(PingCase):
                 self.assertEqual(len(res.lines()), 1, res)
                 self.assertTrue(res.lines()[0].startswith("hbrun: "), res)
                 self.assertEqual(leaks(res.stderr, TOKEN), [])
-                self.assertLess(res.elapsed, upper(2.0), res)
+                self.assertLess(res.idle, upper(2.0), res)
         self.assertNoConnection(proxy)
 
     def test_http_refused_for_ping_url(self):

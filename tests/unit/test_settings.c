@@ -169,6 +169,89 @@ START_TEST(precedence_level_by_level)
 }
 END_TEST
 
+START_TEST(choices_any_case_and_unknown_ones_unusable)
+{
+	struct layer layers[LAYER_COUNT];
+	struct settings s;
+	int from;
+	four_layers(layers);
+	ck_assert_int_eq(layer_set(&layers[LAYER_CLI], "method", "get"), SET_OK);
+	ck_assert_int_eq(layer_set(&layers[LAYER_JOB], "service", "HealthChecks"),
+			 SET_OK);
+	ck_assert_int_eq(layer_set(&layers[LAYER_GLOBAL], "method", "POST"), SET_OK);
+	settings_merge(layers, SETTING_HBRUN, &s, &from);
+	ck_assert_str_eq(s.method, "GET");
+	ck_assert_str_eq(s.service, "healthchecks");
+	free_layers(layers, &s);
+
+	four_layers(layers);
+	ck_assert_int_eq(layer_set(&layers[LAYER_ENV], "service", "healthcheck"),
+			 SET_UNKNOWN_CHOICE);
+	ck_assert_int_eq(layer_set(&layers[LAYER_JOB], "method", "PUT"),
+			 SET_UNKNOWN_CHOICE);
+	ck_assert_int_eq(layer_set(&layers[LAYER_JOB], "service", ""), SET_UNUSABLE);
+	layer_set(&layers[LAYER_GLOBAL], "service", "betterstack");
+	layer_set(&layers[LAYER_GLOBAL], "method", "GET");
+	settings_merge(layers, SETTING_HBRUN, &s, &from);
+	ck_assert(s.unusable[S_SERVICE] && !s.service);
+	ck_assert_int_eq(s.from[S_SERVICE], LAYER_ENV);
+	ck_assert(s.unusable[S_METHOD] && !s.method);
+	free_layers(layers, &s);
+
+	four_layers(layers);
+	ck_assert_int_eq(layer_set(&layers[LAYER_CLI], "send_output", "1048576"),
+			 SET_OK);
+	ck_assert_int_eq(layer_set(&layers[LAYER_CLI], "send_output", "1048577"),
+			 SET_BAD_VALUE);
+	settings_merge(layers, SETTING_HBRUN, &s, &from);
+	ck_assert_int_eq(s.send_output, 1048576);
+	free_layers(layers, &s);
+}
+END_TEST
+
+/* api_url goes with the service of its own level or a higher one. */
+START_TEST(api_url_only_with_a_service_at_or_below_its_level)
+{
+	static const struct { int url_at, service_at; bool applies; } cases[] = {
+		{ LAYER_GLOBAL, -1, true },
+		{ LAYER_GLOBAL, LAYER_GLOBAL, true },
+		{ LAYER_GLOBAL, LAYER_JOB, false },
+		{ LAYER_JOB, LAYER_JOB, true },
+		{ LAYER_ENV, LAYER_JOB, true },
+		{ LAYER_JOB, LAYER_CLI, false },
+		{ LAYER_CLI, LAYER_GLOBAL, true },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		struct layer layers[LAYER_COUNT];
+		struct settings s;
+		int from;
+		four_layers(layers);
+		layer_set(&layers[cases[i].url_at], "api_url", "https://self.example");
+		if (cases[i].service_at >= 0)
+			layer_set(&layers[cases[i].service_at], "service",
+				  "healthchecks");
+		settings_merge(layers, SETTING_HBRUN, &s, &from);
+		if (cases[i].applies) {
+			ck_assert_str_eq(s.api_url, "https://self.example");
+			ck_assert_int_eq(s.from[S_API_URL], cases[i].url_at);
+		} else {
+			ck_assert_int_eq(s.from[S_API_URL], -1);
+		}
+		free_layers(layers, &s);
+	}
+	/* nor does an unusable one below the service block it */
+	struct layer layers[LAYER_COUNT];
+	struct settings s;
+	int from;
+	four_layers(layers);
+	layer_set(&layers[LAYER_GLOBAL], "api_url", "");
+	layer_set(&layers[LAYER_JOB], "service", "healthchecks");
+	settings_merge(layers, SETTING_HBRUN, &s, &from);
+	ck_assert(!s.unusable[S_API_URL]);
+	free_layers(layers, &s);
+}
+END_TEST
+
 /* A value set but unusable at one level blocks every level below it and
  * the default: nothing is guessed in its place. */
 START_TEST(an_unusable_value_blocks_the_levels_below)
@@ -515,6 +598,8 @@ Suite *unit_suite(void)
 	TCase *merge = tcase_create("precedence");
 	tcase_add_test(merge, defaults_when_nothing_is_set);
 	tcase_add_test(merge, precedence_level_by_level);
+	tcase_add_test(merge, choices_any_case_and_unknown_ones_unusable);
+	tcase_add_test(merge, api_url_only_with_a_service_at_or_below_its_level);
 	tcase_add_test(merge, an_unusable_value_blocks_the_levels_below);
 	tcase_add_test(merge, a_higher_token_file_beats_a_lower_token);
 	tcase_add_test(merge, token_beats_token_file_at_one_level);

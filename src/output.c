@@ -1,0 +1,294 @@
+#include "output.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define CHUNK 65536
+
+/* How a copy is written to hbrun's own stdout or stderr. */
+enum sink_kind {
+	SINK_NONE,     /* copying stopped: the output failed */
+	SINK_FILE,     /* a regular file: writes do not wait on a reader */
+	SINK_NONBLOCK, /* a descriptor of our own, opened non-blocking */
+	SINK_SOCKET,   /* send() without waiting */
+	SINK_SMALL,    /* only what fits after POLLOUT: a pipe we cannot reopen */
+};
+
+struct stream {
+	int in;              /* the job's pipe, -1 once at end of file */
+	int job_end;         /* its write end, until handed over */
+	int out;             /* where copies go */
+	enum sink_kind kind;
+	char buf[CHUNK];     /* read, not yet written */
+	size_t off, len;
+	bool writable;       /* SINK_SMALL: POLLOUT came */
+};
+
+struct output {
+	struct stream s[2];
+	char *ring;          /* the tail, a ring of CAP bytes */
+	size_t cap, head, used, limit;
+	char *flat;
+};
+
+/* Where FD's copies go, and how: hbrun's descriptor is shared with
+ * others, so it is never made non-blocking itself; a pipe, FIFO or
+ * terminal is opened again through /proc, as a description of our own. */
+static void sink_open(struct stream *st, int fd)
+{
+	struct stat sb;
+	st->out = fd;
+	st->kind = SINK_NONE;
+	if (fstat(fd, &sb) != 0)
+		return;
+	if (S_ISREG(sb.st_mode) || S_ISBLK(sb.st_mode)) {
+		st->kind = SINK_FILE;
+		return;
+	}
+	if (S_ISSOCK(sb.st_mode)) {
+		st->kind = SINK_SOCKET;
+		return;
+	}
+	char path[32];
+	snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+	int own = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (own >= 0) {
+		st->out = own;
+		st->kind = SINK_NONBLOCK;
+	} else {
+		st->kind = SINK_SMALL;
+	}
+}
+
+static bool stream_init(struct stream *st, int fd)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) != 0)
+		return false;
+	st->in = p[0];
+	st->job_end = p[1];
+	fcntl(st->in, F_SETFL, fcntl(st->in, F_GETFL) | O_NONBLOCK);
+	sink_open(st, fd);
+	return true;
+}
+
+struct output *output_new(size_t bytes)
+{
+	struct output *o = calloc(1, sizeof *o);
+	if (!o)
+		return NULL;
+	o->cap = o->limit = bytes;
+	o->ring = malloc(bytes ? bytes : 1);
+	for (int i = 0; i < 2; i++)
+		o->s[i].in = o->s[i].job_end = o->s[i].out = -1;
+	if (!o->ring || !stream_init(&o->s[0], STDOUT_FILENO) ||
+	    !stream_init(&o->s[1], STDERR_FILENO)) {
+		int err = errno;
+		output_free(o);
+		errno = err;
+		return NULL;
+	}
+	return o;
+}
+
+void output_job_ends(struct output *o, int fds[2])
+{
+	for (int i = 0; i < 2; i++) {
+		fds[i] = o->s[i].job_end;
+		o->s[i].job_end = -1;
+	}
+}
+
+bool output_open(const struct output *o)
+{
+	return o->s[0].in >= 0 || o->s[1].in >= 0;
+}
+
+unsigned output_fds(const struct output *o, struct pollfd *fds)
+{
+	unsigned n = 0;
+	for (int i = 0; i < 2; i++) {
+		const struct stream *st = &o->s[i];
+		/* Nothing more is read while a copy waits: back-pressure. */
+		if (st->len > 0 && st->kind != SINK_FILE)
+			fds[n++] = (struct pollfd){ st->out, POLLOUT, 0 };
+		else if (st->in >= 0)
+			fds[n++] = (struct pollfd){ st->in, POLLIN, 0 };
+	}
+	return n;
+}
+
+static void tail_add(struct output *o, const char *data, size_t len)
+{
+	if (o->cap == 0)
+		return;
+	if (len >= o->cap) {
+		memcpy(o->ring, data + len - o->cap, o->cap);
+		o->head = 0;
+		o->used = o->cap;
+		return;
+	}
+	size_t at = (o->head + o->used) % o->cap;
+	size_t first = o->cap - at < len ? o->cap - at : len;
+	memcpy(o->ring + at, data, first);
+	memcpy(o->ring, data + first, len - first);
+	o->used += len;
+	if (o->used > o->cap) {
+		o->head = (o->head + o->used - o->cap) % o->cap;
+		o->used = o->cap;
+	}
+}
+
+/* One write of what waits, as far as the sink takes it without waiting
+ * (a regular file: whole).  Returns bytes written, 0 for "not now", -1
+ * when the sink has failed. */
+static ssize_t sink_write(struct stream *st)
+{
+	const char *p = st->buf + st->off;
+	size_t len = st->len;
+	if (st->kind == SINK_SMALL) {
+		if (!st->writable)
+			return 0;
+		st->writable = false;
+		len = len > PIPE_BUF ? PIPE_BUF : len;
+	}
+	ssize_t n = st->kind == SINK_SOCKET
+		? send(st->out, p, len, MSG_DONTWAIT | MSG_NOSIGNAL)
+		: write(st->out, p, len);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	return n < 0 ? -1 : n;
+}
+
+static void stop_copying(struct stream *st)
+{
+	if (st->kind == SINK_NONBLOCK)
+		close(st->out);
+	st->out = -1;
+	st->kind = SINK_NONE;
+	st->off = st->len = 0;
+}
+
+static void flush(struct stream *st)
+{
+	while (st->len > 0) {
+		if (st->kind == SINK_NONE) {
+			st->off = st->len = 0;
+			return;
+		}
+		ssize_t n = sink_write(st);
+		if (n < 0) {
+			/* A closed or failing output of hbrun's: this stream
+			 * is no longer copied, and still read. */
+			stop_copying(st);
+			return;
+		}
+		if (n == 0 && st->kind != SINK_FILE)
+			return;
+		st->off += (size_t)n;
+		st->len -= (size_t)n;
+	}
+	st->off = 0;
+}
+
+static void fill(struct output *o, struct stream *st)
+{
+	ssize_t n;
+	do
+		n = read(st->in, st->buf, sizeof st->buf);
+	while (n < 0 && errno == EINTR);
+	if (n > 0) {
+		tail_add(o, st->buf, (size_t)n);
+		st->off = 0;
+		st->len = (size_t)n;
+	} else if (n == 0 || errno != EAGAIN) {
+		close(st->in);
+		st->in = -1;
+	}
+}
+
+static short revents_of(const struct pollfd *fds, unsigned n, int fd,
+			short events)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (fds[i].fd == fd && fds[i].events == events)
+			return fds[i].revents;
+	return 0;
+}
+
+void output_service(struct output *o, const struct pollfd *fds, unsigned n)
+{
+	for (int i = 0; i < 2; i++) {
+		struct stream *st = &o->s[i];
+		if (st->len > 0) {
+			short r = revents_of(fds, n, st->out, POLLOUT);
+			if (r & (POLLERR | POLLHUP | POLLNVAL))
+				stop_copying(st);
+			st->writable = (r & POLLOUT) != 0;
+			flush(st);
+		} else if (st->in >= 0 && revents_of(fds, n, st->in, POLLIN)) {
+			fill(o, st);
+			flush(st);
+		}
+	}
+}
+
+void output_limit(struct output *o, size_t bytes)
+{
+	if (bytes < o->limit)
+		o->limit = bytes;
+}
+
+void output_close(struct output *o)
+{
+	for (int i = 0; i < 2; i++) {
+		struct stream *st = &o->s[i];
+		if (st->in >= 0)
+			close(st->in);
+		st->in = -1;
+		if (st->kind == SINK_NONBLOCK)
+			close(st->out);
+		st->kind = SINK_NONE;
+		st->out = -1;
+		st->len = 0;
+	}
+}
+
+const char *output_tail(struct output *o, size_t *len)
+{
+	size_t keep = o->used < o->limit ? o->used : o->limit;
+	free(o->flat);
+	o->flat = malloc(keep + 1);
+	*len = 0;
+	if (!o->flat)
+		return NULL;
+	/* KEEP is 0 whenever CAP is: the ring is only read when it holds
+	 * something. */
+	size_t cap = o->cap ? o->cap : 1;
+	size_t from = (o->head + o->used - keep) % cap;
+	for (size_t i = 0; i < keep; i++)
+		o->flat[i] = o->ring[(from + i) % cap];
+	o->flat[keep] = '\0';
+	*len = keep;
+	return o->flat;
+}
+
+void output_free(struct output *o)
+{
+	if (!o)
+		return;
+	output_close(o);
+	for (int i = 0; i < 2; i++)
+		if (o->s[i].job_end >= 0)
+			close(o->s[i].job_end);
+	free(o->ring);
+	free(o->flat);
+	free(o);
+}

@@ -1,0 +1,47 @@
+/* The job's output, with send_output: its stdout and stderr are pipes that
+ * hbrun reads, copying every byte on to its own stdout and stderr as it
+ * comes, and keeping the last bytes of both for the end request.
+ *
+ * A slow reader of hbrun's output slows the job (nothing is read while
+ * bytes wait to be written), but never hbrun's forwarding of signals:
+ * hbrun's own stdout and stderr are written without blocking.  When one
+ * of them fails, its copying stops and its pipe is still read. */
+#ifndef HBRUN_OUTPUT_H
+#define HBRUN_OUTPUT_H
+
+#include <poll.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct output;
+
+/* Pipes for the job's stdout and stderr and a tail of BYTES.  NULL, with
+ * errno set, when they cannot be had. */
+struct output *output_new(size_t bytes);
+
+/* The write ends, to hand to the job as its fds 1 and 2; the caller owns
+ * them from here on. */
+void output_job_ends(struct output *o, int fds[2]);
+
+/* Whether either pipe is still open. */
+bool output_open(const struct output *o);
+
+/* Put the descriptors to watch into FDS (room for at least 4); returns
+ * how many. */
+unsigned output_fds(const struct output *o, struct pollfd *fds);
+
+/* Read and copy what the poll over FDS (N of them) found ready. */
+void output_service(struct output *o, const struct pollfd *fds, unsigned n);
+
+/* Keep at most BYTES of the tail (a server said it keeps no more). */
+void output_limit(struct output *o, size_t bytes);
+
+/* Close the pipes: anything still written to them is refused. */
+void output_close(struct output *o);
+
+/* The tail, oldest byte first; valid until output_free(). */
+const char *output_tail(struct output *o, size_t *len);
+
+void output_free(struct output *o);
+
+#endif

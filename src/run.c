@@ -1,0 +1,150 @@
+#include "run.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "events.h"
+#include "jobctl.h"
+#include "lock.h"
+#include "msg.h"
+
+/* Take the lock, if one is set: 0, or the exit status when the job must
+ * not start.  The descriptor stays open, so the lock is held until hbrun
+ * exits; it is close-on-exec, so the job never holds it. */
+static int take_lock(const struct settings *s)
+{
+	char why[128];
+	int fd;
+	if (s->unusable[S_LOCK]) {
+		msg_error("the lock file name is empty; job not started");
+		return EXIT_USAGE;
+	}
+	if (!s->lock)
+		return 0;
+	switch (lock_take(s->lock, &fd, why, sizeof why)) {
+	case LOCK_TAKEN:
+		return 0;
+	case LOCK_HELD:
+		msg_error("%s is locked by another run; job not started",
+			  s->lock);
+		return EXIT_LOCK_HELD;
+	case LOCK_UNUSABLE:
+		break;
+	}
+	msg_error("cannot use %s as the lock: %s; job not started", s->lock,
+		  why);
+	return EXIT_USAGE;
+}
+
+/* The job's output through pipes, for send_output; NULL when off. */
+static struct output *capture_output(const struct settings *s)
+{
+	if (s->send_output <= 0)
+		return NULL;
+	const char *method = notify_method(s);
+	if (method && strcmp(method, "GET") == 0) {
+		msg_warn("send_output needs POST, and the method is GET; the "
+			 "job's output is not sent");
+		return NULL;
+	}
+	struct output *out = output_new((size_t)s->send_output);
+	if (!out)
+		msg_warn("cannot capture the job's output (%m); it is not sent");
+	return out;
+}
+
+int run_prepare(struct run *r, const struct settings *s,
+		struct supervisor *sv)
+{
+	memset(r, 0, sizeof *r);
+	r->s = s;
+	int code = take_lock(s);
+	if (code)
+		return code;
+	delay_before_job(s->random_delay, sv->sigfd, sv->pid1);
+	if (timeout_init(&sv->timeout, s->timeout, s->kill_after) != 0)
+		msg_error("cannot watch the job's descendants (%m); the "
+			  "timeout reaches only those still below the job");
+	run_id_new(r->id);
+	setenv("HBRUN_RUN_ID", r->id, 1);
+	r->out = capture_output(s);
+	during_init(&r->during, s, r->id, r->out);
+	if (during_needed(s, r->out)) {
+		sv->wait_hook = during_wait;
+		sv->wait_ctx = &r->during;
+	}
+	if (r->out)
+		output_job_ends(r->out, sv->job_stdio);
+	return 0;
+}
+
+/* What the job came to, for the end request. */
+static struct run_ending ending_of(const struct supervisor *sv,
+				   const struct settings *s, int exec_err)
+{
+	bool timed_out = timeout_fired(&sv->timeout);
+	struct run_ending e = {
+		.ran = exec_err == 0, .wstatus = sv->wstatus,
+		.stop_signal = sv->stop_signal, .timed_out = timed_out,
+		.timeout = s->timeout,
+	};
+	/* A success: exit 0 or a status declared one; a signal death never
+	 * is (and the request's rules see to a stop and a timeout). */
+	e.succeeded = exec_err == 0 && WIFEXITED(sv->wstatus) &&
+		      status_is_success(s, WEXITSTATUS(sv->wstatus));
+	if (exec_err)
+		e.exec_status = exit_status_of_exec_error(exec_err);
+	return e;
+}
+
+/* The success or fail request, within one ping deadline from the job's
+ * end. */
+static void send_end_request(const struct run *r,
+			     const struct run_ending *ending,
+			     struct supervisor *sv)
+{
+	const struct settings *s = r->s;
+	struct event_report report;
+	event_of(ending, &report);
+	if (!notify_wanted(s, report.event))
+		return;
+	double ended = ending->ran ? sv->ended_at : supervise_now();
+	long long ms = ending->ran ? (long long)((sv->ended_at -
+						   sv->started_at) * 1000.0)
+				   : 0;
+	char scratch[2][24];
+	struct template_values vals;
+	notify_end_values(s, r->id, &report, ms, scratch, &vals);
+	struct planned_request req;
+	if (!notify_plan(s, report.event, &vals, &req))
+		return;
+	double left = s->ping_deadline - (supervise_now() - ended);
+	size_t len = 0;
+	const char *body = r->out ? output_tail(r->out, &len) : NULL;
+	if (left > 0)
+		notify_send(s, &req, body, len, left, sv);
+	planned_request_free(&req);
+}
+
+struct ending run_finish(struct run *r, struct supervisor *sv, int exec_err,
+			 const char *command)
+{
+	bool stopped = during_finish(&r->during, sv);
+	/* libcurl (and GnuTLS) write the TLS secrets of every connection to
+	 * the file $SSLKEYLOGFILE names: with them a recorded ping, the token
+	 * in its path, can be read.  The job has had its environment; the
+	 * requests after it go without. */
+	unsetenv("SSLKEYLOGFILE");
+	struct run_ending ending = ending_of(sv, r->s, exec_err);
+	if (!stopped)
+		send_end_request(r, &ending, sv);
+	output_free(r->out);
+	if (exec_err)
+		return (struct ending){ ending.exec_status, 0 };
+	if (ending.timed_out) {
+		msg_error("'%s' timed out after %.15g s", command, r->s->timeout);
+		return (struct ending){ EXIT_TIMED_OUT, 0 };
+	}
+	return exit_status_of(sv->wstatus, sv->pid1);
+}

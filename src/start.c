@@ -1,0 +1,175 @@
+#include "start.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "call.h"
+#include "msg.h"
+#include "retry.h"
+#include "supervise.h"
+
+#define REPLY_BODY_MAX 65536
+/* How often a step looks at the clock while an attempt is under way. */
+#define STEP_MS 250
+
+static double unit_random(void)
+{
+	unsigned int r;
+	if (getrandom(&r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r)
+		r = (unsigned int)(supervise_now() * 1e6);
+	return (double)r / 4294967296.0;
+}
+
+static void attempt(struct start_request *sr)
+{
+	double now = supervise_now();
+	sr->http.timeout = attempt_time_limit(sr->s->ping_timeout, sr->end - now);
+	sr->attempt_end = now + sr->http.timeout + 0.25;
+	sr->attempts++;
+	sr->next_at = 0;
+	sr->t = http_begin(&sr->http, &sr->reply);
+}
+
+bool start_begin(struct start_request *sr, const struct settings *s,
+		 const char *run_id, double started)
+{
+	memset(sr, 0, sizeof *sr);
+	sr->s = s;
+	sr->done = true;
+	sr->body_limit = -1;
+	struct template_values vals = { { [FIELD_RUN_ID] = run_id,
+		[FIELD_MESSAGE] = event_started_message } };
+	if (!notify_wanted(s, EVENT_START) ||
+	    !notify_plan(s, EVENT_START, &vals, &sr->plan))
+		return false;
+	sr->http = (struct http_request){
+		.method = sr->plan.method, .url = sr->plan.url,
+		.cacert = s->cacert, .allow_http = sr->plan.allow_http,
+		.body_max = REPLY_BODY_MAX, .cancel_fd = -1,
+	};
+	sr->end = started + s->ping_deadline;
+	sr->done = false;
+	attempt(sr);
+	return true;
+}
+
+int start_timeout_ms(const struct start_request *sr)
+{
+	if (sr->done)
+		return -1;
+	double until = sr->t ? sr->attempt_end : sr->next_at;
+	double ms = (until - supervise_now()) * 1000.0 + 1;
+	if (sr->t && ms > STEP_MS)
+		ms = STEP_MS;
+	return ms < 0 ? 0 : (int)ms;
+}
+
+static void log_attempt(const struct start_request *sr, const char *next)
+{
+	const struct http_reply *r = &sr->reply;
+	char what[300];
+	if (r->curl_code == 0)
+		snprintf(what, sizeof what, "HTTP %ld", r->status);
+	else
+		snprintf(what, sizeof what, "%s", r->error);
+	msg_verbose("start request attempt %d to %s: %s%s", sr->attempts,
+		    sr->plan.shown, what, next);
+}
+
+static void give_up(struct start_request *sr, const char *why)
+{
+	log_attempt(sr, "");
+	const struct http_reply *r = &sr->reply;
+	notify_report_failure(sr->s, &sr->plan, r->curl_code == 0 ? r->status : 0,
+			      r->error[0] ? r->error : "no HTTP reply",
+			      sr->attempts, why, false);
+	sr->done = true;
+}
+
+/* The attempt has ended: done, or wait for the next one. */
+static void after_attempt(struct start_request *sr, int code)
+{
+	http_end(sr->t, code);
+	sr->t = NULL;
+	struct http_reply *r = &sr->reply;
+	if (r->body_limit >= 0)
+		sr->body_limit = r->body_limit;
+	enum outcome o = outcome_classify(r->curl_code, r->status);
+	if (o == OUTCOME_SUCCESS) {
+		log_attempt(sr, "");
+		sr->done = true;
+	} else if (o != OUTCOME_TRANSIENT) {
+		give_up(sr, NULL);
+	} else if (sr->last) {
+		give_up(sr, "the job ended first");
+	} else if (sr->attempts > sr->s->ping_retries) {
+		give_up(sr, "no retries left");
+	} else {
+		struct next_step step = retry_next_step(
+			sr->end - supervise_now(),
+			backoff_jittered(sr->attempts, unit_random()),
+			r->retry_after);
+		if (step.stop) {
+			give_up(sr, "deadline reached");
+		} else {
+			char next[64];
+			snprintf(next, sizeof next, "; next attempt in %.1f s",
+				 step.wait);
+			log_attempt(sr, next);
+			sr->next_at = supervise_now() + step.wait;
+		}
+	}
+	http_reply_free(r);
+}
+
+void start_step(struct start_request *sr, struct pollfd *fds, unsigned n,
+		int timeout_ms)
+{
+	if (sr->done || !sr->t) {
+		if (poll(fds, n, timeout_ms) < 0 && errno != EINTR)
+			fds[0].revents = 0;
+		if (sr->done || supervise_now() < sr->next_at)
+			return;
+		attempt(sr);
+		if (!sr->t) /* it could not even begin */
+			give_up(sr, NULL);
+		return;
+	}
+	if (http_step(sr->t, fds, n, timeout_ms))
+		after_attempt(sr, 0);
+	else if (supervise_now() >= sr->attempt_end && sr->last)
+		start_abandon(sr);
+	else if (supervise_now() >= sr->attempt_end)
+		after_attempt(sr, CURLE_OPERATION_TIMEDOUT);
+}
+
+void start_last_attempt(struct start_request *sr, double limit)
+{
+	if (sr->done)
+		return;
+	if (!sr->t) {
+		/* waiting for a retry: there will be none */
+		sr->done = true;
+		return;
+	}
+	if (sr->attempt_end > limit)
+		sr->attempt_end = limit;
+	sr->last = true;
+}
+
+void start_abandon(struct start_request *sr)
+{
+	if (sr->t) {
+		http_end(sr->t, CURLE_ABORTED_BY_CALLBACK);
+		sr->t = NULL;
+		http_reply_free(&sr->reply);
+		if (!sr->done)
+			msg_warn("start request to %s abandoned: the job ended "
+				 "before it was done", sr->plan.shown);
+	}
+	sr->done = true;
+	planned_request_free(&sr->plan);
+}

@@ -1,0 +1,50 @@
+/* The start request: sent while the job runs, driven from the wait loop a
+ * step at a time, so that it never holds up the job or the forwarding of
+ * a signal.  Retried by the ping's policy within its own deadline counted
+ * from the job's start; once the job has ended it gets a last moment, no
+ * further attempt, and is then abandoned. */
+#ifndef HBRUN_START_H
+#define HBRUN_START_H
+
+#include <poll.h>
+#include <stdbool.h>
+
+#include "http.h"
+#include "notify.h"
+
+struct start_request {
+	const struct settings *s;
+	struct planned_request plan;
+	struct http_request http;
+	struct http_reply reply;
+	struct http_transfer *t; /* the attempt under way, or NULL */
+	double end;              /* the deadline, monotonic seconds */
+	double attempt_end;      /* the attempt's own hard end */
+	double next_at;          /* t NULL: when the next attempt begins */
+	int attempts;
+	bool done;               /* sent, failed or given up */
+	bool last;               /* the job has ended: no further attempt */
+	long body_limit;         /* a reply's Ping-Body-Limit; -1: none */
+};
+
+/* Plan the start request of S for a job started at STARTED (monotonic
+ * seconds) and begin its first attempt.  False when there is none to
+ * send (sr->done is then true). */
+bool start_begin(struct start_request *sr, const struct settings *s,
+		 const char *run_id, double started);
+
+/* Milliseconds the caller may wait before the next start_step(); -1: no
+ * limit (nothing under way). */
+int start_timeout_ms(const struct start_request *sr);
+
+/* Wait at most TIMEOUT_MS for the request or one of the N descriptors of
+ * FDS (their revents set), then move the request on. */
+void start_step(struct start_request *sr, struct pollfd *fds, unsigned n,
+		int timeout_ms);
+
+/* The job has ended: no further attempt; the one under way may go on
+ * until LIMIT (monotonic seconds), when start_abandon() ends it. */
+void start_last_attempt(struct start_request *sr, double limit);
+void start_abandon(struct start_request *sr);
+
+#endif

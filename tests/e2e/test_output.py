@@ -1,0 +1,177 @@
+"""End-to-end tests of --send-output (hbrun(1), THE JOB'S OUTPUT): every
+byte copied on in order, the tail POSTed with the end request, a slow or
+closed reader of hbrun's output, a descendant holding the pipe.
+
+    HBRUN=build/src/hbrun python3 tests/e2e/test_output.py
+"""
+
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
+
+from servercase import ServerCase  # noqa: E402
+from harness import command, run, start, upper  # noqa: E402
+
+OK = ("status", 200, {}, b"OK")
+# Numbered lines on stdout and on stderr, interleaved in the job.
+BOTH = ('i=0; while [ $i -lt 2000 ]; do echo "out $i"; echo "err $i" >&2; '
+        'i=$((i+1)); done')
+
+
+def numbered(prefix, n=2000):
+    return "".join("%s %d\n" % (prefix, i) for i in range(n))
+
+
+class Output(ServerCase):
+    def args(self, srv, size, *extra):
+        return (["--send-output", str(size), "--ping-url", srv.base + "/ok",
+                 "--fail-url", srv.base + "/fail"] + list(extra))
+
+    def test_every_byte_copied_in_order_and_the_tail_sent(self):
+        srv = self.server(plan=[OK])
+        res = run(self.args(srv, 100) + ["--", "sh", "-c", BOTH + "; sleep 0.2; printf end"],
+                  self.sb.env())
+        self.assertEqual(res.returncode, 0, res)
+        self.assertEqual(res.stdout, numbered("out") + "end")
+        self.assertEqual(res.stderr, numbered("err"))
+        (r,) = srv.requests
+        self.assertEqual((r.method, r.target), ("POST", "/ok"))
+        self.assertEqual(r.headers.get("content-type"), "text/plain")
+        self.assertEqual(len(r.body), 100)
+        self.assertTrue(r.body.endswith(b"end"), r.body)
+        # the tail is the bytes in the order read: whole lines of both
+        lines = r.body.decode().splitlines()[1:]
+        self.assertTrue(set(lines) <= set(res.stdout.splitlines() + res.stderr.splitlines()),
+                        lines)
+
+    def test_fail_request_carries_the_tail(self):
+        srv = self.server(plan=[OK])
+        res = run(self.args(srv, 10) + ["--", "sh", "-c", "echo 0123456789abcdef; exit 3"],
+                  self.sb.env())
+        self.assertEqual(res.returncode, 3, res)
+        self.assertEqual([(r.target, r.body) for r in srv.requests],
+                         [("/fail", b"789abcdef\n")])
+
+    def test_body_resent_whole_on_retries(self):
+        srv = self.server(plan=[("status", 503, {}, b""), OK])
+        res = run(self.args(srv, 4096) + ["--", "sh", "-c", "seq 1 500"], self.sb.env())
+        self.assertEqual(res.returncode, 0, res)
+        want = "".join("%d\n" % i for i in range(1, 501)).encode()[-4096:]
+        self.assertEqual([r.body for r in srv.requests], [want, want])
+
+    def test_ping_body_limit_of_the_start_reply_lowers_it(self):
+        srv = self.server(plan=[("status", 200, {"Ping-Body-Limit": "5"}, b"OK")])
+        res = run(["--service", "healthchecks", "--api-url", srv.base, "-t", "tok",
+                   "--send-output", "100", "--", "sh", "-c", "sleep 0.3; echo hello-world"],
+                  self.sb.env())
+        self.assertEqual(res.returncode, 0, res)
+        self.assertEqual(res.stdout, "hello-world\n")
+        self.assertEqual([r.body for r in srv.requests], [b"", b"orld\n"])
+
+    def test_off_by_default_and_with_get(self):
+        srv = self.server(plan=[OK])
+        res = run(["--ping-url", srv.base + "/ok", "--", "echo", "hi"], self.sb.env())
+        self.assertEqual(srv.requests[-1].body, b"")
+        res = run(self.args(srv, 100, "--method", "GET") + ["--", "echo", "hi"],
+                  self.sb.env())
+        self.assertEqual((res.returncode, res.stdout), (0, "hi\n"), res)
+        self.assertEqual(res.lines(), ["hbrun: send_output needs POST, and the method "
+                                       "is GET; the job's output is not sent"])
+        self.assertEqual((srv.requests[-1].method, srv.requests[-1].body), ("GET", b""))
+
+    def test_the_job_output_is_a_pipe_only_with_it(self):
+        srv = self.server(plan=[OK])
+        probe = ["sh", "-c", "readlink /proc/self/fd/1; readlink /proc/$PPID/fd/1"]
+        res = run(["--ping-url", srv.base + "/ok", "--"] + probe, self.sb.env())
+        job, mine = res.stdout.split()
+        self.assertEqual(job, mine)
+        res = run(self.args(srv, 10) + ["--"] + probe, self.sb.env())
+        job, mine = res.stdout.split()
+        self.assertNotEqual(job, mine)
+
+    def test_closed_stdout_stops_only_its_copying(self):
+        srv = self.server(plan=[OK])
+        r, w = os.pipe()
+        os.close(r)  # nobody will ever read hbrun's stdout
+        try:
+            res = run(self.args(srv, 20) + ["--", "sh", "-c", BOTH + "; sleep 0.2; echo last"],
+                      self.sb.env(), stdout=w, timeout=60)
+        finally:
+            os.close(w)
+        self.assertEqual(res.returncode, 0, res)
+        self.assertEqual(res.stderr, numbered("err"))
+        self.assertEqual(srv.requests[-1].body[-5:], b"last\n")
+
+    def test_descendant_holding_the_pipe_gets_one_second(self):
+        srv = self.server(plan=[OK])
+        t0 = time.monotonic()
+        res = run(self.args(srv, 100) + ["--", "sh", "-c", "(sleep 20; echo late) & echo now"],
+                  self.sb.env(), timeout=60)
+        self.assertEqual(res.returncode, 0, res)
+        self.assertEqual(res.stdout, "now\n")
+        self.assertLess(time.monotonic() - t0, upper(10))
+        self.assertEqual(srv.requests[-1].body, b"now\n")
+
+    def test_slow_reader_slows_the_job_and_nothing_piles_up(self):
+        srv = self.server(plan=[OK])
+        size = 32 * 1024 * 1024
+        p = subprocess.Popen(command(self.args(srv, 1000) + [
+            "--", "head", "-c", str(size), "/dev/zero"]), env=self.sb.env(),
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        got, first, peak = 0, None, 0
+        while True:
+            chunk = p.stdout.read1(65536)
+            if not chunk:
+                break
+            got += len(chunk)
+            if got < size // 2:
+                time.sleep(0.0005)
+                try:
+                    with open("/proc/%d/status" % p.pid) as f:
+                        rss = [l for l in f if l.startswith("VmRSS")][0]
+                    kib = int(rss.split()[1])
+                    first = kib if first is None else first
+                    peak = max(peak, kib)
+                except (FileNotFoundError, IndexError, ProcessLookupError):
+                    pass
+        p.wait(60)
+        p.stdout.close()
+        self.assertEqual((p.returncode, got), (0, size))
+        # What hbrun holds grows by its buffers at most, nowhere near the
+        # 32 MiB that went through it (under valgrind too).
+        self.assertLess(peak - first, 16 * 1024, "hbrun grew from %d to %d KiB"
+                        % (first, peak))
+
+    def test_signals_forwarded_while_its_stdout_is_stuck(self):
+        srv = self.server(plan=[OK])
+        r, w = os.pipe()  # read by nobody until the end: the job blocks
+        p = subprocess.Popen(command(self.args(srv, 100) + [
+            "--", "sh", "-c", "trap 'echo got-term >&2; exit 7' TERM; echo up >&2; "
+            "head -c 4000000 /dev/zero & wait $!; sleep 30 & wait $!"]),
+            env=self.sb.env(), stdout=w, stderr=subprocess.PIPE)
+        os.close(w)
+        self.addCleanup(lambda: p.poll() is None and p.kill())
+        # stderr still flows while stdout is stuck
+        self.assertEqual(p.stderr.readline(), b"up\n")
+        time.sleep(0.5)
+        p.send_signal(signal.SIGTERM)
+        err = b""
+        end = time.monotonic() + 20
+        while p.poll() is None and time.monotonic() < end:
+            if select.select([r], [], [], 0.05)[0]:
+                os.read(r, 65536)
+        err = p.stderr.read()
+        p.stderr.close()
+        os.close(r)
+        self.assertEqual(p.returncode, 7, err)
+        self.assertIn(b"got-term", err)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
