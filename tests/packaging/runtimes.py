@@ -235,11 +235,13 @@ def need_podman_image(env):
 
 
 def drop_old_images(env, keep):
-    """Remove the test images of earlier sources (the cache stays small)."""
+    """Remove the test images of earlier sources, and the build stages
+    left untagged, so that the storage stays small."""
     p = sh(["podman", "images", "--format", "{{.Repository}}:{{.Tag}}", IMAGE], env=env)
     for name in p.stdout.split():
         if name != keep:
             sh(["podman", "rmi", "-f", name], env=env)
+    sh(["podman", "image", "prune", "-f"], env=env, timeout=300)
 
 
 # ---- sigjob --------------------------------------------------------------
