@@ -6,8 +6,8 @@ reports the TERMs it receives.
 
 Everything needs root and the Debian archive (the mirrors that apt's own
 sources name); whatever cannot run here is a skip with its reason, never a
-pass.  A test module calls need_*() in setUpClass and raises SkipTest with
-what it returns.
+pass.  A test module calls missing_tools(), rootfs() or need_podman_image()
+in setUpClass and raises SkipTest with the reason they return.
 
 The cache (HBRUN_TEST_CACHE, default /var/cache/hbrun-tests) holds each
 root file system as a tarball whose name carries a hash of how it is made
@@ -28,7 +28,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import unittest
 
 from pkgtest import HERE, SOURCE_ROOT, packaging_file, read
 
@@ -273,7 +272,3 @@ def wait_for(predicate, timeout, interval=0.2):
         if value or time.monotonic() > end:
             return value
         time.sleep(interval)
-
-
-def skip_class(reason):
-    raise unittest.SkipTest(reason)
