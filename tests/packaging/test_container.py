@@ -1,5 +1,5 @@
-"""packaging/container/Containerfile, without a container engine (none runs
-here): its stages parse; the image's entrypoint is hbrun, in exec form, as
+"""packaging/container/Containerfile, without a container engine (test_podman.py
+builds and runs it for real, where podman can): its stages parse; the image's entrypoint is hbrun, in exec form, as
 a user other than root; the build stage, run here as written on a copy of
 just the files it COPYs, builds and installs hbrun; and the final stage's
 packages hold every library the installed programs link, plus libcurl4
