@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "config.h"
 #include "msg.h"
@@ -445,6 +446,17 @@ void settings_load_hbctl(struct settings *out, struct layer layers[],
 	/* No job: every section goes unused, so only the global part counts. */
 	enum config_result r = config_load(config, NULL, &layers[LAYER_GLOBAL],
 					   &layers[LAYER_JOB]);
+	/* hbctl speaks to Tickstem only, with the account's key: where the
+	 * global part names another service, its api_url and HBRUN_API_URL
+	 * (hbrun's, for that service) are another server's; only --api-url
+	 * or the default stands. */
+	const struct value *service = &layers[LAYER_GLOBAL].v[S_SERVICE];
+	if (service->state == VALUE_UNUSABLE ||
+	    (service->state == VALUE_SET &&
+	     strcasecmp(service->text, "tickstem") != 0)) {
+		layer_unset(&layers[LAYER_ENV], S_API_URL);
+		layer_unset(&layers[LAYER_GLOBAL], S_API_URL);
+	}
 	int token_from;
 	settings_merge(layers, SETTING_HBCTL, out, &token_from);
 	out->no_requests = r == CONFIG_UNUSABLE;

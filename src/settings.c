@@ -131,6 +131,12 @@ void layer_init(struct layer *l)
 	memset(l, 0, sizeof *l);
 }
 
+void layer_unset(struct layer *l, int id)
+{
+	secret_free(l->v[id].text);
+	l->v[id] = (struct value){ .state = VALUE_UNSET };
+}
+
 void layer_set_unusable(struct layer *l, int id, int line)
 {
 	struct value *v = &l->v[id];

@@ -141,6 +141,8 @@ struct settings {
 };
 
 void layer_init(struct layer *l);
+/* Forget setting ID of L: unset, as if never given. */
+void layer_unset(struct layer *l, int id);
 /* Mark setting ID of L set but unusable (read at config LINE). */
 void layer_set_unusable(struct layer *l, int id, int line);
 void layer_free(struct layer *l);

@@ -633,6 +633,25 @@ class TestKeyAndConfig(HbctlCase):
         self.assertDone(res)
         self.assertEqual(len(self.srv.requests), 1)
 
+    def test_api_url_of_another_service_is_not_taken(self):
+        # The key goes to Tickstem only: a global part that names another
+        # service gives neither its api_url nor HBRUN_API_URL to hbctl.
+        other = self.server()
+        proxy = self.server(plan=[("status", 403, {}, b"")])
+        self.sb.write_config("service = healthchecks\napi_url = %s\napi_key = %s\n"
+                             % (other.url, KEY))
+        env = self.env(TICKSTEM_API_KEY=None, HBRUN_API_URL=other.url,
+                       https_proxy=proxy.base, HTTPS_PROXY=proxy.base)
+        res = hbctl(["--api-url", self.srv.url, "list"], env)
+        self.assertDone(res)
+        self.assertEqual(len(self.srv.requests), 1)
+        res = hbctl(["--deadline", "3", "list"], env)  # the default: Tickstem's
+        self.assertEqual(res.returncode, 1, res)
+        self.assertTrue(proxy.requests, res)
+        self.assertEqual({(r.method, r.target) for r in proxy.requests},
+                         {("CONNECT", "api.tickstem.dev:443")})
+        self.assertEqual(other.requests, [])
+
     def test_precedence(self):
         self.sb.write_config("api_key = %s\n" % WRONG_KEY)
         self.assertEqual(self.run_hbctl("list").returncode, 0)           # env beats file
