@@ -12,6 +12,7 @@
 #include "http.h"
 #include "lock.h"
 #include "msg.h"
+#include "notify.h"
 #include "url.h"
 
 #define LINE_MAX_ 512
@@ -227,41 +228,6 @@ static void check_lock(const struct settings *s)
 		problem("lock file %s: %s; a run would exit 125", s->lock, why);
 }
 
-/* The ping URL, if it passes the URL rules (malloc'd), else NULL.  With no
- * token, a stand-in: the host is what the connection check needs. */
-static char *check_url(const struct settings *s, char *origin, size_t size)
-{
-	if (s->unusable[S_API_URL] || s->unusable[S_PING_URL]) {
-		problem("the ping URL's setting is set but unusable (see the "
-			"warning above): no ping would be sent");
-		return NULL;
-	}
-	char *url = url_for_ping(s->api_url, s->ping_url,
-				 s->token ? s->token : "TOKEN");
-	if (!url)
-		return NULL;
-	url_origin(url, origin, size);
-	switch (url_check(url, s->allow_http)) {
-	case URL_OK_HTTPS:
-	case URL_OK_HTTP:
-		ok("ping URL %s passes the URL rules", origin);
-		return url;
-	case URL_MALFORMED:
-		problem("the ping URL is not a valid URL");
-		break;
-	case URL_BAD_SCHEME:
-		problem("ping URL %s is neither https nor http", origin);
-		break;
-	case URL_HTTP_REFUSED:
-		problem("ping URL %s: plain http to a host that is not "
-			"loopback (--allow-http permits it)", origin);
-		break;
-	}
-	explicit_bzero(url, strlen(url));
-	free(url);
-	return NULL;
-}
-
 /* Resolve, connect and (https) a verified TLS handshake: no request. */
 static void check_connection(const struct settings *s, const char *url,
 			     const char *origin)
@@ -287,6 +253,54 @@ static void check_connection(const struct settings *s, const char *url,
 	http_reply_free(&reply);
 }
 
+/* Each request a run would send, planned as the run plans it (the same
+ * rules, the same warnings), and the way to its host.  Without a token, a
+ * stand-in fills the URL: the host is what the way to it needs (the token
+ * itself is judged above). */
+static void check_requests(const struct settings *s)
+{
+	static const enum event events[] = { EVENT_START, EVENT_SUCCESS,
+					      EVENT_FAIL };
+	if (s->no_requests) {
+		problem("the config file cannot be used: no request would be "
+			"sent at all");
+		return;
+	}
+	struct settings mine = *s;
+	if (!mine.token && !mine.unusable[S_TOKEN])
+		mine.token = "TOKEN";
+	char run_id[RUN_ID_SIZE];
+	run_id_new(run_id);
+	struct template_values vals = { .v = {
+		[FIELD_RUN_ID] = run_id, [FIELD_EXIT_STATUS] = "1",
+		[FIELD_DURATION_MS] = "0", [FIELD_MESSAGE] = "check",
+	} };
+	for (size_t i = 0; i < sizeof events / sizeof *events; i++) {
+		enum event e = events[i];
+		struct planned_request req;
+		if (!notify_wanted(&mine, e)) {
+			if (e == EVENT_SUCCESS)
+				problem("no ping would be sent: the service or "
+					"method is unusable");
+			continue;
+		}
+		const char *before = msg_last_warning();
+		char said[300];
+		snprintf(said, sizeof said, "%s", before);
+		if (!notify_plan(&mine, e, &vals, &req)) {
+			/* The warning that says why, if it is a new one. */
+			const char *why = msg_last_warning();
+			problem("no %s would be sent%s%s", event_name(e),
+				strcmp(why, said) ? ": " : "",
+				strcmp(why, said) ? why : "");
+			continue;
+		}
+		ok("%s URL %s passes the URL rules", event_name(e), req.shown);
+		check_connection(s, req.url, req.shown);
+		planned_request_free(&req);
+	}
+}
+
 int check_main(const struct settings *s, const struct layer layers[],
 	       const struct cli *cli)
 {
@@ -301,13 +315,7 @@ int check_main(const struct settings *s, const struct layer layers[],
 	if (cli->command && cli->command[0])
 		check_command(cli->command[0]);
 	check_lock(s);
-	char origin[LINE_MAX_];
-	char *url = check_url(s, origin, sizeof origin);
-	if (url)
-		check_connection(s, url, origin);
-	if (url)
-		explicit_bzero(url, strlen(url));
-	free(url);
+	check_requests(s);
 	fflush(stdout);
 	return problems ? 1 : 0;
 }

@@ -128,11 +128,28 @@ void msg_error(const char *fmt, ...)
 	emit(line);
 }
 
+static char last[MSG_LINE_MAX];
+
+/* LINE, less its prefix and newline, as the last warning. */
+static void remember(const char *line)
+{
+	const char *text = strchr(line, ' ');
+	snprintf(last, sizeof last, "%s", text ? text + 1 : line);
+	last[strcspn(last, "\n")] = '\0';
+}
+
+const char *msg_last_warning(void)
+{
+	return last;
+}
+
 __attribute__((format(printf, 2, 0)))
 static void monitoring(bool verbose_only, const char *fmt, va_list ap)
 {
 	char line[MSG_LINE_MAX];
 	format_line(line, sizeof line, fmt, ap);
+	if (!verbose_only)
+		remember(line);
 	if (holding) {
 		if (held_count < MSG_HELD_MAX && !verbose_only)
 			held[held_count++] = strdup(line);

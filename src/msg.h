@@ -25,6 +25,9 @@ void msg_verbose(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Write every message to stdout from now on (--check's report). */
 void msg_to_stdout(void);
 
+/* The last warning, without its prefix (quiet or not): for --check. */
+const char *msg_last_warning(void);
+
 /* Hold monitoring messages until msg_release() says whether to print them. */
 void msg_hold(void);
 void msg_release(bool quiet, bool verbose);

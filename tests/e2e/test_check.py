@@ -75,6 +75,25 @@ class Check(unittest.TestCase):
         # The token never shows whole.
         self.assertNotIn(TOKEN[:5], res.stdout)
 
+    def test_every_request_of_the_run(self):
+        # A service with start and fail requests: each URL judged and its
+        # host reached, and still no request sent.
+        srv = self.server()
+        res = self.check("-t", TOKEN, "--service", "healthchecks", "--api-url",
+                         srv.url, "--", "true")
+        self.assertEqual(res.returncode, 0, res)
+        self.assertEqual(self.lines(res, "problem"), [])
+        oks = "\n".join(self.lines(res, "ok"))
+        for event in ("start request", "ping", "fail request"):
+            self.assertIn("%s URL %s passes the URL rules" % (event, srv.base), oks)
+        self.assertEqual(srv.requests, [])
+        # A fail template with an unknown field: a problem that says why.
+        res = self.check("-t", TOKEN, "--api-url", srv.url, "--fail-url",
+                         srv.url + "/{nope}", "--", "true")
+        self.assertEqual(res.returncode, 1, res)
+        self.assertIn("unknown field", self.lines(res, "problem")[0])
+        self.assertEqual(srv.requests, [])
+
     def test_no_token(self):
         srv = self.server()
         res = self.check("--api-url", srv.url, "--", "true")

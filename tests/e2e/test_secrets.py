@@ -167,7 +167,10 @@ class VerboseOutput(Secrets):
                                    ("unknown CA", self.good, None)):
             with self.subTest(cert=name):
                 srv = self.server(tls=cert)
-                res = self.verbose(self.TEMPLATE % ("https", srv.port))
+                # A handshake under valgrind takes seconds: room for one.
+                res = self.verbose(self.TEMPLATE % ("https", srv.port),
+                                   "--ping-timeout", str(scaled(2)),
+                                   "--ping-deadline", str(scaled(3)))
                 self.assertRegex(res.stderr, r"(?i)certificate")
                 self.assertEqual(srv.requests, [])
 
