@@ -265,6 +265,7 @@ def parse_cli(words):
              "--api-url": "api_url", "--ping-url": "ping_url",
              "--ping-retries": "ping_retries", "--ping-timeout": "ping_timeout",
              "--ping-deadline": "ping_deadline", "-j": "job", "--job": "job",
+             "--service": "service",
              "-c": "config", "--config": "config"}
     cli, job, config, quiet = {}, None, None, None
     i = 0
@@ -348,6 +349,46 @@ def url_target(url, token, template):
     return s.port, path
 
 
+# The presets the generated cases use: (success path, fail path or None).
+# betterstack's fail request carries the exit status, deadmanssnitch's the
+# status and the message; neither has a start request.
+PRESETS = {
+    "tickstem": ("/heartbeats/{token}/ping", None),
+    "betterstack": ("/{token}", "/{token}/{exit_status}"),
+    "deadmanssnitch": ("/{token}?s=0", "/{token}?s={exit_status}&m={message}"),
+}
+
+
+def ending_fields(case, cli):
+    """({exit_status}, {message}) of a run that did not succeed."""
+    job = case["job"]
+    kind = job["kind"]
+    if kind == "hang":
+        return 124, "timed out after %g s" % float(cli["--timeout"])
+    if kind in ("stop", "stop_trap"):
+        return 143, "stopped by signal 15 (TERM)"
+    if kind == "signal":
+        sig = job["sig"]
+        return 128 + sig, "killed by signal %d (%s)" % (sig, signal.Signals(sig).name[3:])
+    if kind == "missing":
+        return 127, "command not found"
+    return job["code"], "exit status %d" % job["code"]
+
+
+def preset_target(base, path, token, fields=None):
+    """(port, path) of a preset's request under BASE, or None."""
+    if base is LONG or base == "":
+        return None
+    s = urllib.parse.urlsplit(base)
+    if "#" in base or "@" in s.netloc or "?" in base:
+        return None
+    q = lambda v: urllib.parse.quote(str(v), safe="-_.~")
+    full = s.path.rstrip("/") + path.replace("{token}", q(token))
+    for k, v in (fields or {}).items():
+        full = full.replace("{%s}" % k, q(v))
+    return s.port, full
+
+
 def expect(case):
     """What must happen in CASE: a dict with rc, runs (the job's), request
     ((port, path), 'default' or None), quiet and deadline."""
@@ -382,6 +423,8 @@ def expect(case):
     if found == "blocked":
         out["quiet"] = bool(quiet)
         return out
+    if "service" in cli:
+        return expect_service(case, cli, levels, out)
     if kind != "exit" or (rc != 0 and rc not in cli.get("--success-status", ())):
         out["why"] = "the job did not succeed"
         return out
@@ -401,6 +444,35 @@ def expect(case):
     else:
         out["request"] = "default"
     out["why"] = "ping" if out["request"] else "URL unusable"
+    return out
+
+
+def expect_service(case, cli, levels, out):
+    """A case with --service, its base (--api-url) and a token (-t) on the
+    command line; a ping_url of a lower level still replaces the preset's
+    success request."""
+    preset = PRESETS.get(cli["service"])
+    if preset is None:
+        out["why"] = "unknown service: set but unusable, no request"
+        return out
+    token = cli.get("token")
+    if token in (None, "", ".", ".."):
+        out["why"] = "no usable token"
+        return out
+    job = case["job"]
+    ok = job["kind"] == "exit" and (job["code"] == 0 or
+                                    job["code"] in cli.get("--success-status", ()))
+    base = cli.get("api_url")
+    ping = next((l["ping_url"] for l in levels if "ping_url" in l), None)
+    if ok and ping is not None:
+        out["request"] = url_target(ping, token, True)
+    elif ok:
+        out["request"] = preset_target(base, preset[0], token)
+    elif preset[1]:
+        status, message = ending_fields(case, cli)
+        out["request"] = preset_target(base, preset[1], token,
+                                       {"exit_status": status, "message": message})
+    out["why"] = "the service's request" if out["request"] else "none for this ending"
     return out
 
 
@@ -689,6 +761,18 @@ class Gen:
                "token = %s\n" % (self.token(), self.ports["ok"], self.n, self.token())
         self.files[path] = {"kind": "file", "data": text.encode(), "mode": 0o600, "owner": 0}
 
+    def service_opts(self):
+        """A preset, its base and a token, all on the command line."""
+        svc = self.pick([("betterstack", 35), ("deadmanssnitch", 35), ("tickstem", 20),
+                         ("healthcheks", 10)])
+        self.tags.add("service-" + svc)
+        o = ["--service", svc, "--api-url", self.url("svc"),
+             "-t", self.pick([(self.token(), 85), (self.token(True), 10), ("", 5)]),
+             "--ping-deadline", "2"]
+        if self.p(0.2):
+            o.insert(0, "-q")
+        return o
+
     def job_control(self, job):
         """Job-control options for JOB; a hanging job gets a timeout."""
         o = []
@@ -759,6 +843,8 @@ class Gen:
         opts = self.cli(conf_name)
         if self.with_ping and self.p(0.4):
             opts += ["--ping-url", self.ping_value("cli", "cli")]
+        if self.p(0.1):
+            opts = self.service_opts()
         job = self.job()
         opts += self.job_control(job)
         case = {"n": self.n, "opts": opts, "env": env, "files": self.files,
