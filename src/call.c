@@ -13,8 +13,7 @@
 
 #define ORIGIN_MAX 300
 
-/* A number in [0, 1) for the jitter; it needs to be spread, not secret. */
-static double unit_random(void)
+double call_unit_random(void)
 {
 	unsigned int r;
 	if (getrandom(&r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r)
@@ -66,7 +65,7 @@ static const char *before_next(const struct retry_policy *p, double end,
 		return "not retried, as it may have reached the server";
 	if (attempt > p->retries)
 		return "no retries left";
-	double backoff = backoff_jittered(attempt, unit_random());
+	double backoff = backoff_jittered(attempt, call_unit_random());
 	struct next_step step = retry_next_step(end - http_now(), backoff,
 						r->retry_after);
 	if (step.stop)

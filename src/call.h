@@ -47,6 +47,9 @@ void call_perform(struct http_request *req, const struct retry_policy *policy,
  * kept only for a complete reply, never after a stop signal. */
 void call_result_take(struct call_result *out, struct http_reply *reply);
 
+/* A number in [0, 1) for the backoff's jitter: spread, not secret. */
+double call_unit_random(void);
+
 /* OUT for a call that was never made, WHY saying so. */
 void call_not_sent(struct call_result *out, const char *why);
 

@@ -161,8 +161,7 @@ static bool url_allowed(const char *url, const char *shown, bool allow_http,
 	return false;
 }
 
-/* The token, raw and escaped, is from now on hidden in every message. */
-static void hide_token(const char *token)
+void notify_hide_token(const char *token)
 {
 	char *escaped = template_escape(token);
 	msg_add_secret(token);
@@ -241,7 +240,7 @@ bool notify_plan(const struct settings *s, enum event event,
 	struct template_values v = *vals;
 	v.v[FIELD_TOKEN] = s->token;
 	if (s->token)
-		hide_token(s->token);
+		notify_hide_token(s->token);
 	out->url = template_fill(template, &v);
 	free(template);
 	if (!out->url)

@@ -25,6 +25,9 @@ struct planned_request {
 	char shown[ORIGIN_SHOWN_MAX]; /* the URL's origin, token redacted */
 };
 
+/* From now on, TOKEN, raw and escaped, is hidden in every message. */
+void notify_hide_token(const char *token);
+
 /* A fresh random UUID, version 4, for the run. */
 void run_id_new(char out[RUN_ID_SIZE]);
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "msg.h"
+#include "notify.h"
 #include "secret.h"
 #include "url.h"
 
@@ -61,16 +62,6 @@ static bool extras_allowed(const char *url, bool template)
 	return extras == 0;
 }
 
-/* The token, raw and escaped, is from now on hidden in every message. */
-static void hide_token(const char *token)
-{
-	char *escaped = url_escape(token);
-	msg_add_secret(token);
-	if (escaped)
-		msg_add_secret(escaped);
-	free(escaped);
-}
-
 /* The URL to ping, checked, or NULL when there is none to use (said). */
 static char *checked_url(const struct settings *s)
 {
@@ -83,7 +74,7 @@ static char *checked_url(const struct settings *s)
 	if (!s->ping_url && !extras_allowed(s->api_url, false))
 		return NULL;
 	if (needs)
-		hide_token(s->token);
+		notify_hide_token(s->token);
 	char *url = url_for_ping(s->api_url, s->ping_url, s->token);
 	if (url && (!extras_allowed(url, s->ping_url != NULL) ||
 		    !url_usable(url, s->allow_http, "ping URL", "no ping sent",

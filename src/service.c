@@ -6,6 +6,7 @@
 
 #include "settings.h"
 #include "template.h"
+#include "url.h"
 
 /* Uptime Kuma refuses a ping time above a day. */
 #define KUMA_MAX_PING_MS 86400000LL
@@ -49,15 +50,7 @@ char *service_template(const struct service *svc, const char *base,
 	if (!path || !base)
 		return NULL;
 	char *literal = template_literal(base);
-	if (!literal)
-		return NULL;
-	size_t len = strlen(literal);
-	while (len > 0 && literal[len - 1] == '/')
-		len--;
-	size_t size = len + strlen(path) + 1;
-	char *out = malloc(size);
-	if (out)
-		snprintf(out, size, "%.*s%s", (int)len, literal, path);
+	char *out = literal ? url_join(literal, path) : NULL;
 	free(literal);
 	return out;
 }

@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "call.h"
 #include "msg.h"
@@ -14,14 +13,6 @@
 #define REPLY_BODY_MAX 65536
 /* How often a step looks at the clock while an attempt is under way. */
 #define STEP_MS 250
-
-static double unit_random(void)
-{
-	unsigned int r;
-	if (getrandom(&r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r)
-		r = (unsigned int)(supervise_now() * 1e6);
-	return (double)r / 4294967296.0;
-}
 
 static void attempt(struct start_request *sr)
 {
@@ -110,7 +101,7 @@ static void after_attempt(struct start_request *sr, int code)
 	} else {
 		struct next_step step = retry_next_step(
 			sr->end - supervise_now(),
-			backoff_jittered(sr->attempts, unit_random()),
+			backoff_jittered(sr->attempts, call_unit_random()),
 			r->retry_after);
 		if (step.stop) {
 			give_up(sr, "deadline reached");
