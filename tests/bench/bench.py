@@ -141,8 +141,8 @@ def waiting_memory(name, cmd_for, env, box, samples):
     fault-around windows."""
     private, rss = [], []
     for i in range(samples):
-        ready = os.path.join(box, "fw-%s-ready-%d" % (name, i))
-        go = os.path.join(box, "%s-go-%d" % (name, i))
+        ready = os.path.join(box, "wait-%s-ready-%d" % (name, i))
+        go = os.path.join(box, "wait-%s-go-%d" % (name, i))
         p = subprocess.Popen(cmd_for(ready, go), env=env)
         wait_until(ready)
         time.sleep(0.05)
