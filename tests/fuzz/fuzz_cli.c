@@ -50,12 +50,15 @@ static bool token_overwritten(char **argv, char *const originals[], int upto,
 static void check_run(const struct cli *cli, char **argv, int argc,
 		      char *const originals[], const struct layer layers[])
 {
-	FUZZ_ASSERT(cli->command && cli->command[0]);
-	int first = (int)(cli->command - argv);
-	FUZZ_ASSERT(first >= 1 && first < argc);
+	/* Only --check may go without a COMMAND; its options are all read. */
+	bool command = cli->command && cli->command[0];
+	FUZZ_ASSERT(command || cli->check);
+	int first = cli->command ? (int)(cli->command - argv) : argc;
+	FUZZ_ASSERT(first >= 1 && first <= argc);
+	FUZZ_ASSERT(!command || first < argc);
 	for (int i = first; i < argc; i++)
 		FUZZ_ASSERT(strcmp(argv[i], originals[i]) == 0);
-	FUZZ_ASSERT(cli->command[argc - first] == NULL);
+	FUZZ_ASSERT(!cli->command || cli->command[argc - first] == NULL);
 	if (layers[LAYER_CLI].v[S_TOKEN].text)
 		FUZZ_ASSERT(token_overwritten(argv, originals, first,
 					      layers[LAYER_CLI].v[S_TOKEN].text));
