@@ -7,9 +7,7 @@ SPEC sections 1, 3.1 and the exit-status table.
 import fcntl
 import os
 import re
-import shutil
 import signal
-import subprocess
 import sys
 import time
 import unittest
@@ -19,6 +17,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
 import harness  # noqa: E402
 from harness import run, start, upper, scaled  # noqa: E402
 from jobs import PYTHON, wait_child, wait_for, proc_status, sig_mask  # noqa: E402
+from namespaces import PID_NS, can_unshare  # noqa: E402
 from servercase import ServerCase  # noqa: E402
 
 TOKEN = "jobctl-token-0123"
@@ -395,21 +394,10 @@ class RandomDelay(ServerCase):
         self.assertEqual(srv.requests, [])
 
 
-UNSHARE = ["unshare", "--pid", "--fork", "--mount-proc"]
+UNSHARE = PID_NS
 
 
-def namespaces_work():
-    if not shutil.which("unshare"):
-        return False
-    try:
-        p = subprocess.run(UNSHARE + ["sh", "-c", 'test "$$" = 1'], timeout=20,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return p.returncode == 0
-
-
-@unittest.skipUnless(namespaces_work(), "cannot make a PID namespace here (needs root and unshare)")
+@unittest.skipUnless(can_unshare("--pid"), "cannot make a PID namespace here (needs root and unshare)")
 class AsPid1(ServerCase):
     def test_a_timeout_exits_124_as_pid1(self):
         left = self.sb.path("left")

@@ -11,11 +11,10 @@ nothing.  The job is replaced by `true`, the API by the local fake one.
 import json
 import os
 import re
-import shutil
-import subprocess
 import unittest
 
 from pkgtest import FakeAPI, Sandbox, packaging_file, read, run, sandbox_env
+from namespaces import PID_NS, can_unshare
 from test_cron import FIELDS, check_field
 
 try:
@@ -24,7 +23,7 @@ except ImportError:  # Debian: python3-yaml
     yaml = None
 
 CRONJOB = packaging_file("kubernetes", "cronjob.yaml")
-UNSHARE = ["unshare", "--pid", "--fork", "--mount-proc"]
+UNSHARE = PID_NS
 
 # The fields of the API objects (Kubernetes 1.27+) that an example may use.
 ALLOWED = {
@@ -44,17 +43,6 @@ ALLOWED = {
                                   "allowPrivilegeEscalation", "readOnlyRootFilesystem",
                                   "capabilities", "seccompProfile"},
 }
-
-
-def namespaces_work():
-    if os.geteuid() != 0 or not shutil.which("unshare"):
-        return False
-    try:
-        p = subprocess.run(UNSHARE + ["sh", "-c", 'test "$$" = 1'], timeout=20,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return p.returncode == 0
 
 
 def commented(text, key):
@@ -155,7 +143,7 @@ class Recipe(unittest.TestCase):
         self.assertTrue(self.srv.wait_requests(1, 10))
         self.assertEqual(self.srv.requests[0].path, "/v1/heartbeats/k8s-secret-token/ping")
 
-    @unittest.skipUnless(namespaces_work(), "cannot make a PID namespace here (needs root)")
+    @unittest.skipUnless(can_unshare("--pid"), "cannot make a PID namespace here (needs root)")
     def test_as_pid1(self):
         job = ["sh", "-c", 'test "$PPID" = 1']  # the job's parent is hbrun, PID 1
         self.check(run(self.command(job), self.env(), prefix=UNSHARE))
