@@ -6,11 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #define CHUNK 65536
+#define TEE_MAX (1 << 20)
 
 /* How a copy is written to hbrun's own stdout or stderr. */
 enum sink_kind {
@@ -19,6 +21,7 @@ enum sink_kind {
 	SINK_NONBLOCK, /* a descriptor of our own, opened non-blocking */
 	SINK_SOCKET,   /* send() without waiting */
 	SINK_SMALL,    /* only what fits after POLLOUT: a pipe we cannot reopen */
+	SINK_TEE,      /* a pipe of our own: the job's bytes are tee'd into it */
 };
 
 struct stream {
@@ -29,6 +32,7 @@ struct stream {
 	char buf[CHUNK];     /* read, not yet written */
 	size_t off, len;
 	bool writable;       /* SINK_SMALL: POLLOUT came */
+	bool full;           /* SINK_TEE: the sink's pipe had no room */
 };
 
 struct output {
@@ -61,7 +65,7 @@ static void sink_open(struct stream *st, int fd)
 	int own = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	if (own >= 0) {
 		st->out = own;
-		st->kind = SINK_NONBLOCK;
+		st->kind = S_ISFIFO(sb.st_mode) ? SINK_TEE : SINK_NONBLOCK;
 	} else {
 		st->kind = SINK_SMALL;
 	}
@@ -117,7 +121,7 @@ unsigned output_fds(const struct output *o, struct pollfd *fds)
 	for (int i = 0; i < 2; i++) {
 		const struct stream *st = &o->s[i];
 		/* Nothing more is read while a copy waits: back-pressure. */
-		if (st->len > 0 && st->kind != SINK_FILE)
+		if ((st->len > 0 && st->kind != SINK_FILE) || st->full)
 			fds[n++] = (struct pollfd){ st->out, POLLOUT, 0 };
 		else if (st->in >= 0)
 			fds[n++] = (struct pollfd){ st->in, POLLIN, 0 };
@@ -169,7 +173,7 @@ static ssize_t sink_write(struct stream *st)
 
 static void stop_copying(struct stream *st)
 {
-	if (st->kind == SINK_NONBLOCK)
+	if (st->kind == SINK_NONBLOCK || st->kind == SINK_TEE)
 		close(st->out);
 	st->out = -1;
 	st->kind = SINK_NONE;
@@ -214,6 +218,64 @@ static void fill(struct output *o, struct stream *st)
 	}
 }
 
+/* Take N bytes from the job's pipe straight into the tail. */
+static void tail_read(struct output *o, struct stream *st, size_t n)
+{
+	while (n > 0) {
+		size_t at = (o->head + o->used) % o->cap;
+		size_t room = o->cap - at < n ? o->cap - at : n;
+		ssize_t got = read(st->in, o->ring + at, room);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0) {
+			close(st->in);
+			st->in = -1;
+			return;
+		}
+		o->used += (size_t)got;
+		if (o->used > o->cap) {
+			o->head = (o->head + o->used - o->cap) % o->cap;
+			o->used = o->cap;
+		}
+		n -= (size_t)got;
+	}
+}
+
+/* Whether the job's pipe holds nothing now. */
+static bool input_empty(const struct stream *st)
+{
+	int queued = 0;
+	return ioctl(st->in, FIONREAD, &queued) == 0 && queued == 0;
+}
+
+/* The copy of a pipe into a pipe: tee() puts the job's bytes into hbrun's
+ * output without taking them out of the job's pipe, and one read then
+ * takes the same bytes into the tail.  Each byte is copied once, where
+ * read and write would copy it twice and hold it in a buffer between. */
+static void tee_fill(struct output *o, struct stream *st)
+{
+	ssize_t n;
+	do
+		n = tee(st->in, st->out, TEE_MAX, SPLICE_F_NONBLOCK);
+	while (n < 0 && errno == EINTR);
+	if (n > 0) {
+		tail_read(o, st, (size_t)n);
+	} else if (n == 0) {
+		close(st->in);
+		st->in = -1;
+	} else if (errno == EAGAIN) {
+		/* Either side can say so; only a full sink is waited on. */
+		st->full = !input_empty(st);
+	} else if (errno == EINVAL) {
+		st->kind = SINK_NONBLOCK; /* a pipe tee() does not take */
+		fill(o, st);
+		flush(st);
+	} else {
+		stop_copying(st);
+		fill(o, st);
+	}
+}
+
 static short revents_of(const struct pollfd *fds, unsigned n, int fd,
 			short events)
 {
@@ -223,10 +285,32 @@ static short revents_of(const struct pollfd *fds, unsigned n, int fd,
 	return 0;
 }
 
+static void tee_service(struct output *o, struct stream *st,
+			const struct pollfd *fds, unsigned n)
+{
+	if (st->full) {
+		short r = revents_of(fds, n, st->out, POLLOUT);
+		if (r & (POLLERR | POLLHUP | POLLNVAL)) {
+			st->full = false;
+			stop_copying(st);
+			return; /* the pipe is read next time round */
+		}
+		st->full = (r & POLLOUT) == 0;
+		if (!st->full)
+			tee_fill(o, st);
+	} else if (st->in >= 0 && revents_of(fds, n, st->in, POLLIN)) {
+		tee_fill(o, st);
+	}
+}
+
 void output_service(struct output *o, const struct pollfd *fds, unsigned n)
 {
 	for (int i = 0; i < 2; i++) {
 		struct stream *st = &o->s[i];
+		if (st->kind == SINK_TEE) {
+			tee_service(o, st, fds, n);
+			continue;
+		}
 		if (st->len > 0) {
 			short r = revents_of(fds, n, st->out, POLLOUT);
 			if (r & (POLLERR | POLLHUP | POLLNVAL))
@@ -253,7 +337,7 @@ void output_close(struct output *o)
 		if (st->in >= 0)
 			close(st->in);
 		st->in = -1;
-		if (st->kind == SINK_NONBLOCK)
+		if (st->kind == SINK_NONBLOCK || st->kind == SINK_TEE)
 			close(st->out);
 		st->kind = SINK_NONE;
 		st->out = -1;

@@ -8,9 +8,13 @@ closed reader of hbrun's output, a descendant holding the pipe.
 import os
 import select
 import signal
+import socket
 import subprocess
 import sys
+import tempfile
+import threading
 import time
+import tty
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
@@ -26,6 +30,41 @@ BOTH = ('i=0; while [ $i -lt 2000 ]; do echo "out $i"; echo "err $i" >&2; '
 
 def numbered(prefix, n=2000):
     return "".join("%s %d\n" % (prefix, i) for i in range(n))
+
+
+def drained(fd, got):
+    """A thread that reads FD until end of file (or EIO: a terminal whose
+    other side has gone) into the list GOT."""
+    def read():
+        while True:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            got.append(chunk)
+    t = threading.Thread(target=read, daemon=True)
+    t.start()
+    return t
+
+
+def sink(kind):
+    """hbrun's stdout of KIND: (the descriptor to give hbrun, the one to
+    read back, whether that is a file to read after the run)."""
+    if kind == "pipe":
+        r, w = os.pipe()
+        return w, r, False
+    if kind == "socket":  # systemd's journal stream is one
+        a, b = socket.socketpair()
+        return a.detach(), b.detach(), False
+    if kind == "terminal":
+        master, slave = os.openpty()
+        tty.setraw(slave)  # bytes as they are, no CR added
+        return slave, master, False
+    fd, path = tempfile.mkstemp(prefix="hbrun-output-")
+    os.unlink(path)
+    return fd, os.dup(fd), True
 
 
 class Output(ServerCase):
@@ -94,6 +133,33 @@ class Output(ServerCase):
         res = run(self.args(srv, 10) + ["--"] + probe, self.sb.env())
         job, mine = res.stdout.split()
         self.assertNotEqual(job, mine)
+
+    def test_every_byte_reaches_each_kind_of_output_and_the_tail_is_exact(self):
+        # hbrun copies a pipe into a pipe with tee(), and reads and writes
+        # for the others; the tail must come out the same either way.
+        expected = numbered("line", 60000).encode()
+        for kind in ("pipe", "socket", "terminal", "file"):
+            with self.subTest(kind=kind):
+                srv = self.server(plan=[OK])
+                give, back, is_file = sink(kind)
+                got = []
+                reader = None if is_file else drained(back, got)
+                try:
+                    res = run(self.args(srv, 1000) + [
+                        "--", "sh", "-c", 'i=0; while [ $i -lt 60000 ]; do '
+                        'echo "line $i"; i=$((i+1)); done'],
+                        self.sb.env(), stdout=give, timeout=upper(120))
+                finally:
+                    os.close(give)
+                if is_file:
+                    got.append(os.pread(back, len(expected) + 1, 0))
+                else:
+                    reader.join(upper(30))
+                os.close(back)
+                self.assertEqual(res.returncode, 0, res)
+                self.assertEqual(b"".join(got), expected)
+                (r,) = srv.requests
+                self.assertEqual(r.body, expected[-1000:])
 
     def test_closed_stdout_stops_only_its_copying(self):
         srv = self.server(plan=[OK])
