@@ -5,42 +5,23 @@ SPEC section 8.
 """
 
 import os
-import shutil
 import sys
-import tempfile
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
 
 import certs  # noqa: E402
-from fakeapi import FakeAPI, unused_port  # noqa: E402
-from harness import Sandbox, run  # noqa: E402
+from fakeapi import unused_port  # noqa: E402
+from harness import run  # noqa: E402
+from servercase import TLSServerCase  # noqa: E402
 
 TOKEN = "Ck7pQ2wX9zLm4RtY"
 
 
-class Check(unittest.TestCase):
-    maxDiff = None
-
-    @classmethod
-    def setUpClass(cls):
-        cls.dir = tempfile.mkdtemp(prefix="hbrun-check-")
-        cls.ca = certs.make_ca(cls.dir)
-        cls.good = certs.make_cert(cls.dir, cls.ca)
-        cls.self_signed = certs.make_self_signed(cls.dir)
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.dir, ignore_errors=True)
-
-    def setUp(self):
-        self.sb = Sandbox()
-        self.addCleanup(self.sb.close)
-
-    def server(self, tls=None):
-        srv = FakeAPI(tls=tls, max_requests=10).start()
-        self.addCleanup(srv.stop)
-        return srv
+class Check(TLSServerCase):
+    CERTS = {"ca": certs.ca(), "good": certs.signed("ca"),
+             "self_signed": certs.self_signed()}
+    max_requests = 10  # --check sends none
 
     def check(self, *args, env=None):
         res = run(["--check"] + list(args), env or self.sb.env(), timeout=60)

@@ -16,8 +16,9 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
 
-from harness import Sandbox, run  # noqa: E402
-from fakeapi import FakeAPI, unused_port  # noqa: E402
+from harness import run  # noqa: E402
+from fakeapi import unused_port  # noqa: E402
+from servercase import ServerCase  # noqa: E402
 
 DEAD = unused_port()
 NOWHERE = "http://127.0.0.1:%d/v1" % DEAD
@@ -51,14 +52,11 @@ def P(token):
     return "/v1/heartbeats/%s/ping" % token
 
 
-class ConfigCase(unittest.TestCase):
+class ConfigCase(ServerCase):
     def setUp(self):
-        self.sb = Sandbox()
-        self.addCleanup(self.sb.close)
-        self.srv = FakeAPI().start()
-        self.addCleanup(self.srv.stop)
-        self.srv2 = FakeAPI().start()
-        self.addCleanup(self.srv2.stop)
+        super().setUp()
+        self.srv = self.server()
+        self.srv2 = self.server()
         self._seen = {}
 
     def env(self, **extra):

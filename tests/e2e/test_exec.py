@@ -16,9 +16,10 @@ import unittest
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
 
 import harness  # noqa: E402
-from harness import Sandbox, run, start  # noqa: E402
-from fakeapi import FakeAPI, unused_port  # noqa: E402
+from harness import run, start  # noqa: E402
+from fakeapi import unused_port  # noqa: E402
 from jobs import PYTHON, wait_for, wait_child, cmdline  # noqa: E402
+from servercase import ServerCase  # noqa: E402
 
 # A loopback URL where nothing listens: if a test that wants no ping ever
 # sent one, it would go nowhere but here.
@@ -28,11 +29,7 @@ NOENT = "No such file or directory"
 EACCES = "Permission denied"
 
 
-class ExitStatus(unittest.TestCase):
-    def setUp(self):
-        self.sb = Sandbox()
-        self.addCleanup(self.sb.close)
-
+class ExitStatus(ServerCase):
     def test_every_exit_status_passes_through(self):
         env = self.sb.env()
         # Under valgrind a sample: 256 runs of the same code at half a
@@ -47,17 +44,17 @@ class ExitStatus(unittest.TestCase):
             self.assertEqual(res.stderr, "", res)
 
     def test_success_with_a_ping_is_silent(self):
-        with FakeAPI() as srv:
-            res = run(["-t", "silent-token", "--api-url", srv.url, "--", "true"], self.sb.env())
-            self.assertEqual((res.returncode, res.stdout, res.stderr), (0, "", ""), res)
-            self.assertEqual([r.path for r in srv.requests],
-                             ["/v1/heartbeats/silent-token/ping"])
+        srv = self.server()
+        res = run(["-t", "silent-token", "--api-url", srv.url, "--", "true"], self.sb.env())
+        self.assertEqual((res.returncode, res.stdout, res.stderr), (0, "", ""), res)
+        self.assertEqual([r.path for r in srv.requests],
+                         ["/v1/heartbeats/silent-token/ping"])
 
     def test_job_output_is_only_the_jobs(self):
-        with FakeAPI() as srv:
-            res = run(["-t", "tok-out", "--api-url", srv.url, "--",
-                       "sh", "-c", "printf 'out\\n'; printf 'err\\n' >&2"], self.sb.env())
-            self.assertEqual((res.returncode, res.stdout, res.stderr), (0, "out\n", "err\n"), res)
+        srv = self.server()
+        res = run(["-t", "tok-out", "--api-url", srv.url, "--",
+                   "sh", "-c", "printf 'out\\n'; printf 'err\\n' >&2"], self.sb.env())
+        self.assertEqual((res.returncode, res.stdout, res.stderr), (0, "out\n", "err\n"), res)
 
 
     def test_ends_when_the_job_ends_not_its_children(self):
@@ -75,12 +72,8 @@ class ExitStatus(unittest.TestCase):
         self.assertEqual(res.stdout, self.sb.xdg + "\n", res)
 
 
-class CannotRun(unittest.TestCase):
+class CannotRun(ServerCase):
     """127 and 126: one line, the job never ran, -q does not hide it."""
-
-    def setUp(self):
-        self.sb = Sandbox()
-        self.addCleanup(self.sb.close)
 
     def check(self, args, cmd, code, reason, env=None, **kw):
         env = env or self.sb.env()
@@ -122,12 +115,11 @@ class CannotRun(unittest.TestCase):
         self.check(["--", d], d, 126, EACCES)
 
 
-class Usage(unittest.TestCase):
+class Usage(ServerCase):
     """125: hbrun's own command line is unusable; the job never runs."""
 
     def setUp(self):
-        self.sb = Sandbox()
-        self.addCleanup(self.sb.close)
+        super().setUp()
         self.marker = self.sb.path("job-ran")
 
     def check_usage(self, args, with_job=True):
@@ -173,18 +165,14 @@ class Usage(unittest.TestCase):
                 self.check_usage(args + ["--"])
 
     def test_good_numbers_are_accepted(self):
-        with FakeAPI() as srv:
-            res = run(["--ping-retries", "0", "--ping-timeout", "2.5", "--ping-deadline", "7",
-                       "-t", "numtok", "--api-url", srv.url, "--", "true"], self.sb.env())
-            self.assertEqual((res.returncode, res.stderr), (0, ""), res)
-            self.assertEqual(len(srv.requests), 1)
+        srv = self.server()
+        res = run(["--ping-retries", "0", "--ping-timeout", "2.5", "--ping-deadline", "7",
+                   "-t", "numtok", "--api-url", srv.url, "--", "true"], self.sb.env())
+        self.assertEqual((res.returncode, res.stderr), (0, ""), res)
+        self.assertEqual(len(srv.requests), 1)
 
 
-class HelpVersion(unittest.TestCase):
-    def setUp(self):
-        self.sb = Sandbox()
-        self.addCleanup(self.sb.close)
-
+class HelpVersion(ServerCase):
     def test_help(self):
         for opt in ("--help", "-h"):
             res = run([opt], self.sb.env())
@@ -212,12 +200,10 @@ class HelpVersion(unittest.TestCase):
         self.assertEqual((res.returncode, res.stdout, res.stderr), (0, "--help -V\n", ""), res)
 
 
-class Argv(unittest.TestCase):
+class Argv(ServerCase):
     def setUp(self):
-        self.sb = Sandbox()
-        self.addCleanup(self.sb.close)
-        self.srv = FakeAPI().start()
-        self.addCleanup(self.srv.stop)
+        super().setUp()
+        self.srv = self.server()
 
     def test_printf_dash_t(self):
         res = run(["-t", "T", "--api-url", self.srv.url, "--", "printf", "%s", "-t"], self.sb.env())
@@ -247,12 +233,8 @@ class Argv(unittest.TestCase):
         self.assertEqual((res.returncode, res.stdout), (0, "%s -t %s\n" % (tok, tok)), res)
 
 
-class TokenInArgv(unittest.TestCase):
+class TokenInArgv(ServerCase):
     """After parsing, hbrun overwrites a token given in its own argv."""
-
-    def setUp(self):
-        self.sb = Sandbox()
-        self.addCleanup(self.sb.close)
 
     @unittest.skipIf(harness.UNDER_VALGRIND, "under valgrind /proc/PID/cmdline is "
                      "valgrind's own copy of the argv, which hbrun cannot overwrite")
@@ -261,31 +243,31 @@ class TokenInArgv(unittest.TestCase):
         started = self.sb.path("started")
         forms = (["-t", tok], ["--token", tok], ["--token=" + tok], ["-t" + tok],
                  ["-qt", tok], ["-qt" + tok])
-        with FakeAPI() as srv:
-            for i, form in enumerate(forms):
-                with self.subTest(form=form):
-                    go = self.sb.path("go%d" % i)
-                    job = ["sh", "-c", 'touch "$1"; while [ ! -e "$2" ]; do sleep 0.02; done',
-                           "job", started, go]
-                    p = start(form + ["--api-url", srv.url, "--"] + job, self.sb.env())
-                    try:
-                        self.assertTrue(wait_for(lambda: os.path.exists(started), 10))
-                        line = cmdline(p.pid)
-                        self.assertNotIn(tok.encode(), line)
-                        self.assertNotIn(tok[4:].encode(), line)
-                        self.assertIn(b"--api-url", line)  # it is hbrun's cmdline
-                    finally:
-                        open(go, "w").close()
-                        out, err = p.communicate(timeout=30)
-                        os.unlink(started)
-                    self.assertEqual(p.returncode, 0, err)
-                    self.assertNotIn(tok[4:], err)
-                    # The copy hbrun kept still works.
-                    self.assertTrue(srv.wait_requests(i + 1, 5))
-                    self.assertEqual(srv.requests[i].path, "/v1/heartbeats/%s/ping" % tok)
+        srv = self.server()
+        for i, form in enumerate(forms):
+            with self.subTest(form=form):
+                go = self.sb.path("go%d" % i)
+                job = ["sh", "-c", 'touch "$1"; while [ ! -e "$2" ]; do sleep 0.02; done',
+                       "job", started, go]
+                p = start(form + ["--api-url", srv.url, "--"] + job, self.sb.env())
+                try:
+                    self.assertTrue(wait_for(lambda: os.path.exists(started), 10))
+                    line = cmdline(p.pid)
+                    self.assertNotIn(tok.encode(), line)
+                    self.assertNotIn(tok[4:].encode(), line)
+                    self.assertIn(b"--api-url", line)  # it is hbrun's cmdline
+                finally:
+                    open(go, "w").close()
+                    out, err = p.communicate(timeout=30)
+                    os.unlink(started)
+                self.assertEqual(p.returncode, 0, err)
+                self.assertNotIn(tok[4:], err)
+                # The copy hbrun kept still works.
+                self.assertTrue(srv.wait_requests(i + 1, 5))
+                self.assertEqual(srv.requests[i].path, "/v1/heartbeats/%s/ping" % tok)
 
 
-class Stdio(unittest.TestCase):
+class Stdio(ServerCase):
     """The job gets hbrun's own stdin, stdout and stderr."""
 
     IDS = r'''
@@ -299,15 +281,12 @@ sys.stdout.flush()
 sys.stderr.write("to-stderr\n")
 '''
 
-    def setUp(self):
-        self.sb = Sandbox()
-        self.addCleanup(self.sb.close)
-
     def test_same_descriptors_and_stdin_passes(self):
         report = self.sb.path("ids.json")
         errpath = self.sb.path("stderr.txt")
         payload = b"hello\x00world\n" * 1000
-        with open(errpath, "w+b") as errf, FakeAPI() as srv:
+        srv = self.server()
+        with open(errpath, "w+b") as errf:
             p = harness.subprocess.Popen(
                 harness.command(["-t", "stdio-tok", "--api-url", srv.url, "--",
                                  PYTHON, "-c", self.IDS, report]),
@@ -325,12 +304,12 @@ sys.stderr.write("to-stderr\n")
     def test_interleaved_writes_keep_their_order(self):
         script = "for i in 1 2 3 4 5 6 7 8 9 10; do echo out$i; echo err$i >&2; done"
         want = "".join("out%d\nerr%d\n" % (i, i) for i in range(1, 11))
-        with FakeAPI() as srv:
-            for _ in range(5):
-                res = run(["-t", "order-tok", "--api-url", srv.url, "--", "sh", "-c", script],
-                          self.sb.env(), stderr=subprocess.STDOUT)
-                self.assertEqual(res.returncode, 0, res)
-                self.assertEqual(res.stdout, want)
+        srv = self.server()
+        for _ in range(5):
+            res = run(["-t", "order-tok", "--api-url", srv.url, "--", "sh", "-c", script],
+                      self.sb.env(), stderr=subprocess.STDOUT)
+            self.assertEqual(res.returncode, 0, res)
+            self.assertEqual(res.stdout, want)
 
     def test_tty_stays_a_tty(self):
         report = self.sb.path("tty.json")
@@ -366,11 +345,7 @@ def _drain_until_exit(master, p, timeout):
     p.wait(max(0.1, end - time.monotonic()))
 
 
-class Environment(unittest.TestCase):
-    def setUp(self):
-        self.sb = Sandbox()
-        self.addCleanup(self.sb.close)
-
+class Environment(ServerCase):
     def job_env(self, env, args=()):
         res = run(list(args) + ["--", "cat", "/proc/self/environ"], env)
         self.assertEqual(res.returncode, 0, res)
@@ -386,70 +361,66 @@ class Environment(unittest.TestCase):
         return harness.without_wrapper_env(out), res
 
     def test_environment_less_hbrun_token(self):
-        with FakeAPI() as srv:
-            env = self.sb.env(HBRUN_TOKEN="env-token-abcdef", HBRUN_API_URL=srv.url,
-                              HBRUN_CONFIG=self.sb.config, FOO="bar", EQUALS="a=b=c",
-                              EMPTY="", SPACES="  x  y ", hbrun_token="lowercase-stays")
-            got, res = self.job_env(env)
+        srv = self.server()
+        env = self.sb.env(HBRUN_TOKEN="env-token-abcdef", HBRUN_API_URL=srv.url,
+                          HBRUN_CONFIG=self.sb.config, FOO="bar", EQUALS="a=b=c",
+                          EMPTY="", SPACES="  x  y ", hbrun_token="lowercase-stays")
+        got, res = self.job_env(env)
+        want = dict(env)
+        del want["HBRUN_TOKEN"]
+        self.assertEqual(got, want)
+        self.assertEqual(res.stderr, "", res)
+        # The token was still used for the ping, at the env's API URL.
+        self.assertEqual([r.path for r in srv.requests],
+                         ["/v1/heartbeats/env-token-abcdef/ping"])
+
+    def test_token_variable_removed_even_when_empty_or_overridden(self):
+        srv = self.server()
+        for value, args in (("", ["-q", "--api-url", NOWHERE]),
+                            ("env-token-x", ["-t", "cli-tok", "--api-url", srv.url])):
+            env = self.sb.env(HBRUN_TOKEN=value)
+            got, _ = self.job_env(env, args)
             want = dict(env)
             del want["HBRUN_TOKEN"]
             self.assertEqual(got, want)
-            self.assertEqual(res.stderr, "", res)
-            # The token was still used for the ping, at the env's API URL.
-            self.assertEqual([r.path for r in srv.requests],
-                             ["/v1/heartbeats/env-token-abcdef/ping"])
-
-    def test_token_variable_removed_even_when_empty_or_overridden(self):
-        with FakeAPI() as srv:
-            for value, args in (("", ["-q", "--api-url", NOWHERE]),
-                                ("env-token-x", ["-t", "cli-tok", "--api-url", srv.url])):
-                env = self.sb.env(HBRUN_TOKEN=value)
-                got, _ = self.job_env(env, args)
-                want = dict(env)
-                del want["HBRUN_TOKEN"]
-                self.assertEqual(got, want)
-            self.assertEqual([r.path for r in srv.requests], ["/v1/heartbeats/cli-tok/ping"])
+        self.assertEqual([r.path for r in srv.requests], ["/v1/heartbeats/cli-tok/ping"])
 
 
-class Descriptors(unittest.TestCase):
+class Descriptors(ServerCase):
     """The job gets no descriptor of hbrun's own; inherited ones pass."""
-
-    def setUp(self):
-        self.sb = Sandbox()
-        self.addCleanup(self.sb.close)
 
     def test_no_leaked_descriptors_inherited_pass(self):
         conf_dir = self.sb.path("conf")
         os.mkdir(conf_dir)
         self.sb.write_file(os.path.join(conf_dir, "tokfile"), "fd-token-1234\n")
-        with FakeAPI() as srv:
-            conf = self.sb.write_file(os.path.join(conf_dir, "hbrun.conf"),
-                                      "api_url = %s\ntoken_file = tokfile\n" % srv.url)
-            r, w = os.pipe()
-            self.addCleanup(os.close, r)
-            self.addCleanup(os.close, w)
-            p = start(["-c", conf, "--", "sleep", "30"], self.sb.env(HBRUN_CONFIG=conf),
-                      pass_fds=(r,), stdin=subprocess.DEVNULL)
-            try:
-                job = wait_child(p.pid, comm="sleep")
-                self.assertIsNotNone(job, "job did not start")
-                fds = {}
-                for fd in os.listdir("/proc/%d/fd" % job):
-                    try:
-                        fds[int(fd)] = os.readlink("/proc/%d/fd/%s" % (job, fd))
-                    except FileNotFoundError:
-                        pass
-                mine = os.readlink("/proc/self/fd/%d" % r)
-                self.assertEqual(set(fds), {0, 1, 2, r}, fds)
-                self.assertEqual(fds[r], mine)
-                self.assertEqual(fds[0], "/dev/null")
-            finally:
-                os.kill(p.pid, signal.SIGTERM)
-                out, err = p.communicate(timeout=30)
-            self.assertEqual(p.returncode, -signal.SIGTERM, err)
+        srv = self.server()
+        conf = self.sb.write_file(os.path.join(conf_dir, "hbrun.conf"),
+                                  "api_url = %s\ntoken_file = tokfile\n" % srv.url)
+        r, w = os.pipe()
+        self.addCleanup(os.close, r)
+        self.addCleanup(os.close, w)
+        p = start(["-c", conf, "--", "sleep", "30"], self.sb.env(HBRUN_CONFIG=conf),
+                  pass_fds=(r,), stdin=subprocess.DEVNULL)
+        try:
+            job = wait_child(p.pid, comm="sleep")
+            self.assertIsNotNone(job, "job did not start")
+            fds = {}
+            for fd in os.listdir("/proc/%d/fd" % job):
+                try:
+                    fds[int(fd)] = os.readlink("/proc/%d/fd/%s" % (job, fd))
+                except FileNotFoundError:
+                    pass
+            mine = os.readlink("/proc/self/fd/%d" % r)
+            self.assertEqual(set(fds), {0, 1, 2, r}, fds)
+            self.assertEqual(fds[r], mine)
+            self.assertEqual(fds[0], "/dev/null")
+        finally:
+            os.kill(p.pid, signal.SIGTERM)
+            out, err = p.communicate(timeout=30)
+        self.assertEqual(p.returncode, -signal.SIGTERM, err)
 
 
-class ClosedStdio(unittest.TestCase):
+class ClosedStdio(ServerCase):
     """hbrun started with 0, 1 or 2 closed puts /dev/null (read-write) there."""
 
     REPORT = r'''
@@ -466,10 +437,6 @@ for fd in (0, 1, 2):
 with open(sys.argv[1], "w") as f:
     json.dump(out, f)
 '''
-
-    def setUp(self):
-        self.sb = Sandbox()
-        self.addCleanup(self.sb.close)
 
     def run_closed(self, closed, extra=()):
         if 2 in closed and harness.UNDER_VALGRIND:
@@ -491,15 +458,15 @@ with open(sys.argv[1], "w") as f:
             return {int(k): v for k, v in json.load(f).items()}
 
     def test_closed_descriptors_become_dev_null(self):
-        with FakeAPI() as srv:
-            for closed in ((0,), (1,), (2,), (0, 1, 2), (1, 2), (0, 2)):
-                with self.subTest(closed=closed):
-                    got = self.run_closed(closed, ["-t", "closed-tok", "--api-url", srv.url])
-                    for fd in (0, 1, 2):
-                        self.assertIsNotNone(got[fd], (fd, got))
-                        self.assertEqual(got[fd][0], "/dev/null", (fd, got))
-                        if fd in closed:
-                            self.assertEqual(got[fd][1], os.O_RDWR, (fd, "not read-write", got))
+        srv = self.server()
+        for closed in ((0,), (1,), (2,), (0, 1, 2), (1, 2), (0, 2)):
+            with self.subTest(closed=closed):
+                got = self.run_closed(closed, ["-t", "closed-tok", "--api-url", srv.url])
+                for fd in (0, 1, 2):
+                    self.assertIsNotNone(got[fd], (fd, got))
+                    self.assertEqual(got[fd][0], "/dev/null", (fd, got))
+                    if fd in closed:
+                        self.assertEqual(got[fd][1], os.O_RDWR, (fd, "not read-write", got))
 
     def test_messages_do_not_land_in_a_file_on_fd2(self):
         # With fd 2 closed, a config file opened by hbrun must not become its

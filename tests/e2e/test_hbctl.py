@@ -15,7 +15,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import unittest
 
@@ -24,8 +23,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
 import certs  # noqa: E402
 import harness  # noqa: E402
 import tickstem_clients as clients  # noqa: E402
-from fakeapi import FakeAPI, HeartbeatStore, unused_port  # noqa: E402
-from harness import HBRUN, WRAPPER, Result, Sandbox, scaled, upper  # noqa: E402
+from fakeapi import HeartbeatStore, unused_port  # noqa: E402
+from harness import HBRUN, WRAPPER, Result, scaled, upper  # noqa: E402
+from servercase import ServerCase, TLSServerCase  # noqa: E402
 
 HBCTL = os.environ.get("HBCTL", "")
 if not HBCTL or not os.access(HBCTL, os.X_OK):
@@ -80,20 +80,11 @@ def table(stdout):
     return rows
 
 
-class HbctlCase(unittest.TestCase):
-    maxDiff = None
-
+class HbctlCase(ServerCase):
     def setUp(self):
-        self.sb = Sandbox()
-        self.addCleanup(self.sb.close)
+        super().setUp()
         self.store = HeartbeatStore(api_key=KEY)
         self.srv = self.server(store=self.store)
-
-    def server(self, **kw):
-        kw.setdefault("max_requests", 100)
-        srv = FakeAPI(**kw).start()
-        self.addCleanup(srv.stop)
-        return srv
 
     def env(self, **extra):
         extra.setdefault("TICKSTEM_API_KEY", KEY)
@@ -962,16 +953,8 @@ class TestSecrets(HbctlCase):
                 self.assertEqual(leaks(cmdline, token), [], cmdline)
 
 
-class TestTLS(HbctlCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.dir = tempfile.mkdtemp(prefix="hbctl-tls-")
-        cls.ca = certs.make_ca(cls.dir)
-        cls.cert = certs.make_cert(cls.dir, cls.ca)
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.dir, ignore_errors=True)
+class TestTLS(TLSServerCase, HbctlCase):
+    CERTS = {"ca": certs.ca(), "cert": certs.signed("ca")}
 
     def test_https_with_an_extra_ca(self):
         srv = self.server(store=self.store, tls=self.cert)

@@ -16,7 +16,7 @@ import unittest
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
 import harness  # noqa: E402
 from namespaces import can_unshare  # noqa: E402
-from fakeapi import FakeAPI  # noqa: E402
+from servercase import ServerCase  # noqa: E402
 
 
 def mapped_files(pid):
@@ -31,26 +31,26 @@ def wait_for_file(path, timeout=10):
     return os.path.exists(path)
 
 
-class NotMappedWhileTheJobRuns(unittest.TestCase):
+class NotMappedWhileTheJobRuns(ServerCase):
     def test_no_libcurl_in_the_maps_until_the_job_ends(self):
-        with harness.Sandbox() as box, FakeAPI() as api:
-            ready, go = box.path("ready"), box.path("go")
-            p = harness.start(
-                ["-t", "lazy-tok", "--api-url", api.url, "--", "sh", "-c",
-                 'touch "$1"; while [ ! -e "$2" ]; do sleep 0.02; done',
-                 "job", ready, go], box.env())
-            try:
-                self.assertTrue(wait_for_file(ready))
-                maps = mapped_files(p.pid)
-                self.assertTrue(any("libc" in m for m in maps), maps)
-                self.assertFalse([m for m in maps if "libcurl" in m], maps)
-                self.assertFalse([m for m in maps if "libssl" in m], maps)
-            finally:
-                open(go, "w").close()
-                out, err = p.communicate(timeout=30)
-            self.assertEqual(p.returncode, 0, err)
-            self.assertEqual(err, "")
-            self.assertEqual(len(api.requests), 1)
+        api = self.server()
+        ready, go = self.sb.path("ready"), self.sb.path("go")
+        p = harness.start(
+            ["-t", "lazy-tok", "--api-url", api.url, "--", "sh", "-c",
+             'touch "$1"; while [ ! -e "$2" ]; do sleep 0.02; done',
+             "job", ready, go], self.sb.env())
+        try:
+            self.assertTrue(wait_for_file(ready))
+            maps = mapped_files(p.pid)
+            self.assertTrue(any("libc" in m for m in maps), maps)
+            self.assertFalse([m for m in maps if "libcurl" in m], maps)
+            self.assertFalse([m for m in maps if "libssl" in m], maps)
+        finally:
+            open(go, "w").close()
+            out, err = p.communicate(timeout=30)
+        self.assertEqual(p.returncode, 0, err)
+        self.assertEqual(err, "")
+        self.assertEqual(len(api.requests), 1)
 
 
 # GnuTLS announces its initialisation on stderr when GNUTLS_DEBUG_LEVEL is
@@ -63,31 +63,31 @@ GNUTLS_PROBE = textwrap.dedent('''
 ''')
 
 
-class NoTLSLibraryStartedNeedlessly(unittest.TestCase):
+class NoTLSLibraryStartedNeedlessly(ServerCase):
     """Debian's libcurl pulls in GnuTLS, which hbrun never calls; its
     constructor's work is skipped (GNUTLS_NO_IMPLICIT_INIT), in hbrun's
     own environment only."""
 
     def test_gnutls_is_not_initialised_by_the_ping(self):
-        with harness.Sandbox() as box, FakeAPI() as api:
-            env = box.env(GNUTLS_DEBUG_LEVEL="2")
-            probe = subprocess.run(
-                [sys.executable, "-c", GNUTLS_PROBE, "libcurl.so.4"], env=env,
-                text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                timeout=60)
-            if probe.stdout.strip() == "no gnutls":
-                self.skipTest("this libcurl does not pull in GnuTLS")
-            # The probe sees the constructor run when nothing stops it ...
-            self.assertIn("gnutls[", probe.stderr)
-            # ... and hbrun's ping does not run it (nor print its lines).
-            r = harness.run(["-t", "gnutls-tok", "--api-url", api.url, "--",
-                             "sh", "-c", 'echo "${GNUTLS_NO_IMPLICIT_INIT-unset}"'],
-                            env)
-            self.assertEqual(r.returncode, 0, r)
-            self.assertEqual(r.stderr, "")
-            self.assertEqual(len(api.requests), 1)
-            # The job's environment is as it was given.
-            self.assertEqual(r.stdout, "unset\n")
+        api = self.server()
+        env = self.sb.env(GNUTLS_DEBUG_LEVEL="2")
+        probe = subprocess.run(
+            [sys.executable, "-c", GNUTLS_PROBE, "libcurl.so.4"], env=env,
+            text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            timeout=60)
+        if probe.stdout.strip() == "no gnutls":
+            self.skipTest("this libcurl does not pull in GnuTLS")
+        # The probe sees the constructor run when nothing stops it ...
+        self.assertIn("gnutls[", probe.stderr)
+        # ... and hbrun's ping does not run it (nor print its lines).
+        r = harness.run(["-t", "gnutls-tok", "--api-url", api.url, "--",
+                         "sh", "-c", 'echo "${GNUTLS_NO_IMPLICIT_INIT-unset}"'],
+                        env)
+        self.assertEqual(r.returncode, 0, r)
+        self.assertEqual(r.stderr, "")
+        self.assertEqual(len(api.requests), 1)
+        # The job's environment is as it was given.
+        self.assertEqual(r.stdout, "unset\n")
 
 
 def libcurl_files():
@@ -109,10 +109,10 @@ HIDE = textwrap.dedent('''
 
 
 @unittest.skipUnless(can_unshare("--mount"), "needs root for a mount namespace")
-class WithoutLibcurl(unittest.TestCase):
-    def run_hidden(self, box, args):
-        empty = box.write_file("empty.so", "", 0o644)
-        env = box.env(LIBS=" ".join(libcurl_files()), EMPTY=empty)
+class WithoutLibcurl(ServerCase):
+    def run_hidden(self, args):
+        empty = self.sb.write_file("empty.so", "", 0o644)
+        env = self.sb.env(LIBS=" ".join(libcurl_files()), EMPTY=empty)
         self.assertTrue(env["LIBS"], "no libcurl found on this machine")
         p = subprocess.run(["unshare", "--mount", "sh", "-c", HIDE, "hide"]
                            + harness.command(args), env=env, text=True,
@@ -121,31 +121,31 @@ class WithoutLibcurl(unittest.TestCase):
         return p
 
     def test_success_keeps_its_status_and_says_why_no_ping(self):
-        with harness.Sandbox() as box, FakeAPI() as api:
-            p = self.run_hidden(box, ["-t", "tok-nolib", "--api-url", api.url,
-                                      "--", "sh", "-c", "echo job ran"])
-            self.assertEqual(p.returncode, 0, p.stderr)
-            self.assertEqual(p.stdout, "job ran\n")
-            lines = p.stderr.splitlines()
-            self.assertEqual(len(lines), 1, p.stderr)
-            self.assertTrue(lines[0].startswith("hbrun: cannot load libcurl ("),
-                            lines[0])
-            self.assertIn("no ping sent", lines[0])
-            self.assertEqual(api.connections, 0)
+        api = self.server()
+        p = self.run_hidden(["-t", "tok-nolib", "--api-url", api.url,
+                             "--", "sh", "-c", "echo job ran"])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stdout, "job ran\n")
+        lines = p.stderr.splitlines()
+        self.assertEqual(len(lines), 1, p.stderr)
+        self.assertTrue(lines[0].startswith("hbrun: cannot load libcurl ("),
+                        lines[0])
+        self.assertIn("no ping sent", lines[0])
+        self.assertEqual(api.connections, 0)
 
     def test_failure_is_untouched_and_silent(self):
-        with harness.Sandbox() as box, FakeAPI() as api:
-            p = self.run_hidden(box, ["-t", "tok-nolib", "--api-url", api.url,
-                                      "--", "sh", "-c", "exit 7"])
-            self.assertEqual(p.returncode, 7)
-            self.assertEqual(p.stderr, "")
+        api = self.server()
+        p = self.run_hidden(["-t", "tok-nolib", "--api-url", api.url,
+                             "--", "sh", "-c", "exit 7"])
+        self.assertEqual(p.returncode, 7)
+        self.assertEqual(p.stderr, "")
 
     def test_quiet_silences_it(self):
-        with harness.Sandbox() as box, FakeAPI() as api:
-            p = self.run_hidden(box, ["-q", "-t", "tok-nolib", "--api-url",
-                                      api.url, "--", "true"])
-            self.assertEqual(p.returncode, 0)
-            self.assertEqual(p.stderr, "")
+        api = self.server()
+        p = self.run_hidden(["-q", "-t", "tok-nolib", "--api-url",
+                             api.url, "--", "true"])
+        self.assertEqual(p.returncode, 0)
+        self.assertEqual(p.stderr, "")
 
 
 if __name__ == "__main__":

@@ -16,21 +16,18 @@ import unittest
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
 
 import harness  # noqa: E402
-from harness import Sandbox, run, start  # noqa: E402
-from fakeapi import FakeAPI, unused_port  # noqa: E402
+from harness import run, start  # noqa: E402
+from fakeapi import unused_port  # noqa: E402
 from jobs import SignalJob, wait_child, wait_for  # noqa: E402
 from namespaces import PID_NS, can_unshare  # noqa: E402
+from servercase import ServerCase  # noqa: E402
 
 NOWHERE = "http://127.0.0.1:%d/v1" % unused_port()
 UNSHARE = PID_NS
 
 
 @unittest.skipUnless(can_unshare("--pid"), "cannot make a PID namespace here (needs root and unshare)")
-class Pid1(unittest.TestCase):
-    def setUp(self):
-        self.sb = Sandbox()
-        self.addCleanup(self.sb.close)
-
+class Pid1(ServerCase):
     def run1(self, args, **kw):
         return run(args, self.sb.env(), prefix=UNSHARE, **kw)
 
@@ -117,26 +114,26 @@ class Pid1(unittest.TestCase):
         self.assertLess(time.monotonic() - t0, 5)
 
     def test_ping_as_pid1(self):
-        with FakeAPI() as srv:
-            res = self.run1(["-t", "pid1-token", "--api-url", srv.url, "--", "true"])
-            self.assertEqual((res.returncode, res.stdout, res.stderr), (0, "", ""), res)
-            self.assertEqual([r.path for r in srv.requests], ["/v1/heartbeats/pid1-token/ping"])
+        srv = self.server()
+        res = self.run1(["-t", "pid1-token", "--api-url", srv.url, "--", "true"])
+        self.assertEqual((res.returncode, res.stdout, res.stderr), (0, "", ""), res)
+        self.assertEqual([r.path for r in srv.requests], ["/v1/heartbeats/pid1-token/ping"])
 
     def test_no_ping_after_sigterm_as_pid1(self):
         job = SignalJob(self.sb, [signal.SIGTERM])
-        with FakeAPI() as srv:
-            p = start(["-t", "pid1-stop", "--api-url", srv.url, "--"] + job.argv,
-                      self.sb.env(), prefix=UNSHARE)
-            try:
-                self.assertTrue(job.wait_ready())
-                os.kill(self.hbrun_pid(p), signal.SIGTERM)
-                self.assertTrue(job.wait_count(signal.SIGTERM))
-            finally:
-                job.stop()
-                out, err = p.communicate(timeout=30)
-            self.assertEqual(p.returncode, 0, err)
-            time.sleep(0.1)
-            self.assertEqual(srv.requests, [])
+        srv = self.server()
+        p = start(["-t", "pid1-stop", "--api-url", srv.url, "--"] + job.argv,
+                  self.sb.env(), prefix=UNSHARE)
+        try:
+            self.assertTrue(job.wait_ready())
+            os.kill(self.hbrun_pid(p), signal.SIGTERM)
+            self.assertTrue(job.wait_count(signal.SIGTERM))
+        finally:
+            job.stop()
+            out, err = p.communicate(timeout=30)
+        self.assertEqual(p.returncode, 0, err)
+        time.sleep(0.1)
+        self.assertEqual(srv.requests, [])
 
 
 if __name__ == "__main__":

@@ -18,9 +18,9 @@ import unittest
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
 
 import harness  # noqa: E402
-from harness import Sandbox, scaled, start, upper  # noqa: E402
-from fakeapi import FakeAPI  # noqa: E402
+from harness import scaled, start, upper  # noqa: E402
 from jobs import PYTHON, SignalJob, proc_status, wait_for  # noqa: E402
+from servercase import ServerCase  # noqa: E402
 
 TOKEN = "Pq8fault-Zx3Vb7Nm2Kd5Wt"
 OK = ("status", 200, {}, b'{"status":"ok"}')
@@ -43,16 +43,7 @@ def alive(pid):
     return bool(st) and not st.startswith("Z")
 
 
-class Case(unittest.TestCase):
-    def setUp(self):
-        self.sb = Sandbox()
-        self.addCleanup(self.sb.close)
-
-    def server(self, plan=None):
-        srv = FakeAPI(plan=plan, max_requests=100).start()
-        self.addCleanup(srv.stop)
-        return srv
-
+class Case(ServerCase):
     def reap(self, p):
         self.addCleanup(lambda: p.poll() is None and (p.kill(), p.wait()))
 

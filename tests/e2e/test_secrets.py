@@ -15,11 +15,9 @@ SPEC section 5.
 """
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import unittest
 
@@ -27,9 +25,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
 
 import certs  # noqa: E402
 import harness  # noqa: E402
-from servercase import ServerCase  # noqa: E402
-from harness import Sandbox, run, scaled, start  # noqa: E402
-from fakeapi import FakeAPI, unused_port  # noqa: E402
+from servercase import TLSServerCase  # noqa: E402
+from harness import run, scaled, start  # noqa: E402
+from fakeapi import unused_port  # noqa: E402
 from jobs import PYTHON, wait_for  # noqa: E402
 
 # Unreserved characters only: escaped, the token reads the same.
@@ -76,18 +74,9 @@ def writable_files(pid):
     return found
 
 
-class Secrets(ServerCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.dir = tempfile.mkdtemp(prefix="hbrun-secrets-")
-        cls.ca = certs.make_ca(cls.dir)
-        cls.good = certs.make_cert(cls.dir, cls.ca)
-        cls.self_signed = certs.make_self_signed(cls.dir)
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.dir, ignore_errors=True)
-
+class Secrets(TLSServerCase):
+    CERTS = {"ca": certs.ca(), "good": certs.signed("ca"),
+             "self_signed": certs.self_signed()}
 
     def reap(self, p):
         self.addCleanup(lambda: p.poll() is None and (p.kill(), p.communicate()))

@@ -17,10 +17,11 @@ import unittest
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
 
 import harness  # noqa: E402
-from harness import Sandbox, run, start  # noqa: E402
-from fakeapi import FakeAPI, unused_port  # noqa: E402
+from harness import run, start  # noqa: E402
+from fakeapi import unused_port  # noqa: E402
 from jobs import PYTHON, SignalJob, wait_for, proc_status, sig_mask  # noqa: E402
 from jobs import children as children_of  # noqa: E402
+from servercase import ServerCase  # noqa: E402
 
 NOWHERE = "http://127.0.0.1:%d/v1" % unused_port()
 
@@ -41,11 +42,7 @@ def name(sig):
         return "SIGRTMIN+%d" % (sig - signal.SIGRTMIN)
 
 
-class Forwarding(unittest.TestCase):
-    def setUp(self):
-        self.sb = Sandbox()
-        self.addCleanup(self.sb.close)
-
+class Forwarding(ServerCase):
     def start_job(self, job, args=(), **kw):
         # Its own session: hbrun's process group is orphaned, so a stop
         # signal at its default action cannot freeze the test.
@@ -114,83 +111,75 @@ class Forwarding(unittest.TestCase):
         self.assertEqual(rc, 0, err)
 
 
-class CtrlC(unittest.TestCase):
+class CtrlC(ServerCase):
     """^C on the terminal: the job gets one SIGINT, not two, and no ping."""
-
-    def setUp(self):
-        self.sb = Sandbox()
-        self.addCleanup(self.sb.close)
 
     def test_ctrl_c_reaches_the_job_once(self):
         job = SignalJob(self.sb, [signal.SIGINT, signal.SIGQUIT, signal.SIGCONT])
-        with FakeAPI() as srv:
-            args = harness.command(["-t", "ctrlc-token", "--api-url", srv.url, "--"] + job.argv)
-            env = self.sb.env()
-            pid, master = pty.fork()
-            if pid == 0:  # the child: session leader on the pty, in its foreground
-                try:
-                    os.execve(args[0], args, env)
-                finally:
-                    os._exit(127)
-            output = bytearray()
-            status = None
+        srv = self.server()
+        args = harness.command(["-t", "ctrlc-token", "--api-url", srv.url, "--"] + job.argv)
+        env = self.sb.env()
+        pid, master = pty.fork()
+        if pid == 0:  # the child: session leader on the pty, in its foreground
             try:
-                os.set_blocking(master, False)
-
-                def drain():
-                    try:
-                        output.extend(os.read(master, 4096))
-                    except (BlockingIOError, OSError):
-                        pass
-                    return os.path.exists(job.ready)
-
-                self.assertTrue(wait_for(drain, 10), "the job did not start: %r" % bytes(output))
-                # ^C with hbrun stopped: the job takes the terminal's SIGINT
-                # first, so that a second one forwarded by hbrun once it runs
-                # again could not merge with it and go unseen.
-                os.kill(pid, signal.SIGSTOP)
-                self.assertTrue(wait_for(lambda: proc_status(pid).get("State", "")[:1] == "T", 5))
-                os.write(master, b"\x03")  # VINTR: SIGINT to the foreground group
-                self.assertTrue(job.wait_count(signal.SIGINT), "no SIGINT reached the job")
-                os.kill(pid, signal.SIGCONT)
-                self.assertTrue(job.wait_count(signal.SIGCONT), "SIGCONT not forwarded")
-                time.sleep(SETTLE)
-                # And ^\ with hbrun running.
-                os.write(master, b"\x1c")  # VQUIT
-                self.assertTrue(job.wait_count(signal.SIGQUIT), "no SIGQUIT reached the job")
-                time.sleep(SETTLE)
-                job.stop()
-                end = time.monotonic() + 30
-                while time.monotonic() < end:
-                    drain()
-                    wpid, st = os.waitpid(pid, os.WNOHANG)
-                    if wpid == pid:
-                        status = st
-                        break
-                    time.sleep(0.01)
+                os.execve(args[0], args, env)
             finally:
-                if status is None:
-                    os.kill(pid, signal.SIGKILL)
-                    os.waitpid(pid, 0)
-                os.close(master)
-            self.assertIsNotNone(status, "hbrun did not end")
-            counts = job.counts()
-            self.assertEqual(counts.get(int(signal.SIGINT)), 1, counts)
-            self.assertEqual(counts.get(int(signal.SIGQUIT)), 1, counts)
-            self.assertEqual(os.waitstatus_to_exitcode(status), 0, bytes(output))
-            # Asked to stop by the terminal: no ping, though the job exited 0.
-            time.sleep(0.2)
-            self.assertEqual(srv.requests, [])
+                os._exit(127)
+        output = bytearray()
+        status = None
+        try:
+            os.set_blocking(master, False)
+
+            def drain():
+                try:
+                    output.extend(os.read(master, 4096))
+                except (BlockingIOError, OSError):
+                    pass
+                return os.path.exists(job.ready)
+
+            self.assertTrue(wait_for(drain, 10), "the job did not start: %r" % bytes(output))
+            # ^C with hbrun stopped: the job takes the terminal's SIGINT
+            # first, so that a second one forwarded by hbrun once it runs
+            # again could not merge with it and go unseen.
+            os.kill(pid, signal.SIGSTOP)
+            self.assertTrue(wait_for(lambda: proc_status(pid).get("State", "")[:1] == "T", 5))
+            os.write(master, b"\x03")  # VINTR: SIGINT to the foreground group
+            self.assertTrue(job.wait_count(signal.SIGINT), "no SIGINT reached the job")
+            os.kill(pid, signal.SIGCONT)
+            self.assertTrue(job.wait_count(signal.SIGCONT), "SIGCONT not forwarded")
+            time.sleep(SETTLE)
+            # And ^\ with hbrun running.
+            os.write(master, b"\x1c")  # VQUIT
+            self.assertTrue(job.wait_count(signal.SIGQUIT), "no SIGQUIT reached the job")
+            time.sleep(SETTLE)
+            job.stop()
+            end = time.monotonic() + 30
+            while time.monotonic() < end:
+                drain()
+                wpid, st = os.waitpid(pid, os.WNOHANG)
+                if wpid == pid:
+                    status = st
+                    break
+                time.sleep(0.01)
+        finally:
+            if status is None:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+            os.close(master)
+        self.assertIsNotNone(status, "hbrun did not end")
+        counts = job.counts()
+        self.assertEqual(counts.get(int(signal.SIGINT)), 1, counts)
+        self.assertEqual(counts.get(int(signal.SIGQUIT)), 1, counts)
+        self.assertEqual(os.waitstatus_to_exitcode(status), 0, bytes(output))
+        # Asked to stop by the terminal: no ping, though the job exited 0.
+        time.sleep(0.2)
+        self.assertEqual(srv.requests, [])
 
 
-class Inheritance(unittest.TestCase):
+class Inheritance(ServerCase):
     """Blocked mask and ignored signals: the job's are those hbrun got."""
 
     SHOW = ["grep", "-E", "^(SigBlk|SigIgn):", "/proc/self/status"]
-
-    def setUp(self):
-        self.sb = Sandbox()
-        self.addCleanup(self.sb.close)
 
     def masks(self, argv, preexec):
         p = subprocess.run(argv, env=self.sb.env(), stdout=subprocess.PIPE,
@@ -244,12 +233,8 @@ class Inheritance(unittest.TestCase):
         self.assertEqual(p.returncode, 7, err)
 
 
-class AskedToStop(unittest.TestCase):
+class AskedToStop(ServerCase):
     """TERM, INT, HUP or QUIT while the job runs: no ping, even on exit 0."""
-
-    def setUp(self):
-        self.sb = Sandbox()
-        self.addCleanup(self.sb.close)
 
     def run_with_signal(self, sig, srv, token):
         job = SignalJob(self.sb, STOPS + [signal.SIGUSR1, signal.SIGUSR2], name="stop%d" % sig)
@@ -266,79 +251,71 @@ class AskedToStop(unittest.TestCase):
         return p.returncode, err
 
     def test_stop_signals_mean_no_ping(self):
-        with FakeAPI() as srv:
-            for sig in STOPS:
-                with self.subTest(sig=name(sig)):
-                    rc, err = self.run_with_signal(sig, srv, "stop-token-%d" % sig)
-                    self.assertEqual(rc, 0, err)
-                    time.sleep(0.1)
-                    self.assertEqual(srv.requests, [], name(sig))
+        srv = self.server()
+        for sig in STOPS:
+            with self.subTest(sig=name(sig)):
+                rc, err = self.run_with_signal(sig, srv, "stop-token-%d" % sig)
+                self.assertEqual(rc, 0, err)
+                time.sleep(0.1)
+                self.assertEqual(srv.requests, [], name(sig))
 
     def test_other_signals_still_ping(self):
-        with FakeAPI() as srv:
-            for i, sig in enumerate((0, signal.SIGUSR1, signal.SIGUSR2)):
-                with self.subTest(sig=sig and name(sig)):
-                    rc, err = self.run_with_signal(sig, srv, "go-token-%d" % sig)
-                    self.assertEqual(rc, 0, err)
-                    self.assertTrue(srv.wait_requests(i + 1, 5))
-                    self.assertEqual(srv.requests[i].path, "/v1/heartbeats/go-token-%d/ping" % sig)
+        srv = self.server()
+        for i, sig in enumerate((0, signal.SIGUSR1, signal.SIGUSR2)):
+            with self.subTest(sig=sig and name(sig)):
+                rc, err = self.run_with_signal(sig, srv, "go-token-%d" % sig)
+                self.assertEqual(rc, 0, err)
+                self.assertTrue(srv.wait_requests(i + 1, 5))
+                self.assertEqual(srv.requests[i].path, "/v1/heartbeats/go-token-%d/ping" % sig)
 
 
-class PingPhase(unittest.TestCase):
+class PingPhase(ServerCase):
     """Signals after the job ended, while hbrun pings."""
 
-    def setUp(self):
-        self.sb = Sandbox()
-        self.addCleanup(self.sb.close)
-
     def test_stop_signal_abandons_the_ping_within_a_second(self):
-        with FakeAPI(plan=[("hang",)]) as srv:
-            for sig in STOPS:
-                with self.subTest(sig=name(sig)):
-                    srv.set_plan([("hang",)])
-                    n = len(srv.requests)
-                    p = start(["-q", "-t", "phase-token", "--api-url", srv.url,
-                               "--ping-timeout", "20", "--ping-deadline", "30", "--",
-                               "true"], self.sb.env(), start_new_session=True)
-                    try:
-                        self.assertTrue(srv.wait_requests(n + 1, 10), "no ping started")
-                        time.sleep(0.1)
-                        t0 = time.monotonic()
-                        os.kill(p.pid, sig)
-                        p.communicate(timeout=10)
-                        elapsed = time.monotonic() - t0
-                    finally:
-                        if p.poll() is None:
-                            p.kill()
-                            p.wait()
-                    self.assertEqual(p.returncode, 0, "the job exited 0")
-                    self.assertLess(elapsed, 1.5)
+        srv = self.server(plan=[("hang",)])
+        for sig in STOPS:
+            with self.subTest(sig=name(sig)):
+                srv.set_plan([("hang",)])
+                n = len(srv.requests)
+                p = start(["-q", "-t", "phase-token", "--api-url", srv.url,
+                           "--ping-timeout", "20", "--ping-deadline", "30", "--",
+                           "true"], self.sb.env(), start_new_session=True)
+                try:
+                    self.assertTrue(srv.wait_requests(n + 1, 10), "no ping started")
+                    time.sleep(0.1)
+                    t0 = time.monotonic()
+                    os.kill(p.pid, sig)
+                    p.communicate(timeout=10)
+                    elapsed = time.monotonic() - t0
+                finally:
+                    if p.poll() is None:
+                        p.kill()
+                        p.wait()
+                self.assertEqual(p.returncode, 0, "the job exited 0")
+                self.assertLess(elapsed, 1.5)
 
     def test_other_signals_in_the_ping_phase_change_nothing(self):
         # With the job gone there is nobody to forward to; hbrun must not
         # die of the signal's default action either: the job's 0 stands.
-        with FakeAPI(plan=[("slow", 1.0, 200)]) as srv:
-            p = start(["-t", "phase-token", "--api-url", srv.url, "--", "true"], self.sb.env(),
-                      start_new_session=True)
-            try:
-                self.assertTrue(srv.wait_requests(1, 10), "no ping started")
-                for sig in (signal.SIGUSR1, signal.SIGUSR2, signal.SIGALRM, signal.SIGPIPE,
-                            signal.SIGWINCH, RTSIG):
-                    os.kill(p.pid, sig)
-                    time.sleep(0.02)
-                out, err = p.communicate(timeout=20)
-            finally:
-                if p.poll() is None:
-                    p.kill()
-                    p.wait()
-            self.assertEqual((p.returncode, out, err), (0, "", ""))
+        srv = self.server(plan=[("slow", 1.0, 200)])
+        p = start(["-t", "phase-token", "--api-url", srv.url, "--", "true"], self.sb.env(),
+                  start_new_session=True)
+        try:
+            self.assertTrue(srv.wait_requests(1, 10), "no ping started")
+            for sig in (signal.SIGUSR1, signal.SIGUSR2, signal.SIGALRM, signal.SIGPIPE,
+                        signal.SIGWINCH, RTSIG):
+                os.kill(p.pid, sig)
+                time.sleep(0.02)
+            out, err = p.communicate(timeout=20)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        self.assertEqual((p.returncode, out, err), (0, "", ""))
 
 
-class JobStopped(unittest.TestCase):
-    def setUp(self):
-        self.sb = Sandbox()
-        self.addCleanup(self.sb.close)
-
+class JobStopped(ServerCase):
     def test_a_stopped_job_is_not_an_ended_job(self):
         # The job stops itself; hbrun keeps waiting; SIGCONT sent to hbrun
         # is forwarded and the job goes on to exit 0.
@@ -362,12 +339,8 @@ class JobStopped(unittest.TestCase):
         self.assertEqual(p.returncode, 6, err)
 
 
-class DeathBySignal(unittest.TestCase):
+class DeathBySignal(ServerCase):
     """The job killed by S: hbrun dies of S, and leaves no core."""
-
-    def setUp(self):
-        self.sb = Sandbox()
-        self.addCleanup(self.sb.close)
 
     @staticmethod
     def unlimited_core():
@@ -415,16 +388,16 @@ class DeathBySignal(unittest.TestCase):
     def test_dies_of_the_signal_hbrun_forwarded(self):
         # TERM sent to hbrun, forwarded, kills the job: hbrun dies of TERM.
         ready = self.sb.path("ready")
-        with FakeAPI() as srv:
-            p = start(["-t", "term-tok", "--api-url", srv.url, "--", "sh", "-c",
-                       'touch "$1"; exec sleep 30', "job", ready], self.sb.env(),
-                      start_new_session=True)
-            self.assertTrue(wait_for(lambda: os.path.exists(ready), 10))
-            time.sleep(0.1)
-            os.kill(p.pid, signal.SIGTERM)
-            out, err = p.communicate(timeout=30)
-            self.assertEqual(p.returncode, -signal.SIGTERM, err)
-            self.assertEqual(srv.requests, [])
+        srv = self.server()
+        p = start(["-t", "term-tok", "--api-url", srv.url, "--", "sh", "-c",
+                   'touch "$1"; exec sleep 30', "job", ready], self.sb.env(),
+                  start_new_session=True)
+        self.assertTrue(wait_for(lambda: os.path.exists(ready), 10))
+        time.sleep(0.1)
+        os.kill(p.pid, signal.SIGTERM)
+        out, err = p.communicate(timeout=30)
+        self.assertEqual(p.returncode, -signal.SIGTERM, err)
+        self.assertEqual(srv.requests, [])
 
 
 if __name__ == "__main__":

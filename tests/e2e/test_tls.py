@@ -10,16 +10,15 @@ job's exit status all the same.
 
 import os
 import re
-import shutil
 import sys
-import tempfile
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
 
 import certs  # noqa: E402
-from fakeapi import PROXIED_NAME, FakeAPI  # noqa: E402
-from harness import HBRUN, Sandbox, run, run_timed, scaled, upper  # noqa: E402
+from fakeapi import PROXIED_NAME  # noqa: E402
+from harness import HBRUN, run_timed, scaled, upper  # noqa: E402
+from servercase import TLSServerCase  # noqa: E402
 
 TOKEN = "Tk9sWq2ZxR7mVb4NpL8cJd3F"
 OK = ("status", 200, {}, b'{"status":"ok"}')
@@ -45,35 +44,20 @@ def leaks(text, secret, shown=4):
                    if secret[i:i + n] in text})
 
 
-class TLSCase(unittest.TestCase):
-    maxDiff = None
+class TLSCase(TLSServerCase):
+    CERTS = {
+        "ca": certs.ca(),
+        "other_ca": certs.ca(name="some other CA"),
+        "good": certs.signed("ca"),
+        "proxied": certs.signed("ca", hosts=(PROXIED_NAME,), name="proxied"),
+        "wrong_host": certs.signed("ca", hosts=("other.example",), name="wronghost"),
+        "expired": certs.signed("ca", name="expired", expired=True),
+        "self_signed": certs.self_signed(),
+    }
 
-    @classmethod
-    def setUpClass(cls):
-        cls.dir = tempfile.mkdtemp(prefix="hbrun-tls-")
-        cls.ca = certs.make_ca(cls.dir)
-        cls.other_ca = certs.make_ca(cls.dir, name="some other CA")
-        cls.good = certs.make_cert(cls.dir, cls.ca)
-        cls.proxied = certs.make_cert(cls.dir, cls.ca, hosts=(PROXIED_NAME,),
-                                      name="proxied")
-        cls.wrong_host = certs.make_cert(cls.dir, cls.ca, hosts=("other.example",),
-                                         name="wronghost")
-        cls.expired = certs.make_cert(cls.dir, cls.ca, name="expired", expired=True)
-        cls.self_signed = certs.make_self_signed(cls.dir)
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.dir, ignore_errors=True)
-
-    def setUp(self):
-        self.sb = Sandbox()
-        self.addCleanup(self.sb.close)
-
-    def server(self, tls, plan=None, **kw):
-        kw.setdefault("max_requests", 100)
-        srv = FakeAPI(plan=plan, tls=tls, **kw).start()
-        self.addCleanup(srv.stop)
-        return srv
+    def proxy(self):
+        """A CONNECT proxy on 127.0.0.1."""
+        return self.server([("tunnel",)], max_requests=10)
 
     def ping(self, srv, *opts, url=None, job=("true",), env=None):
         args = ["-t", TOKEN, "--api-url", url or srv.url] + list(opts) + ["--"] + list(job)
@@ -81,8 +65,7 @@ class TLSCase(unittest.TestCase):
 
     def tunnel_env(self):
         """An environment whose https_proxy is a CONNECT tunnel to 127.0.0.1."""
-        proxy = FakeAPI(plan=[("tunnel",)], max_requests=10).start()
-        self.addCleanup(proxy.stop)
+        proxy = self.proxy()
         return self.sb.env(https_proxy=proxy.base)
 
     def assertSilent(self, res):
@@ -111,7 +94,7 @@ class TLSCase(unittest.TestCase):
 
 class TestTrusted(TLSCase):
     def test_https_with_cacert(self):
-        srv = self.server(self.good)
+        srv = self.server(tls=self.good)
         self.assertTrue(srv.url.startswith("https://127.0.0.1:"))
         res = self.ping(srv, "--cacert", self.ca[0])
         self.assertEqual(res.returncode, 0, res)
@@ -127,7 +110,7 @@ class TestTrusted(TLSCase):
     def test_https_localhost_name(self):
         # Through the tunnel, so that nothing but 127.0.0.1 is connected
         # to, while the certificate is checked against the name localhost.
-        srv = self.server(self.good)
+        srv = self.server(tls=self.good)
         res = self.ping(srv, "--cacert", self.ca[0], env=self.tunnel_env(),
                         url="https://localhost:%d/v1" % srv.port)
         self.assertEqual(res.returncode, 0, res)
@@ -135,21 +118,21 @@ class TestTrusted(TLSCase):
         self.assertEqual(len(srv.requests), 1)
 
     def test_self_signed_trusted_with_cacert(self):
-        srv = self.server(self.self_signed)
+        srv = self.server(tls=self.self_signed)
         res = self.ping(srv, "--cacert", self.self_signed[0])
         self.assertEqual(res.returncode, 0, res)
         self.assertSilent(res)
         self.assertEqual(len(srv.requests), 1)
 
     def test_transient_errors_retried_over_tls(self):
-        srv = self.server(self.good, [("reset",), ("status", 503, {}, b""), OK])
+        srv = self.server([("reset",), ("status", 503, {}, b""), OK], tls=self.good)
         res = self.ping(srv, "--cacert", self.ca[0], *FAST)
         self.assertEqual(res.returncode, 0, res)
         self.assertSilent(res)
         self.assertEqual(len(srv.requests), 3)
 
     def test_hang_over_tls_ends_by_deadline(self):
-        srv = self.server(self.good, [("hang",)])
+        srv = self.server([("hang",)], tls=self.good)
         res = self.ping(srv, "--cacert", self.ca[0], "--ping-timeout", "30",
                         "--ping-deadline", "1.5")
         self.assertEqual(res.returncode, 0, res)
@@ -160,8 +143,7 @@ class TestTrusted(TLSCase):
 
     def test_stalled_handshake_ends_by_deadline(self):
         # TCP accepted by the backlog, no ServerHello ever
-        srv = FakeAPI(listen_only=True).start()
-        self.addCleanup(srv.stop)
+        srv = self.server(listen_only=True)
         url = "https://127.0.0.1:%d/v1" % srv.port
         res = self.ping(srv, "--cacert", self.ca[0], "--ping-timeout", "30",
                         "--ping-deadline", "1.5", url=url)
@@ -171,9 +153,8 @@ class TestTrusted(TLSCase):
         self.assertEqual(len(res.lines()), 1, res)
 
     def test_https_proxy_tunnel(self):
-        srv = self.server(self.proxied)
-        proxy = FakeAPI(plan=[("tunnel",)], max_requests=10).start()
-        self.addCleanup(proxy.stop)
+        srv = self.server(tls=self.proxied)
+        proxy = self.proxy()
         env = self.sb.env(https_proxy=proxy.base, HTTPS_PROXY=proxy.base)
         url = "https://%s:%d/v1" % (PROXIED_NAME, srv.port)
         res = self.ping(srv, "--cacert", self.ca[0], env=env, url=url)
@@ -185,9 +166,8 @@ class TestTrusted(TLSCase):
                          ["/v1/heartbeats/%s/ping" % TOKEN])
 
     def test_loopback_https_never_through_the_proxy(self):
-        srv = self.server(self.good)
-        proxy = FakeAPI(plan=[("tunnel",)], max_requests=10).start()
-        self.addCleanup(proxy.stop)
+        srv = self.server(tls=self.good)
+        proxy = self.proxy()
         env = self.sb.env(https_proxy=proxy.base, HTTPS_PROXY=proxy.base)
         res = self.ping(srv, "--cacert", self.ca[0], env=env)
         self.assertEqual(res.returncode, 0, res)
@@ -199,43 +179,43 @@ class TestTrusted(TLSCase):
 
 class TestRefused(TLSCase):
     def test_unknown_ca_without_cacert(self):
-        srv = self.server(self.good)
+        srv = self.server(tls=self.good)
         res = self.ping(srv, *FAST)
         self.assertRefusedOnce(srv, res)
 
     def test_cacert_of_another_ca(self):
-        srv = self.server(self.good)
+        srv = self.server(tls=self.good)
         res = self.ping(srv, "--cacert", self.other_ca[0], *FAST)
         self.assertRefusedOnce(srv, res)
 
     def test_self_signed(self):
-        srv = self.server(self.self_signed)
+        srv = self.server(tls=self.self_signed)
         for opts in ((), ("--cacert", self.ca[0])):
             with self.subTest(opts=opts):
-                s = self.server(self.self_signed)
+                s = self.server(tls=self.self_signed)
                 res = self.ping(s, *(opts + FAST))
                 self.assertRefusedOnce(s, res)
         self.assertEqual(srv.connections, 0)
 
     def test_wrong_host(self):
-        srv = self.server(self.wrong_host)
+        srv = self.server(tls=self.wrong_host)
         res = self.ping(srv, "--cacert", self.ca[0], *FAST)
         self.assertRefusedOnce(srv, res)
 
     def test_wrong_host_by_name(self):
         # the certificate is for other.example, not for localhost either
-        srv = self.server(self.wrong_host)
+        srv = self.server(tls=self.wrong_host)
         res = self.ping(srv, "--cacert", self.ca[0], *FAST, env=self.tunnel_env(),
                         url="https://localhost:%d/v1" % srv.port)
         self.assertRefusedOnce(srv, res, origin="https://localhost:%d" % srv.port)
 
     def test_expired(self):
-        srv = self.server(self.expired)
+        srv = self.server(tls=self.expired)
         res = self.ping(srv, "--cacert", self.ca[0], *FAST)
         self.assertRefusedOnce(srv, res)
 
     def test_job_status_kept(self):
-        srv = self.server(self.wrong_host)
+        srv = self.server(tls=self.wrong_host)
         res = self.ping(srv, "--cacert", self.ca[0], *FAST, job=("sh", "-c", "exit 0"))
         self.assertEqual(res.returncode, 0, res)
         res = self.ping(srv, "--cacert", self.ca[0], *FAST, job=("sh", "-c", "exit 7"))
@@ -243,14 +223,14 @@ class TestRefused(TLSCase):
         self.assertEqual(srv.connections, 1)  # the failed job made no ping at all
 
     def test_quiet(self):
-        srv = self.server(self.expired)
+        srv = self.server(tls=self.expired)
         res = self.ping(srv, "-q", "--cacert", self.ca[0], *FAST)
         self.assertEqual(res.returncode, 0, res)
         self.assertSilent(res)
         self.assertEqual(srv.connections, 1)
 
     def test_verbose_one_attempt(self):
-        srv = self.server(self.expired)
+        srv = self.server(tls=self.expired)
         res = self.ping(srv, "-v", "--cacert", self.ca[0], *FAST)
         self.assertEqual(res.returncode, 0, res)
         attempts = [l for l in res.lines() if l.startswith("hbrun: ping attempt ")]
@@ -259,7 +239,7 @@ class TestRefused(TLSCase):
         self.assertEqual(leaks(res.stderr, TOKEN), [])
 
     def test_missing_cacert_file(self):
-        srv = self.server(self.good)
+        srv = self.server(tls=self.good)
         res = self.ping(srv, "--cacert", os.path.join(self.dir, "no-such-ca.pem"), *FAST)
         self.assertEqual(res.returncode, 0, res)
         self.assertEqual(res.stdout, "")

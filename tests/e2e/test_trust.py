@@ -17,15 +17,14 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
 
 import certs  # noqa: E402
 import trust_store  # noqa: E402
-from fakeapi import FakeAPI  # noqa: E402
-from harness import Sandbox, run, scaled  # noqa: E402
+from harness import run, scaled  # noqa: E402
+from servercase import TLSServerCase  # noqa: E402
 
 TOKEN = "Tr8sTqW2xZ5mVb4NpL8cJd3F"
 TLS_REASON = r"(?i)certificate|ssl|tls|verif|issuer|expired|host ?name|subject"
@@ -37,39 +36,31 @@ CURL_PEER_FAILED = 60  # curl's exit status for a certificate it refused
 
 
 @unittest.skipIf(WHY_NOT, WHY_NOT)
-class TrustCase(unittest.TestCase):
-    maxDiff = None
+class TrustCase(TLSServerCase):
+    CERTS = {
+        "system_ca": certs.ca(name="hbrun system test CA"),
+        "extra_ca": certs.ca(name="hbrun extra test CA"),
+        "unknown_ca": certs.ca(name="hbrun unknown test CA"),
+        "good": certs.signed("system_ca", name="good"),
+        "expired": certs.signed("system_ca", name="expired", expired=True),
+        "wrong_host": certs.signed("system_ca", name="wronghost", hosts=("other.example",)),
+        "by_extra": certs.signed("extra_ca", name="byextra"),
+        "by_unknown": certs.signed("unknown_ca", name="byunknown"),
+    }
+    max_requests = 20
     hashed = True
 
     @classmethod
     def setUpClass(cls):
-        cls.dir = tempfile.mkdtemp(prefix="hbrun-trust-")
+        super().setUpClass()
         os.chmod(cls.dir, 0o755)
-        cls.system_ca = certs.make_ca(cls.dir, name="hbrun system test CA")
-        cls.extra_ca = certs.make_ca(cls.dir, name="hbrun extra test CA")
-        cls.unknown_ca = certs.make_ca(cls.dir, name="hbrun unknown test CA")
-        cls.good = certs.make_cert(cls.dir, cls.system_ca, name="good")
-        cls.expired = certs.make_cert(cls.dir, cls.system_ca, name="expired",
-                                      expired=True)
-        cls.wrong_host = certs.make_cert(cls.dir, cls.system_ca, name="wronghost",
-                                         hosts=("other.example",))
-        cls.by_extra = certs.make_cert(cls.dir, cls.extra_ca, name="byextra")
-        cls.by_unknown = certs.make_cert(cls.dir, cls.unknown_ca, name="byunknown")
+        # A copy of the system's store with the system CA added.
         cls.store = trust_store.make(cls.dir, [cls.system_ca[0]], hashed=cls.hashed)
         cls.prefix = trust_store.prefix(cls.store)
 
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.dir, ignore_errors=True)
-
-    def setUp(self):
-        self.sb = Sandbox()
-        self.addCleanup(self.sb.close)
-
     def server(self, cert):
-        srv = FakeAPI(tls=cert, max_requests=20).start()
-        self.addCleanup(srv.stop)
-        return srv
+        """An https server with CERT, the certificate judged."""
+        return super().server(tls=cert)
 
     def hbrun(self, srv, *opts, prefix=None):
         """True when hbrun's ping got through, False when TLS refused it."""

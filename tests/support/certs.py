@@ -9,6 +9,15 @@
     cert, key = make_cert(d, inter)             # -> leaf
     server_cert_file = chain(d, cert, inter)    # leaf, then intermediate
 
+A test class that needs several declares them in a table, made in order:
+
+    made = make_all(d, {"ca": ca(), "good": signed("ca"),
+                        "old": signed("ca", name="old", expired=True),
+                        "self_signed": self_signed()})
+    made["good"]                                # (cert, key)
+
+(servercase.TLSServerCase makes its class's table once per class.)
+
 Keys are EC P-256 (fast).  Every file goes into the directory the caller
 gives; nothing else on the machine is touched.  Certificates are signed with
 `openssl ca`, which (unlike `openssl x509` in OpenSSL 3.0) takes explicit
@@ -22,7 +31,7 @@ import secrets
 import subprocess
 
 __all__ = ["make_ca", "make_cert", "make_intermediate", "chain",
-           "make_self_signed", "openssl"]
+           "make_self_signed", "openssl", "ca", "signed", "self_signed", "make_all"]
 
 _CURVE = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256")
 
@@ -179,6 +188,37 @@ def make_self_signed(dir, hosts=("127.0.0.1", "localhost", "::1"), name="selfsig
             "-addext", "extendedKeyUsage=serverAuth")
     os.chmod(key, 0o600)
     return cert, key
+
+
+# The rows of a make_all() table: what to make, the name of the CA that
+# signs it (made earlier in the table), and the maker's options.
+
+def ca(**kw):
+    """A CA: make_ca's options (name)."""
+    return (make_ca, None, kw)
+
+
+def signed(issuer, **kw):
+    """A server certificate signed by the table's CA named ISSUER:
+    make_cert's options (hosts, name, expired)."""
+    return (make_cert, issuer, kw)
+
+
+def self_signed(**kw):
+    """A self-signed server certificate: make_self_signed's options."""
+    return (make_self_signed, None, kw)
+
+
+def make_all(dir, table):
+    """Every certificate of TABLE ({name: ca() | signed() | self_signed()})
+    made in DIR, in the table's order: {name: (cert_path, key_path)}."""
+    made = {}
+    for name, (make, issuer, kw) in table.items():
+        if issuer is None:
+            made[name] = make(dir, **kw)
+        else:
+            made[name] = make(dir, made[issuer], **kw)
+    return made
 
 
 def _safe(name):
