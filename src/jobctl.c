@@ -1,7 +1,6 @@
 #include "jobctl.h"
 
 #include <errno.h>
-#include <math.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -47,11 +46,11 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* SECS is never negative here, so the cast is its floor (and no libm). */
 static struct timespec timespec_of(double secs)
 {
-	double whole = floor(secs);
-	return (struct timespec){ (time_t)whole,
-				  (long)((secs - whole) * 1e9) };
+	time_t whole = (time_t)secs;
+	return (struct timespec){ whole, (long)((secs - (double)whole) * 1e9) };
 }
 
 /* Read the signal waiting on SIGFD; a stop signal ends hbrun. */
