@@ -46,8 +46,8 @@ static const struct symbol symbols[] = {
 
 /* Debian's libcurl pulls in GnuTLS (through librtmp and libldap), whose
  * constructor initialises it, reading its config and seeding its random
- * generator, about 4% of a ping's instructions, for a library hbrun never
- * calls.  GnuTLS's documented switch turns that off; a libcurl built on
+ * generator (tests/bench/README.md has the cost), for a library hbrun
+ * never calls.  GnuTLS's documented switch turns that off; a libcurl built on
  * GnuTLS calls gnutls_global_init() itself.  The job has long had its
  * environment: this is hbrun's own. */
 static void *open_library(void)

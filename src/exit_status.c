@@ -86,7 +86,7 @@ void __lsan_do_leak_check(void);
 
 /* _exit(), not exit(): after a ping, exit()'s handlers are the destructors
  * of libcurl's thirty-odd libraries and OpenSSL's cleanup, which free what
- * the kernel takes back anyway (about 4% of a ping's instructions).  hbrun
+ * the kernel takes back anyway (tests/bench/README.md has the cost).  hbrun
  * registers no handler of its own and has written nothing to stdout by
  * now.  LeakSanitizer checks from an exit handler: in its builds, ask it
  * here, so that leaks still fail the tests. */
