@@ -37,48 +37,67 @@ static void say_exec_error(const char *command, int err)
 	msg_error("cannot run '%s': %s", command, why);
 }
 
-int main(int argc, char **argv)
+/* The settings, from the command line, the environment and the config
+ * file; -1 to go on and run the job, else the exit status (--help,
+ * --version, a usage error, --check).  Its own frame, gone before the job
+ * starts: the layers are not needed once merged, and a waiting hbrun
+ * keeps only the stack its wait needs. */
+static __attribute__((noinline)) int configure(int argc, char **argv,
+					       struct settings *settings,
+					       struct cli *cli)
 {
-	stdio_ensure_open();
-
 	struct layer layers[LAYER_COUNT];
 	for (int i = 0; i < LAYER_COUNT; i++)
 		layer_init(&layers[i]);
-	struct cli cli = { .layer = &layers[LAYER_CLI] };
+	*cli = (struct cli){ .layer = &layers[LAYER_CLI] };
 	/* Monitoring messages wait until the settings say whether -q holds. */
 	msg_hold();
-	enum cli_result parsed = cli_parse(argc, argv, &cli);
+	enum cli_result parsed = cli_parse(argc, argv, cli);
 	if (parsed != CLI_RUN) {
 		msg_release(false, false);
 		layers_free(layers);
 		return parsed == CLI_EXIT_OK ? EXIT_SUCCESS : EXIT_USAGE;
 	}
-
-	struct settings settings;
-	settings_load(&settings, layers, cli.job, cli.config);
+	settings_load(settings, layers, cli->job, cli->config);
 	/* --check reads the layers for where each setting came from. */
-	int checked = cli.check ? check_main(&settings, layers, &cli) : -1;
+	int checked = cli->check ? check_main(settings, layers, cli) : -1;
 	layers_free(layers);
-	if (checked >= 0) {
-		settings_free(&settings);
-		return checked;
-	}
-	scrub_token_from_environment();
-	msg_release(settings.quiet, cli.verbose);
+	cli->layer = NULL;
+	if (checked >= 0)
+		settings_free(settings);
+	return checked;
+}
 
+/* Run the job under the supervisor; how hbrun is to end. */
+static __attribute__((noinline)) struct ending run_job(struct settings *settings,
+							char **command)
+{
 	struct supervisor sv;
 	if (supervise_init(&sv) != 0)
 		msg_warn("cannot watch signals (%m); forwarding is limited");
 	struct run run;
-	int code = run_prepare(&run, &settings, &sv);
-	if (code) {
-		settings_free(&settings);
-		return code;
-	}
-	int err = supervise_run(&sv, cli.command);
+	int code = run_prepare(&run, settings, &sv);
+	if (code)
+		return (struct ending){ code, 0 };
+	int err = supervise_run(&sv, command);
 	if (err)
-		say_exec_error(cli.command[0], err);
-	struct ending ending = run_finish(&run, &sv, err, cli.command[0]);
+		say_exec_error(command[0], err);
+	return run_finish(&run, &sv, err, command[0]);
+}
+
+int main(int argc, char **argv)
+{
+	stdio_ensure_open();
+
+	struct settings settings;
+	struct cli cli;
+	int done = configure(argc, argv, &settings, &cli);
+	if (done >= 0)
+		return done;
+	scrub_token_from_environment();
+	msg_release(settings.quiet, cli.verbose);
+
+	struct ending ending = run_job(&settings, cli.command);
 	settings_free(&settings);
 	end_as(ending);
 }
