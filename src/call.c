@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "monotime.h"
 #include "msg.h"
 #include "url.h"
 
@@ -17,7 +18,7 @@ double call_unit_random(void)
 {
 	unsigned int r;
 	if (getrandom(&r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r)
-		r = (unsigned int)(http_now() * 1e6);
+		r = (unsigned int)(monotime_now() * 1e6);
 	return (double)r / 4294967296.0;
 }
 
@@ -29,7 +30,7 @@ static bool stop_signal_arrived(void *ctx)
 /* Wait SECONDS, or less if a stop signal comes: then return false. */
 static bool pause_for(double seconds, struct supervisor *sv)
 {
-	double end = http_now() + seconds;
+	double end = monotime_now() + seconds;
 	double left = seconds;
 	while (left > 0) {
 		struct pollfd p = { .fd = sv ? sv->sigfd : -1, .events = POLLIN };
@@ -39,7 +40,7 @@ static bool pause_for(double seconds, struct supervisor *sv)
 			return false;
 		if (n < 0 && errno != EINTR)
 			return true;
-		left = end - http_now();
+		left = end - monotime_now();
 	}
 	return true;
 }
@@ -66,7 +67,7 @@ static const char *before_next(const struct retry_policy *p, double end,
 	if (attempt > p->retries)
 		return "no retries left";
 	double backoff = backoff_jittered(attempt, call_unit_random());
-	struct next_step step = retry_next_step(end - http_now(), backoff,
+	struct next_step step = retry_next_step(end - monotime_now(), backoff,
 						r->retry_after);
 	if (step.stop)
 		return r->retry_after > 0 ? "Retry-After is past the deadline"
@@ -85,10 +86,10 @@ static void attempts(struct http_request *req, const struct retry_policy *p,
 		snprintf(origin, sizeof origin, "%s", p->origin);
 	else
 		url_origin(req->url, origin, sizeof origin);
-	double end = http_now() + p->deadline;
+	double end = monotime_now() + p->deadline;
 	for (;;) {
 		req->timeout = attempt_time_limit(p->attempt_timeout,
-						  end - http_now());
+						  end - monotime_now());
 		http_perform(req, reply);
 		res->attempts++;
 		res->outcome = outcome_classify(reply->curl_code, reply->status);

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <stdlib.h>
 
+#include "monotime.h"
 #include "output.h"
 
 #define FDS_MAX 5
@@ -62,12 +63,12 @@ bool during_wait(void *ctx, struct supervisor *sv)
 
 bool during_finish(struct during *d, struct supervisor *sv)
 {
-	double limit = supervise_now() + 1.0;
+	double limit = monotime_now() + 1.0;
 	bool stopped = false;
 	start_last_attempt(&d->start, limit);
 	for (;;) {
 		bool busy = !d->start.done || (d->out && output_open(d->out));
-		double left = limit - supervise_now();
+		double left = limit - monotime_now();
 		if (!busy || left <= 0 || stopped)
 			break;
 		if (wait_once(d, sv->sigfd, (int)(left * 1000.0) + 1))

@@ -11,6 +11,7 @@
 
 #include "ca_blob.h"
 #include "curl_lazy.h"
+#include "monotime.h"
 #include "url.h"
 #include "version.h"
 
@@ -38,13 +39,6 @@ struct sink {
 	CURL *e;
 	double head_2xx; /* when a 2xx head arrived, else 0 */
 };
-
-double http_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static size_t on_body(char *data, size_t size, size_t n, void *user)
 {
@@ -98,7 +92,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *user)
 	if ((len == 2 && data[0] == '\r') || (len == 1 && data[0] == '\n')) {
 		s->c->easy_getinfo(s->e, CURLINFO_RESPONSE_CODE, &status);
 		if (status >= 200 && status <= 299 && !s->head_2xx)
-			s->head_2xx = http_now();
+			s->head_2xx = monotime_now();
 	}
 	body_limit(s->reply, data, len);
 	return len;
@@ -343,7 +337,7 @@ bool http_step(struct http_transfer *t, struct pollfd *extra, unsigned n,
 				return finished(t, msg->data.result);
 		return finished(t, CURLE_FAILED_INIT);
 	}
-	if (t->sink.head_2xx && http_now() >= t->sink.head_2xx + BODY_GRACE)
+	if (t->sink.head_2xx && monotime_now() >= t->sink.head_2xx + BODY_GRACE)
 		return finished(t, CURLE_OK);
 	if (n > sizeof w / sizeof *w)
 		n = sizeof w / sizeof *w;
@@ -382,14 +376,14 @@ void http_perform(const struct http_request *req, struct http_reply *reply)
 	struct http_transfer *t = http_begin(req, reply);
 	if (!t)
 		return;
-	double hard_end = http_now() + req->timeout + 0.25;
+	double hard_end = monotime_now() + req->timeout + 0.25;
 	int code = CURLE_OK;
 	for (;;) {
 		struct pollfd p = { .fd = req->cancel_fd, .events = POLLIN };
 		unsigned n = req->cancel_fd >= 0 ? 1 : 0;
 		if (http_step(t, &p, n, 250))
 			break;
-		if (http_now() >= hard_end) {
+		if (monotime_now() >= hard_end) {
 			code = CURLE_OPERATION_TIMEDOUT;
 			break;
 		}

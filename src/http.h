@@ -48,8 +48,6 @@ struct http_reply {
 bool http_init(void);
 const char *http_init_error(void);
 
-/* Seconds on the monotonic clock, the one every time limit is measured on. */
-double http_now(void);
 
 void http_perform(const struct http_request *req, struct http_reply *reply);
 

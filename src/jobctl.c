@@ -13,7 +13,8 @@
 #include <unistd.h>
 
 #include "exit_status.h"
-#include "supervise.h"
+#include "monotime.h"
+#include "signals.h"
 
 double delay_from_bits(uint64_t r, double max)
 {
@@ -39,13 +40,6 @@ static uint64_t random_bits(void)
 	return r ^ (r >> 31);
 }
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* SECS is never negative here, so the cast is its floor (and no libm). */
 static struct timespec timespec_of(double secs)
 {
@@ -68,8 +62,8 @@ void delay_before_job(double max, int sigfd, bool pid1)
 {
 	if (max <= 0)
 		return;
-	double end = now() + delay_from_bits(random_bits(), max);
-	for (double left; (left = end - now()) > 0;) {
+	double end = monotime_now() + delay_from_bits(random_bits(), max);
+	for (double left; (left = end - monotime_now()) > 0;) {
 		struct timespec ts = timespec_of(left);
 		struct pollfd pfd = { .fd = sigfd, .events = POLLIN };
 		int n = ppoll(&pfd, sigfd >= 0 ? 1 : 0, &ts, NULL);

@@ -7,6 +7,7 @@
 #include "events.h"
 #include "jobctl.h"
 #include "lock.h"
+#include "monotime.h"
 #include "msg.h"
 
 /* Take the lock, if one is set: 0, or the exit status when the job must
@@ -109,7 +110,7 @@ static void send_end_request(const struct run *r,
 	event_of(ending, &report);
 	if (!notify_wanted(s, report.event))
 		return;
-	double ended = ending->ran ? sv->ended_at : supervise_now();
+	double ended = ending->ran ? sv->ended_at : monotime_now();
 	long long ms = ending->ran ? (long long)((sv->ended_at -
 						   sv->started_at) * 1000.0)
 				   : 0;
@@ -119,7 +120,7 @@ static void send_end_request(const struct run *r,
 	struct planned_request req;
 	if (!notify_plan(s, report.event, &vals, &req))
 		return;
-	double left = s->ping_deadline - (supervise_now() - ended);
+	double left = s->ping_deadline - (monotime_now() - ended);
 	size_t len = 0;
 	const char *body = r->out ? output_tail(r->out, &len) : NULL;
 	if (left > 0)

@@ -6,9 +6,9 @@
 #include <string.h>
 
 #include "call.h"
+#include "monotime.h"
 #include "msg.h"
 #include "retry.h"
-#include "supervise.h"
 
 #define REPLY_BODY_MAX 65536
 /* How often a step looks at the clock while an attempt is under way. */
@@ -16,7 +16,7 @@
 
 static void attempt(struct start_request *sr)
 {
-	double now = supervise_now();
+	double now = monotime_now();
 	sr->http.timeout = attempt_time_limit(sr->s->ping_timeout, sr->end - now);
 	sr->attempt_end = now + sr->http.timeout + 0.25;
 	sr->attempts++;
@@ -52,7 +52,7 @@ int start_timeout_ms(const struct start_request *sr)
 	if (sr->done)
 		return -1;
 	double until = sr->t ? sr->attempt_end : sr->next_at;
-	double ms = (until - supervise_now()) * 1000.0 + 1;
+	double ms = (until - monotime_now()) * 1000.0 + 1;
 	if (sr->t && ms > STEP_MS)
 		ms = STEP_MS;
 	return ms < 0 ? 0 : (int)ms;
@@ -100,7 +100,7 @@ static void after_attempt(struct start_request *sr, int code)
 		give_up(sr, "no retries left");
 	} else {
 		struct next_step step = retry_next_step(
-			sr->end - supervise_now(),
+			sr->end - monotime_now(),
 			backoff_jittered(sr->attempts, call_unit_random()),
 			r->retry_after);
 		if (step.stop) {
@@ -110,7 +110,7 @@ static void after_attempt(struct start_request *sr, int code)
 			snprintf(next, sizeof next, "; next attempt in %.1f s",
 				 step.wait);
 			log_attempt(sr, next);
-			sr->next_at = supervise_now() + step.wait;
+			sr->next_at = monotime_now() + step.wait;
 		}
 	}
 	http_reply_free(r);
@@ -122,7 +122,7 @@ void start_step(struct start_request *sr, struct pollfd *fds, unsigned n,
 	if (sr->done || !sr->t) {
 		if (poll(fds, n, timeout_ms) < 0 && errno != EINTR)
 			fds[0].revents = 0;
-		if (sr->done || supervise_now() < sr->next_at)
+		if (sr->done || monotime_now() < sr->next_at)
 			return;
 		attempt(sr);
 		if (!sr->t) /* it could not even begin */
@@ -131,9 +131,9 @@ void start_step(struct start_request *sr, struct pollfd *fds, unsigned n,
 	}
 	if (http_step(sr->t, fds, n, timeout_ms))
 		after_attempt(sr, 0);
-	else if (supervise_now() >= sr->attempt_end && sr->last)
+	else if (monotime_now() >= sr->attempt_end && sr->last)
 		start_abandon(sr);
-	else if (supervise_now() >= sr->attempt_end)
+	else if (monotime_now() >= sr->attempt_end)
 		after_attempt(sr, CURLE_OPERATION_TIMEDOUT);
 }
 

@@ -8,14 +8,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "monotime.h"
 #include "msg.h"
-double supervise_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
+#include "signals.h"
 void stdio_ensure_open(void)
 {
 	for (int fd = 0; fd <= 2; fd++) {
@@ -26,24 +21,6 @@ void stdio_ensure_open(void)
 		if (null >= 0 && null != fd)
 			close(null);
 	}
-}
-
-bool signal_is_forwarded(int sig)
-{
-	switch (sig) {
-	case SIGKILL: case SIGSTOP:               /* cannot be caught */
-	case SIGTSTP: case SIGTTIN: case SIGTTOU: /* the terminal's */
-	case SIGSEGV: case SIGBUS: case SIGFPE:   /* hbrun's own faults */
-	case SIGILL: case SIGTRAP: case SIGSYS:
-		return false;
-	default:
-		return sig > 0 && sig < NSIG;
-	}
-}
-
-bool signal_is_stop(int sig)
-{
-	return sig == SIGTERM || sig == SIGINT || sig == SIGHUP || sig == SIGQUIT;
 }
 
 static bool ignored_at_start(int sig)
@@ -128,7 +105,7 @@ static void reap(struct supervisor *sv)
 		if (pid <= 0)
 			return;
 		if (pid == sv->job) {
-			sv->ended_at = supervise_now();
+			sv->ended_at = monotime_now();
 			sv->wstatus = status;
 			sv->job = 0;
 			if (!all)
@@ -200,7 +177,7 @@ static void wait_for_job(struct supervisor *sv)
 			/* No signalfd: fall back to a plain wait. */
 			if (sv->job == 0 || waitpid(pid, &sv->wstatus, 0) == pid) {
 				if (sv->job)
-					sv->ended_at = supervise_now();
+					sv->ended_at = monotime_now();
 				sv->job = 0;
 			}
 			if (sv->job == 0)
@@ -239,7 +216,7 @@ int supervise_run(struct supervisor *sv, char *const argv[])
 		/* NOLINTNEXTLINE(clang-analyzer-unix.Vfork) */
 		exec_job(sv, argv, pipefd[1]);
 	sv->job = pid;
-	sv->started_at = supervise_now();
+	sv->started_at = monotime_now();
 	close(pipefd[1]);
 	for (int i = 0; i < 2; i++) {
 		if (sv->job_stdio[i] >= 0)

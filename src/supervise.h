@@ -36,16 +36,8 @@ struct supervisor {
 	int job_stdio[2];
 };
 
-/* Monotonic seconds, as started_at and ended_at count them. */
-double supervise_now(void);
-
 /* Make sure fds 0, 1 and 2 are open (on /dev/null when they were not). */
 void stdio_ensure_open(void);
-
-/* Whether SIG is one of hbrun's signals to forward.  Pure. */
-bool signal_is_forwarded(int sig);
-/* Whether SIG asks the job to stop (TERM, INT, HUP, QUIT).  Pure. */
-bool signal_is_stop(int sig);
 
 /* Block the forwarded signals and open the signalfd.  Returns 0, or -1
  * with errno set. */

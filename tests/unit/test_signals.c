@@ -1,6 +1,6 @@
 #include <signal.h>
 
-#include "supervise.h"
+#include "signals.h"
 #include "unit.h"
 
 /* Every catchable asynchronous signal goes on to the job; the ones that
@@ -43,8 +43,8 @@ END_TEST
 
 Suite *unit_suite(void)
 {
-	Suite *s = suite_create("supervise");
-	TCase *tc = tcase_create("signals");
+	Suite *s = suite_create("signals");
+	TCase *tc = tcase_create("predicates");
 	tcase_add_test(tc, forwarded_signals);
 	tcase_add_test(tc, stop_signals);
 	suite_add_tcase(s, tc);
