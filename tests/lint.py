@@ -1,12 +1,15 @@
 """Static analysis of src/: one tool, every C file, clean or it fails.
 
-    lint.py cppcheck|clang-tidy SOURCE_ROOT BUILD_DIR
+    lint.py cppcheck|clang-tidy|includes SOURCE_ROOT BUILD_DIR
 
 The files are src/*.c (every one, whoever added it), compiled as BUILD_DIR's
 compile_commands.json says.  cppcheck runs with warnings, style, performance
 and portability checks; clang-tidy with the checks in SOURCE_ROOT/tests/clang-tidy.yaml.
 Both honour suppressions written inline next to the code, each with a
-comment saying why.  Prints the findings, then "lint TOOL: N file(s), N
+comment saying why.  "includes" needs no tool: a module is src/NAME.c with
+src/NAME.h, it uses the modules whose headers either file includes, and no
+two modules may use each other, directly or through others (a finding per
+cycle).  Prints the findings, then "lint TOOL: N file(s), N
 finding(s)".
 """
 
@@ -45,10 +48,48 @@ def run_clang_tidy(root, build, files):
     return p.returncode, p.stdout, findings
 
 
+def module_uses(root):
+    """{module: set of modules its .c and .h include}."""
+    uses = {}
+    for path in glob.glob(os.path.join(root, "src", "*.[ch]")):
+        name = os.path.splitext(os.path.basename(path))[0]
+        with open(path, errors="replace") as f:
+            found = re.findall(r'^#include "([^"/]+)\.h"', f.read(), re.M)
+        uses.setdefault(name, set()).update(n for n in found if n != name)
+    return uses
+
+
+def cycle_through(uses, start):
+    """A path of modules from START back to itself, or None."""
+    stack, seen = [(start, [start])], set()
+    while stack:
+        name, path = stack.pop()
+        for nxt in sorted(uses.get(name, ())):
+            if nxt == start:
+                return path + [start]
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append((nxt, path + [nxt]))
+    return None
+
+
+def run_includes(root, build, files):
+    uses = module_uses(root)
+    cycles = {}
+    for name in sorted(uses):
+        path = cycle_through(uses, name)
+        if path:
+            cycles.setdefault(frozenset(path), path)
+    findings = ["src/%s.c:1: modules use each other: %s" % (p[0], " -> ".join(p))
+                for p in cycles.values()]
+    return (1 if findings else 0), "\n".join(findings), findings
+
+
 def main(tool, root, build):
     root, build = os.path.abspath(root), os.path.abspath(build)
     files = sources(root)
-    runner = {"cppcheck": run_cppcheck, "clang-tidy": run_clang_tidy}[tool]
+    runner = {"cppcheck": run_cppcheck, "clang-tidy": run_clang_tidy,
+              "includes": run_includes}[tool]
     rc, out, findings = runner(root, build, files)
     if out.strip():
         print(out.rstrip())
