@@ -17,6 +17,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "support"))
 
 from harness import HBRUN, SANITIZER_ENV, Sandbox, run, start  # noqa: E402,F401
 from fakeapi import FakeAPI, unused_port  # noqa: E402,F401
+from servercase import ServerCase  # noqa: E402,F401
 
 SOURCE_ROOT = os.environ.get("HBRUN_SOURCE_ROOT") or os.path.normpath(
     os.path.join(HERE, "..", ".."))
