@@ -16,6 +16,7 @@ import unittest
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
 import harness  # noqa: E402
 from namespaces import can_unshare  # noqa: E402
+from servercase import ServerCase  # noqa: E402
 
 # A resolver that reads every query (UDP and TCP) and answers none.
 BLACKHOLE = textwrap.dedent(r'''
@@ -54,20 +55,19 @@ INSIDE = textwrap.dedent(r'''
 
 
 @unittest.skipUnless(can_unshare("--net", "--mount"), "needs root for network namespaces")
-class StuckResolver(unittest.TestCase):
+class StuckResolver(ServerCase):
     def setUp(self):
-        self.box = harness.Sandbox()
-        self.addCleanup(self.box.close)
-        self.box.write_file("resolv.conf",
-                            "nameserver 127.0.0.1\noptions timeout:30 attempts:5\n",
-                            0o644)
-        self.box.write_file("blackhole.py", BLACKHOLE, 0o644)
-        self.box.write_file("inside.sh", INSIDE, 0o755)
+        super().setUp()
+        self.sb.write_file("resolv.conf",
+                           "nameserver 127.0.0.1\noptions timeout:30 attempts:5\n",
+                           0o644)
+        self.sb.write_file("blackhole.py", BLACKHOLE, 0o644)
+        self.sb.write_file("inside.sh", INSIDE, 0o755)
 
     def run_inside(self, args, wrap=True):
-        env = self.box.env(SANDBOX=self.box.dir)
+        env = self.sb.env(SANDBOX=self.sb.dir)
         p = subprocess.run(
-            ["unshare", "--net", "--mount", "sh", self.box.path("inside.sh")]
+            ["unshare", "--net", "--mount", "sh", self.sb.path("inside.sh")]
             + (harness.command(args) if wrap else args),
             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             text=True, timeout=60)

@@ -13,17 +13,20 @@ import unittest
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
 
 import kuma  # noqa: E402
-from harness import Sandbox, run  # noqa: E402
+from harness import run  # noqa: E402
+from servercase import ServerCase  # noqa: E402
 
 PUSH_TOKEN = "hbrunPushTok3n"
 
 
-class UptimeKuma(unittest.TestCase):
+class UptimeKuma(ServerCase):
     @classmethod
     def setUpClass(cls):
         why = kuma.unavailable()
         if why:
             raise unittest.SkipTest("Uptime Kuma not available: " + why)
+        # One real Kuma for the class, not the fake: node takes seconds to
+        # start it and set up the monitor; each test counts its own beats.
         cls.kuma = kuma.Kuma(PUSH_TOKEN)
         try:
             cls.kuma.start()
@@ -34,10 +37,6 @@ class UptimeKuma(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.kuma.stop()
-
-    def setUp(self):
-        self.sb = Sandbox()
-        self.addCleanup(self.sb.close)
 
     def hbrun(self, *job, token=PUSH_TOKEN):
         return run(["--service", "uptime-kuma", "--api-url", self.kuma.base, "-t", token,

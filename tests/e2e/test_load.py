@@ -38,8 +38,9 @@ import unittest
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
 
 import harness  # noqa: E402
-from harness import Sandbox, scaled, start, upper  # noqa: E402
+from harness import scaled, start, upper  # noqa: E402
 from fakeapi import FakeAPI  # noqa: E402
+from servercase import ServerCase  # noqa: E402
 
 if harness.UNDER_VALGRIND:
     JOBS, BURST, TIMEOUT, DEADLINE = 20, 10, 10.0, 20.0
@@ -101,10 +102,12 @@ def boottime():
     return time.clock_gettime(time.CLOCK_BOOTTIME)
 
 
-class Load(unittest.TestCase):
+class Load(ServerCase):
+    api_class = PlannedAPI
+    max_requests = 10 * JOBS  # two a job at most by plan: this is a bound
+
     def setUp(self):
-        self.sb = Sandbox()
-        self.addCleanup(self.sb.close)
+        super().setUp()
         os.mkdir(self.sb.path("ends"))
 
     def burst(self, srv, first, env, ended):
@@ -146,8 +149,7 @@ class Load(unittest.TestCase):
         return {i: (p.returncode, done.get(i), busy.get(i, 0.0)) for i, p in procs.items()}
 
     def test_thousand_jobs_in_bursts_with_faults(self):
-        srv = PlannedAPI(max_requests=10 * JOBS, backlog=1024).start()
-        self.addCleanup(srv.stop)
+        srv = self.server(backlog=1024)
         env = self.sb.env()
         ended = lambda i: self.sb.path("ends/%04d" % i)  # noqa: E731
         offset = boottime() - time.monotonic()  # request times are monotonic

@@ -23,7 +23,7 @@ import shutil
 import subprocess
 import unittest
 
-from pkgtest import (FakeAPI, Sandbox, meson_version, private_copy, run, sandbox_env,
+from pkgtest import (ServerCase, meson_version, private_copy, run, sandbox_env,
                      tempdir)
 from fakeapi import HeartbeatStore
 
@@ -77,51 +77,47 @@ class ManPages(unittest.TestCase):
                 self.assertIn("SYNOPSIS", p.stdout)
 
 
-class Runs(unittest.TestCase):
-    def setUp(self):
-        self.sb = Sandbox()
-        self.addCleanup(self.sb.close)
-
+class Runs(ServerCase):
     def test_job_then_ping(self):
-        with FakeAPI() as srv:
-            res = run(["-t", "installed-token", "--api-url", srv.url, "--",
-                       "sh", "-c", "echo job ran"], sandbox_env(self.sb))
-            self.assertEqual((res.returncode, res.stdout, res.stderr), (0, "job ran\n", ""))
-            self.assertTrue(srv.wait_requests(1, 10))
-            req = srv.requests[0]
-            self.assertEqual((req.method, req.path),
-                             ("POST", "/v1/heartbeats/installed-token/ping"))
-            self.assertEqual(req.headers["user-agent"], "hbrun/" + meson_version())
+        srv = self.server()
+        res = run(["-t", "installed-token", "--api-url", srv.url, "--",
+                   "sh", "-c", "echo job ran"], sandbox_env(self.sb))
+        self.assertEqual((res.returncode, res.stdout, res.stderr), (0, "job ran\n", ""))
+        self.assertTrue(srv.wait_requests(1, 10))
+        req = srv.requests[0]
+        self.assertEqual((req.method, req.path),
+                         ("POST", "/v1/heartbeats/installed-token/ping"))
+        self.assertEqual(req.headers["user-agent"], "hbrun/" + meson_version())
 
     def test_failed_job_no_ping(self):
-        with FakeAPI() as srv:
-            res = run(["-t", "installed-token", "--api-url", srv.url, "--",
-                       "sh", "-c", "exit 3"], sandbox_env(self.sb))
-            self.assertEqual(res.returncode, 3)
-            self.assertEqual(srv.requests, [])
+        srv = self.server()
+        res = run(["-t", "installed-token", "--api-url", srv.url, "--",
+                   "sh", "-c", "exit 3"], sandbox_env(self.sb))
+        self.assertEqual(res.returncode, 3)
+        self.assertEqual(srv.requests, [])
 
     def test_hbctl_creates_what_hbrun_pings(self):
         store = HeartbeatStore(api_key=KEY)
-        with FakeAPI(store=store) as srv:
-            env = sandbox_env(self.sb, TICKSTEM_API_KEY=KEY, HBRUN_API_URL=srv.url)
-            p = sh([HBCTL, "--json", "create", "nightly", "--interval", "86400"], env=env)
-            self.assertEqual(p.returncode, 0, p.stderr)
-            hb = json.loads(p.stdout)
-            res = run(["--", "true"], dict(env, HBRUN_TOKEN=hb["token"]))
-            self.assertEqual((res.returncode, res.stderr), (0, ""))
-            self.assertEqual(len(store.pings_of(hb["id"])), 1)
-            p = sh([HBCTL, "list"], env=env)
-            self.assertEqual(p.returncode, 0, p.stderr)
-            self.assertIn("nightly", p.stdout)
+        srv = self.server(store=store)
+        env = sandbox_env(self.sb, TICKSTEM_API_KEY=KEY, HBRUN_API_URL=srv.url)
+        p = sh([HBCTL, "--json", "create", "nightly", "--interval", "86400"], env=env)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        hb = json.loads(p.stdout)
+        res = run(["--", "true"], dict(env, HBRUN_TOKEN=hb["token"]))
+        self.assertEqual((res.returncode, res.stderr), (0, ""))
+        self.assertEqual(len(store.pings_of(hb["id"])), 1)
+        p = sh([HBCTL, "list"], env=env)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("nightly", p.stdout)
 
     def test_example_config(self):
         conf = private_copy(self.sb, EXAMPLES + "/cron/hbrun.conf", "hbrun.conf", 0o600)
-        with FakeAPI() as srv:
-            res = run(["-j", "backup", "--", "true"],
-                      sandbox_env(self.sb, HBRUN_CONFIG=conf, HBRUN_API_URL=srv.url))
-            self.assertEqual((res.returncode, res.stderr), (0, ""))
-            self.assertTrue(srv.wait_requests(1, 10))
-            self.assertRegex(srv.requests[0].path, r"^/v1/heartbeats/[^/]+/ping$")
+        srv = self.server()
+        res = run(["-j", "backup", "--", "true"],
+                  sandbox_env(self.sb, HBRUN_CONFIG=conf, HBRUN_API_URL=srv.url))
+        self.assertEqual((res.returncode, res.stderr), (0, ""))
+        self.assertTrue(srv.wait_requests(1, 10))
+        self.assertRegex(srv.requests[0].path, r"^/v1/heartbeats/[^/]+/ping$")
 
 
 @unittest.skipUnless(shutil.which("systemd-analyze"), "no systemd-analyze here")

@@ -15,8 +15,9 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "support"))
 
-from harness import HBRUN, SANITIZER_ENV, Sandbox, run, start  # noqa: E402,F401
-from fakeapi import FakeAPI, unused_port  # noqa: E402,F401
+from harness import HBRUN, SANITIZER_ENV, run, start  # noqa: E402,F401
+from fakeapi import unused_port  # noqa: E402
+from servercase import ServerCase  # noqa: E402,F401
 
 SOURCE_ROOT = os.environ.get("HBRUN_SOURCE_ROOT") or os.path.normpath(
     os.path.join(HERE, "..", ".."))

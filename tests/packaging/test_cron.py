@@ -16,7 +16,7 @@ import shlex
 import subprocess
 import unittest
 
-from pkgtest import (FakeAPI, Sandbox, bin_dir, packaging_file, private_copy, read, run,
+from pkgtest import (ServerCase, bin_dir, packaging_file, private_copy, read, run,
                      sandbox_env)
 
 CRON_FILE = packaging_file("cron", "hbrun-jobs")
@@ -133,14 +133,12 @@ class CronD(unittest.TestCase):
             self.assertIn(argv[argv.index("-j") + 1], sections)
 
 
-class ExampleConfig(unittest.TestCase):
+class ExampleConfig(ServerCase):
     """`hbrun -c hbrun.conf -j SECTION --ping-url ... -- true` says nothing."""
 
     def setUp(self):
-        self.sb = Sandbox()
-        self.addCleanup(self.sb.close)
-        self.srv = FakeAPI().start()
-        self.addCleanup(self.srv.stop)
+        super().setUp()
+        self.srv = self.server()
         self.conf = private_copy(self.sb, CONF_FILE, "hbrun.conf", 0o600)
         self.sections = conf_sections(CONF_FILE)
 
@@ -174,14 +172,12 @@ class ExampleConfig(unittest.TestCase):
         self.assertIn("readable by group or others", res.stderr)
 
 
-class Recipe(unittest.TestCase):
+class Recipe(ServerCase):
     """Each line of the cron.d file, run as cron would run it."""
 
     def setUp(self):
-        self.sb = Sandbox()
-        self.addCleanup(self.sb.close)
-        self.srv = FakeAPI().start()
-        self.addCleanup(self.srv.stop)
+        super().setUp()
+        self.srv = self.server()
         # In /etc/hbrun.conf's place: HBRUN_CONFIG, as the search would find it.
         self.conf = private_copy(self.sb, CONF_FILE, "hbrun.conf", 0o600)
 

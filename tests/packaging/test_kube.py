@@ -32,7 +32,7 @@ import time
 import unittest
 
 import runtimes
-from pkgtest import FakeAPI, packaging_file, read
+from pkgtest import ServerCase, packaging_file, read
 
 try:
     import yaml
@@ -78,12 +78,12 @@ def pod_template():
 
 
 class Runtime:
-    """What both test classes share: the stop cases."""
+    """What both test classes share: the stop cases.  A mixin, not a
+    ServerCase, so that the loader does not run its tests on their own."""
 
     def setUp(self):
-        self.api = FakeAPI()
-        self.api.start()
-        self.addCleanup(self.api.stop)
+        super().setUp()
+        self.api = self.server()
 
     def check_stop(self, mode, want):
         status, out = self.run_and_stop(mode)
@@ -104,7 +104,7 @@ class Runtime:
 
 
 @unittest.skipUnless(yaml, "python3-yaml is not installed")
-class KubePlay(Runtime, unittest.TestCase):
+class KubePlay(Runtime, ServerCase):
     @classmethod
     def setUpClass(cls):
         why = runtimes.missing_tools("podman", "catatonit")
@@ -182,7 +182,7 @@ class KubePlay(Runtime, unittest.TestCase):
         return self.exit_code(ctr), self.podman("logs", ctr).stdout
 
 
-class Containerd(Runtime, unittest.TestCase):
+class Containerd(Runtime, ServerCase):
     @classmethod
     def setUpClass(cls):
         why = runtimes.missing_tools("podman", "containerd", "ctr", "runc")

@@ -13,7 +13,7 @@ import os
 import re
 import unittest
 
-from pkgtest import FakeAPI, Sandbox, packaging_file, read, run, sandbox_env
+from pkgtest import ServerCase, packaging_file, read, run, sandbox_env
 from namespaces import PID_NS, can_unshare
 from test_cron import FIELDS, check_field
 
@@ -119,14 +119,12 @@ class CronJob(unittest.TestCase):
 
 
 @unittest.skipUnless(yaml, "python3-yaml is not installed")
-class Recipe(unittest.TestCase):
+class Recipe(ServerCase):
     """The container's command, run as the kubelet would run it."""
 
     def setUp(self):
-        self.sb = Sandbox()
-        self.addCleanup(self.sb.close)
-        self.srv = FakeAPI().start()
-        self.addCleanup(self.srv.stop)
+        super().setUp()
+        self.srv = self.server()
         doc = yaml.safe_load(read(CRONJOB))
         self.container = doc["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
 

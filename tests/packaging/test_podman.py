@@ -19,7 +19,7 @@ import tempfile
 import unittest
 
 import runtimes
-from pkgtest import FakeAPI
+from pkgtest import ServerCase
 
 TOKEN = "tok-podman-0123"
 # The CronJob's securityContext, as podman flags.
@@ -27,7 +27,7 @@ RESTRICTED = ["--read-only", "--cap-drop", "ALL", "--security-opt", "no-new-priv
               "--user", "65534:65534"]
 
 
-class Podman(unittest.TestCase):
+class Podman(ServerCase):
     flags = []
 
     @classmethod
@@ -43,9 +43,8 @@ class Podman(unittest.TestCase):
         cls.n = 0
 
     def setUp(self):
-        self.api = FakeAPI()
-        self.api.start()
-        self.addCleanup(self.api.stop)
+        super().setUp()
+        self.api = self.server()
 
     def podman(self, *args, timeout=120):
         return runtimes.sh(["podman"] + list(args), env=self.env, timeout=timeout)

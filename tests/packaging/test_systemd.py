@@ -19,7 +19,7 @@ import subprocess
 import time
 import unittest
 
-from pkgtest import (HBRUN, MAN_PAGES, FakeAPI, Sandbox, packaging_file, read, run,
+from pkgtest import (HBRUN, MAN_PAGES, ServerCase, packaging_file, read, run,
                      sandbox_env, start, tempdir)
 
 SERVICE = packaging_file("systemd", "hbrun-backup.service")
@@ -175,12 +175,10 @@ class Verify(unittest.TestCase):
         self.assertIn("bogus", self.verify(bad)[1])
 
 
-class Recipe(unittest.TestCase):
+class Recipe(ServerCase):
     def setUp(self):
-        self.sb = Sandbox()
-        self.addCleanup(self.sb.close)
-        self.srv = FakeAPI().start()
-        self.addCleanup(self.srv.stop)
+        super().setUp()
+        self.srv = self.server()
         self.service = parse_unit(read(SERVICE))
 
     def test_credential(self):

@@ -30,7 +30,7 @@ import tempfile
 import unittest
 
 import runtimes
-from pkgtest import HBRUN, FakeAPI, packaging_file, read
+from pkgtest import HBRUN, ServerCase, packaging_file, read
 
 TOKEN = "tok-systemd-0123"
 SERVICE = "hbrun-backup.service"
@@ -71,7 +71,7 @@ def sanitizer_build(path):
     return bool(p and re.search(r"lib(asan|ubsan)", p.stdout))
 
 
-class Booted(unittest.TestCase):
+class Booted(ServerCase):
     @classmethod
     def setUpClass(cls):
         why = runtimes.missing_tools("systemd-nspawn", "nsenter")
@@ -171,9 +171,8 @@ class Booted(unittest.TestCase):
     # ---- per test ----------------------------------------------------------
 
     def setUp(self):
-        self.api = FakeAPI()
-        self.api.start()
-        self.addCleanup(self.api.stop)
+        super().setUp()
+        self.api = self.server()
         self.dropin("api", "[Service]\nEnvironment=HBRUN_API_URL=%s\n" % self.api.url)
         self.install()
         for name in ("log", "env"):

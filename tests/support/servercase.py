@@ -16,17 +16,20 @@ class ServerCase(unittest.TestCase):
     # bound on what a runaway retry loop could send.  A class that needs
     # more (many hbruns at once) or wants fewer says so here.
     max_requests = 100
+    # The server class self.server() starts: a FakeAPI subclass where a
+    # test needs answers the plans cannot give.
+    api_class = FakeAPI
 
     def setUp(self):
         self.sb = Sandbox()
         self.addCleanup(self.sb.close)
 
     def server(self, plan=None, tls=None, **kw):
-        """A started FakeAPI (https with TLS, a (cert, key) pair), answering
-        at most max_requests requests unless told, stopped at the end of the
-        test."""
+        """A started api_class (https with TLS, a (cert, key) pair),
+        answering at most max_requests requests unless told, stopped at the
+        end of the test."""
         kw.setdefault("max_requests", self.max_requests)
-        srv = FakeAPI(plan=plan, tls=tls, **kw).start()
+        srv = self.api_class(plan=plan, tls=tls, **kw).start()
         self.addCleanup(srv.stop)
         return srv
 
