@@ -133,6 +133,11 @@ UPPER = "BCDFGHJKLMNPQRSTVWXZ"
 LOWER = UPPER.lower()
 ODD = (" ", "/", "%", "%2F", "\u00e9", "+", "\u00fc\u20ac", "a b", "..", "?", "&", "=")
 VALGRIND_NOTE = re.compile(r"^--\d+-- ")
+# The job's output: words of vowels and few consonants, all lower-case on
+# stdout and upper-case on stderr, so that no 5 characters of them are a
+# token's (which mix the two cases) and no line of them is hbrun's.
+OUTPUT_WORDS = ("aloe", "audio", "iota", "queue", "eerie", "aura", "oleo", "ouija")
+UUID4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 JOB_SIGNALS = (signal.SIGKILL, signal.SIGTERM, signal.SIGUSR1, signal.SIGHUP,
                signal.SIGINT, signal.SIGALRM, signal.SIGUSR2)
 
@@ -800,17 +805,39 @@ class Gen:
                                 ["--success-status", "1,,2"], ["--random-delay", "-1"]))
         return o
 
+    def job_output(self):
+        """What the job writes, in order: ("o", line) to stdout, ("e",
+        LINE) to stderr, ("O", word, n) N bytes of "word\n" repeated to
+        stdout (past a pipe's capacity: hbrun must keep up with it)."""
+        v = self.pick([("none", 30), ("lines", 64), ("big", 6)])
+        self.tags.add("output-" + v)
+        out = []
+        if v == "none":
+            return out
+        for _ in range(self.r.randrange(1, 6)):
+            words = "-".join(self.r.choice(OUTPUT_WORDS)
+                             for _ in range(self.r.randrange(1, 4)))
+            out.append(("o", words) if self.p(0.6) else ("e", words.upper() + "!"))
+        if v == "big":
+            out.insert(self.r.randrange(len(out) + 1),
+                       ("O", self.r.choice(OUTPUT_WORDS),
+                        self.r.choice((3000, 70000, 150000))))
+        return out
+
     def job(self):
         kind = self.pick([("exit0", 60), ("exit", 12), ("signal", 9), ("stop", 7),
                           ("stop_trap", 5), ("missing", 5), ("hang", 2)])
         self.tags.add("job-" + kind)
         if kind == "exit0":
-            return {"kind": "exit", "code": 0}
-        if kind == "exit":
-            return {"kind": "exit", "code": self.r.randrange(1, 256)}
-        if kind == "signal":
-            return {"kind": "signal", "sig": int(self.r.choice(JOB_SIGNALS))}
-        return {"kind": kind}
+            job = {"kind": "exit", "code": 0}
+        elif kind == "exit":
+            job = {"kind": "exit", "code": self.r.randrange(1, 256)}
+        elif kind == "signal":
+            job = {"kind": "signal", "sig": int(self.r.choice(JOB_SIGNALS))}
+        else:
+            job = {"kind": kind}
+        job["out"] = [] if kind == "missing" else self.job_output()
+        return job
 
     def case(self):
         self.server = self.pick([("ok", 85), ("503", 8), ("hang", 7)])
@@ -841,6 +868,9 @@ class Gen:
             self.tags.add("env-token" + ("-empty" if env["HBRUN_TOKEN"] == "" else ""))
         if self.p(0.3):
             env["HBRUN_API_URL"] = self.api_value("env", "env")
+        if self.p(0.03):
+            self.tags.add("env-run-id")
+            env["HBRUN_RUN_ID"] = "inherited-" + self.r.choice(OUTPUT_WORDS)
         opts = self.cli(conf_name)
         if self.with_ping and self.p(0.4):
             opts += ["--ping-url", self.ping_value("cli", "cli")]
@@ -871,17 +901,46 @@ def boottime():
     return time.clock_gettime(time.CLOCK_BOOTTIME)
 
 
-# The job: note that it ran, then end as the case says.  $0 is the marker,
-# $1 the file for the time it ended (CLOCK_BOOTTIME, as /proc/uptime).
+# The job: write its output, note that it ran and its HBRUN_RUN_ID, then
+# end as the case says.  $0 is the marker, $1 the file for the time it
+# ended (CLOCK_BOOTTIME, as /proc/uptime).
 END = 'read up rest </proc/uptime; echo "$up" >"$1"'
+MARK = 'echo "ran $HBRUN_RUN_ID" >>"$0"'
 JOBS = {
-    "exit": 'echo ran >>"$0"; ' + END + '; exit %(code)d',
-    "signal": 'echo ran >>"$0"; ' + END + '; kill -%(sig)d $$; sleep 5',
-    "stop": 'echo ran >>"$0"; exec sleep 30',
-    "hang": 'echo ran >>"$0"; sleep 30',
+    "exit": MARK + '; ' + END + '; exit %(code)d',
+    "signal": MARK + '; ' + END + '; kill -%(sig)d $$; sleep 5',
+    "stop": MARK + '; exec sleep 30',
+    "hang": MARK + '; sleep 30',
     "stop_trap": "trap '" + END + '; kill $p; exit 0\' TERM; sleep 30 & p=$!; '
-                 'echo ran >>"$0"; wait',
+                 + MARK + '; wait',
 }
+
+
+def output_script(out):
+    """Shell commands writing the job's output OUT (Gen.job_output): one
+    write per line, so that no line of stderr is split."""
+    cmds = []
+    for piece in out:
+        if piece[0] == "o":
+            cmds.append("printf '%%s\\n' '%s'" % piece[1])
+        elif piece[0] == "e":
+            cmds.append("printf '%%s\\n' '%s' >&2" % piece[1])
+        else:
+            cmds.append("yes '%s' | head -c %d" % (piece[1], piece[2]))
+    return "".join(c + "; " for c in cmds)
+
+
+def output_bytes(out):
+    """(stdout, stderr) that the job writes."""
+    streams = {"o": [], "e": []}
+    for piece in out:
+        if piece[0] == "O":
+            line = piece[1] + "\n"
+            text = (line * (piece[2] // len(line) + 1))[:piece[2]]
+            streams["o"].append(text)
+        else:
+            streams[piece[0]].append(piece[1] + "\n")
+    return "".join(streams["o"]).encode(), "".join(streams["e"]).encode()
 
 
 def sub(text, root):
@@ -918,7 +977,8 @@ def command_of(case, sb):
     if job["kind"] == "missing":
         cmd = [MISSING_CMD]
     else:
-        cmd = ["sh", "-c", JOBS[job["kind"]] % job, sb.path("ran"), sb.path("end")]
+        cmd = ["sh", "-c", output_script(job["out"]) + JOBS[job["kind"]] % job,
+               sb.path("ran"), sb.path("end")]
     return [sub(w, sb.dir) for w in case["opts"]] + ["--"] + cmd
 
 
@@ -1013,10 +1073,10 @@ def run_case(case, exp, catch_port):
         p.wait()
         if done is None:
             done = boottime()
-        runs = 0
+        marks = []
         if os.path.exists(sb.path("ran")):
             with open(sb.path("ran")) as f:
-                runs = len(f.read().splitlines())
+                marks = f.read().splitlines()
         ended = started
         if os.path.exists(sb.path("end")):
             with open(sb.path("end")) as f:
@@ -1027,11 +1087,15 @@ def run_case(case, exp, catch_port):
         if term_at is not None:
             ended = max(ended, term_at)
         with open(out_path, "rb") as f:
-            stdout = f.read().decode("utf-8", "replace")
+            raw_out = f.read()
         with open(err_path, "rb") as f:
-            stderr = f.read().decode("utf-8", "replace")
-        return {"rc": p.returncode, "killed": killed, "runs": runs, "stdout": stdout,
-                "stderr": stderr, "after_job": done - ended, "bound": bound,
+            raw_err = f.read()
+        return {"rc": p.returncode, "killed": killed, "runs": len(marks),
+                "run_ids": [m.split(" ", 1)[-1] for m in marks],
+                "raw_stdout": raw_out, "raw_stderr": raw_err,
+                "stdout": raw_out.decode("utf-8", "replace"),
+                "stderr": raw_err.decode("utf-8", "replace"),
+                "after_job": done - ended, "bound": bound,
                 "cpu": cpu, "waiting": waiting, "stuck_in": stuck_in, "elapsed": done - t0}
     finally:
         sb.close()
@@ -1044,6 +1108,32 @@ def leaks(text, tokens):
             if t[i:i + 5] in text:
                 found.add(t[i:i + 5])
     return sorted(found)
+
+
+JOB_LINE = re.compile(r"[A-Z!-]+")
+
+
+def check_output(case, exp, seen):
+    """Rule 1 for the job's output and environment: what it wrote reached
+    hbrun's stdout and stderr whole and in order (hbrun adds nothing to
+    stdout), and it had a fresh HBRUN_RUN_ID."""
+    if seen["killed"]:
+        return []
+    bad = []
+    out, err = output_bytes(case["job"]["out"]) if exp["runs"] else (b"", b"")
+    if seen["raw_stdout"] != out:
+        bad.append(("stdout", "hbrun's stdout is not the job's: %d bytes, not %d; "
+                    "starts %r" % (len(seen["raw_stdout"]), len(out),
+                                   seen["raw_stdout"][:120])))
+    job_err = [l for l in seen["raw_stderr"].split(b"\n")
+               if JOB_LINE.fullmatch(l.decode("latin-1"))]
+    if job_err != err.split(b"\n")[:-1]:
+        bad.append(("stderr", "the job's stderr arrived as %r, not %r" % (job_err, err)))
+    ids = set(seen["run_ids"])
+    if exp["runs"] and not (len(ids) == 1 and UUID4.fullmatch(ids.pop())):
+        bad.append(("run id", "the job's HBRUN_RUN_ID was %r, not a UUID (version 4)"
+                    % seen["run_ids"]))
+    return bad
 
 
 def check(case, exp, seen, requests):
@@ -1079,12 +1169,12 @@ def check(case, exp, seen, requests):
     shown = leaks(seen["stdout"] + seen["stderr"], case["tokens"])
     if shown:
         bad.append(("token shown", "output shows %r" % shown))
-    if seen["stdout"]:
-        bad.append(("stdout", "hbrun wrote to stdout: %r" % seen["stdout"][:200]))
+    bad += check_output(case, exp, seen)
     # valgrind's own notes (--PID--, such as a syscall it does not know)
-    # are the wrapper's, not hbrun's.
+    # are the wrapper's, not hbrun's; the job's lines are upper-case.
     lines = [l for l in seen["stderr"].splitlines()
-             if l and not (harness.UNDER_VALGRIND and VALGRIND_NOTE.match(l))]
+             if l and not (harness.UNDER_VALGRIND and VALGRIND_NOTE.match(l))
+             and not JOB_LINE.fullmatch(l)]
     if any(not l.startswith("hbrun: ") for l in lines):
         bad.append(("message form", "a stderr line without 'hbrun: '"))
     if exp["quiet"] and lines and not seen["killed"] \
@@ -1312,6 +1402,16 @@ class RulesTest(unittest.TestCase):
                     stray.append((port, r.method, r.target))
         verdicts = [check(c, e, s, by_case.get(c["n"], []))
                     for c, e, s in zip(cases, expected, seen)]
+        # A run id names one run: no two cases' jobs were given the same.
+        owners = collections.defaultdict(set)
+        for c, s in zip(cases, seen):
+            for run_id in s["run_ids"]:
+                owners[run_id].add(c["n"])
+        index = {c["n"]: i for i, c in enumerate(cases)}
+        for run_id, names in owners.items():
+            for n in names if len(names) > 1 else ():
+                verdicts[index[n]].append(("run id", "%s also given to case(s) %s"
+                                           % (run_id, sorted(names - {n}))))
         rechecked = recheck_late(cases, expected, seen, verdicts, ports["catch"])
         failures = collections.Counter()
         tag_failures = collections.Counter()
