@@ -78,8 +78,9 @@ Readings where the SPEC leaves room (the lead reconciles):
   first line is empty or blank is unusable.
 - A quoted empty value (token = "") is empty, so unusable.
 - A line longer than 200 characters: its key is set but unusable when it is
-  a string key (token, token_file, api_url and the three templates),
-  ignored when it is a number or a boolean (send_output too).  (The
+  a string key (token, token_file, api_url and the three templates) or a
+  choice (method), ignored when it is a number or a boolean (send_output
+  too).  (The
   generator makes no line of 160-300 characters, so the exact limit is not
   tested.)
 - A broken header ([backup) ignores every key up to the next good header; a
@@ -120,8 +121,8 @@ Readings where the SPEC leaves room (the lead reconciles):
   with "timed out after SECS s" (SECS as %g prints it), 127 with "command
   not found" and {duration_ms} 0.
 - method: the highest level decides, in any case; any other word (PUT,
-  HEAD, "post get") or an empty value there means no request at all, the
-  templates' included.  Without one, POST (uptime-kuma: GET).
+  HEAD, "post get"), an empty value or a line too long there means no
+  request at all, the templates' included.  Without one, POST (uptime-kuma: GET).
 - send_output: 0 to 1048576; on the command line anything else is 125; in
   a file a bad or too long value is ignored (the level below applies).
   With POST, the end request's body is the last min(BYTES, all) bytes the
@@ -647,8 +648,12 @@ class Gen:
         if self.p(0.04):
             self.tags.add("template-brace")
             url += self.r.choice(("/{{x}", "/a}b"))  # a literal brace
-        query = ["%s={%s}" % (f[0], f) for f in
-                 ("run_id", "exit_status", "duration_ms", "message") if self.p(0.3)]
+        # A fail request's status and message are what it says: likelier.
+        chances = {"p": (0.3, 0.3, 0.3, 0.3), "s": (0.4, 0.4, 0.4, 0.5),
+                   "f": (0.4, 0.7, 0.4, 0.6)}[event]
+        query = ["%s={%s}" % (f[0], f) for f, chance in
+                 zip(("run_id", "exit_status", "duration_ms", "message"), chances)
+                 if self.p(chance)]
         if self.p(0.3):
             query.append("x=1")
         self.r.shuffle(query)
@@ -712,12 +717,14 @@ class Gen:
     def method_value(self, where, level):
         v = self.pick([("GET", 30), ("POST", 25), ("lower", 15), ("empty", 8),
                        ("unknown", 10), ("quoted", 5 if where == "file" else 0),
-                       ("comment", 5 if where == "file" else 0)])
+                       ("comment", 5 if where == "file" else 0),
+                       ("long", 3 if where == "file" else 0)])
         self.tags.add("%s-method-%s" % (level, v))
         return {"GET": "GET", "POST": "POST", "empty": "",
                 "lower": self.r.choice(("get", "post", "Get", "pOST")),
                 "unknown": self.r.choice(("PUT", "HEAD", "GETS", "post get")),
-                "quoted": self.r.choice(('"GET"', '"post"')), "comment": "GET ;was POST"}[v]
+                "quoted": self.r.choice(('"GET"', '"post"')), "comment": "GET ;was POST",
+                "long": "GET" + "T" * 300}[v]
 
     def send_output(self, level):
         if self.p(0.04):
@@ -926,9 +933,12 @@ class Gen:
     def decoy(self, path):
         """A good config file that must not be read (a named one wins)."""
         base = "http://127.0.0.1:%d/c%d/decoy" % (self.ports["ok"], self.n)
-        text = "token = %s\napi_url = %s/v1\nstart_url = %s/s/{token}\n" \
-               "fail_url = %s/f/{token}\n[backup]\ntoken = %s\n" \
-               % (self.token(), base, base, base, self.token())
+        text = "token = %s\napi_url = %s/v1\n" % (self.token(), base)
+        # (A service case names no file: then this one is read, and its
+        # templates would stand in for the preset's every time.)
+        if self.p(0.5):
+            text += "start_url = %s/s/{token}\nfail_url = %s/f/{token}\n" % (base, base)
+        text += "[backup]\ntoken = %s\n" % self.token()
         self.files[path] = {"kind": "file", "data": text.encode(), "mode": 0o600, "owner": 0}
 
     def service_opts(self):
@@ -1047,7 +1057,7 @@ class Gen:
         for key in ("ping_url", "start_url", "fail_url"):
             if self.with_templates and self.p(0.35):
                 opts += ["--" + key.replace("_", "-"), self.template_value("cli", "cli", key)]
-        if self.p(0.12):
+        if self.p(0.15):
             opts = self.service_opts()
         job = self.job()
         opts += self.job_control(job)
@@ -1716,6 +1726,9 @@ class EventsOracleTest(unittest.TestCase):
             e = expect(hand_case(["-t", "T", "--method", method, "--start-url",
                                   "http://127.0.0.1:9/s/{token}"] + opts))
             self.assertEqual((e["start"], e["request"], e["rc"]), (None, None, 0), method)
+        # a line too long is unusable, never left to a lower level
+        files = {XDG_CONF: conf("method = GET\n[j]\nmethod = %s\n" % ("P" * 300))}
+        self.assertIsNone(expect(hand_case(["-t", "T", "-j", "j"] + opts, files=files))["request"])
         files = {XDG_CONF: conf("method = PUT\n[j]\nmethod = get\n")}
         e = expect(hand_case(["-t", "T", "-j", "j"] + opts, files=files))
         self.assertEqual((e["method"], e["request"]), ("GET", (9, "/p/T")))
