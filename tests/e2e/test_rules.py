@@ -12,8 +12,9 @@ output -- runs each against local fake servers and asserts, for every case:
 
 - the job ran exactly once (it appends a line to a marker file), unless
   hbrun's command line was unusable (125: a bad number or an unknown option;
-  an empty or unusable monitoring value is never a usage error) or the
-  command could not run (127);
+  an empty or unusable monitoring value is never a usage error), the
+  command could not run (127) or its lock was held by another run (75: the
+  test holds it);
 - hbrun's exit status is the job's (exit N: N; killed by signal S: hbrun
   dies of S);
 - a success request arrives only for a job that exited 0 and was not asked
@@ -25,7 +26,7 @@ output -- runs each against local fake servers and asserts, for every case:
 - the end request is exactly one (a server that answered 200 gets no
   second attempt): the success request above for a success, else the fail
   request (the fail_url template or the preset's; non-zero, signal, asked
-  to stop, timed out, 127), and none for 125; the start request (the
+  to stop, timed out, 127), and none for 125 or 75; the start request (the
   start_url template or the preset's) at most once, only for a job that
   was started; all with their fields filled: {token}, {run_id} (a UUID,
   the same in every request of the run and the job's own HBRUN_RUN_ID, no
@@ -36,7 +37,8 @@ output -- runs each against local fake servers and asserts, for every case:
 - each request's method: POST, or GET with method GET (any case) or the
   uptime-kuma preset; with send_output and POST the end request's body is
   the tail of the job's output (Content-Type: text/plain), resent whole on
-  every attempt; no other request has a body;
+  every attempt; no other request has a body; send_output with GET draws a
+  warning (unless quiet);
 - what the job wrote reached hbrun's stdout byte for byte and its stderr
   line for line, in order, beside hbrun's own lines, with or without
   send_output's pipes (some jobs write past a pipe's capacity);
@@ -112,7 +114,7 @@ Readings where the SPEC leaves room (the lead reconciles):
   nor the preset's.  '{{' is a literal '{', and a lone '}' is literal.
 - The start request: at most once (the attempts of a server that did not
   answer 200 aside), never for a command that never ran (126/127) nor for
-  125.  It may be abandoned a second after the job ends, so its absence
+  125 or 75.  It may be abandoned a second after the job ends, so its absence
   fails no case; the summary line says in how many cases it came.
 - The end request's fields: a success has {exit_status} 0 and {message}
   OK, also for a success_status.  A fail has the job's status, 128+S when
@@ -154,6 +156,7 @@ cases to describe, default 10).
 import base64
 import collections
 import concurrent.futures
+import fcntl
 import os
 import random
 import re
@@ -558,6 +561,9 @@ def expect(case):
     out["deadline"] = first(levels, "ping_deadline") or 60.0
     file_quiet = next((l["quiet"] for l in levels[2:] if "quiet" in l), False)
     out["quiet"] = quiet if quiet is not None else file_quiet
+    if case.get("held"):
+        # Held by another run: the job never starts, nothing is sent.
+        return dict(out, rc=75, runs=0, why="lock held")
     if found == "blocked":
         out["quiet"] = bool(quiet)
         return out
@@ -580,6 +586,7 @@ def expect_requests(case, cli, levels, folder, out):
     out["method"] = method = method or preset["method"]
     send = first(levels, "send_output") or 0
     out["capture"] = send > 0 and method == "POST"
+    out["no_body_warning"] = send > 0 and method == "GET"
     cred = next((l for l in levels if "token" in l or "token_file" in l), None)
     token = None
     if cred is not None:
@@ -590,6 +597,7 @@ def expect_requests(case, cli, levels, folder, out):
     job, rc = case["job"], out["rc"]
     ok = job["kind"] == "exit" and (rc == 0 or rc in cli.get("--success-status", ()))
     status, message = (0, "OK") if ok else ending_fields(case, cli)
+    assert ok or status != 0, "a fail request never says 0"
     out["event"] = "success" if ok else "fail"
     out["request"] = request_of(levels, out["event"], preset, base,
                                 field_values(token, status, message))
@@ -618,6 +626,7 @@ class Gen:
         self.server = "ok"
         self.no_unusable_api = False
         self.count = 0
+        self.held = None
 
     def p(self, x):
         return self.r.random() < x
@@ -974,7 +983,12 @@ class Gen:
             if codes:
                 self.tags.add("success-status")
                 o += ["--success-status", ",".join(map(str, codes))]
-        if self.p(0.05):
+        if self.p(0.02):
+            # held by another run (the test) while hbrun runs: exit 75
+            self.tags.add("lock-held")
+            self.held = "@/" + self.name("held")
+            o += ["--lock", self.held]
+        elif self.p(0.05):
             o += ["--lock", "@/" + self.name("lock")]
         if self.p(0.03):
             o += ["--random-delay", self.r.choice(("0", "0.1"))]
@@ -1063,7 +1077,7 @@ class Gen:
         opts += self.job_control(job)
         case = {"n": self.n, "opts": opts, "env": env, "files": self.files,
                 "job": job, "server": self.server, "tokens": self.tokens,
-                "tags": sorted(self.tags)}
+                "tags": sorted(self.tags), "held": self.held}
         # A slow server, or the default API behind the catching proxy, gets
         # a short deadline, so that no correct run takes long.
         exp = expect(case)
@@ -1222,8 +1236,13 @@ def wait_idle(pid, t0, limit):
 def run_case(case, exp, catch_port):
     """Run CASE; return what was seen (requests are gathered later)."""
     sb = Sandbox()
+    held = None
     try:
         materialise(case, sb)
+        if case.get("held"):
+            held = os.open(sub(case["held"], sb.dir), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC,
+                           0o600)
+            fcntl.flock(held, fcntl.LOCK_EX)
         out_path, err_path = sb.path("stdout"), sb.path("stderr")
         # Without an end request, the start request's last second or the
         # output's last reads may still follow the job.
@@ -1284,6 +1303,8 @@ def run_case(case, exp, catch_port):
                 "after_job": done - ended, "bound": bound,
                 "cpu": cpu, "waiting": waiting, "stuck_in": stuck_in, "elapsed": done - t0}
     finally:
+        if held is not None:
+            os.close(held)
         sb.close()
 
 
@@ -1479,9 +1500,12 @@ def check(case, exp, seen, requests):
              and not JOB_LINE.fullmatch(l)]
     if any(not l.startswith("hbrun: ") for l in lines):
         bad.append(("message form", "a stderr line without 'hbrun: '"))
+    if exp.get("no_body_warning") and not exp["quiet"] and not seen["killed"] \
+            and not any("send_output" in l for l in lines):
+        bad.append(("warning", "send_output with GET, and no warning that no output is sent"))
     if exp["quiet"] and lines and not seen["killed"] \
-            and exp["rc"] not in (124, 125, 126, 127) \
-            and seen["rc"] not in (124, 125, 126, 127):
+            and exp["rc"] not in (75, 124, 125, 126, 127) \
+            and seen["rc"] not in (75, 124, 125, 126, 127):
         bad.append(("quiet", "a quiet run printed %d line(s)" % len(lines)))
     # What hbrun waited for itself: its time on a CPU, or waiting for one,
     # is the machine's speed and load.
@@ -1690,8 +1714,11 @@ class EventsOracleTest(unittest.TestCase):
         # a command that never ran never started; its fail request says why
         self.assertEqual(self.events(opts, {"kind": "missing"}), (
             None, (9, "/f/T?r={run_id}&e=127&d={duration_ms}&m=command%20not%20found")))
-        # a usage error sends nothing
+        # a usage error sends nothing, nor does a run that finds its lock held
         self.assertEqual(self.events(opts + ["--send-output", "1048577"]), (None, None))
+        held = dict(hand_case(["-t", "T", "--lock", "@/l"] + opts), held="@/l")
+        self.assertEqual([expect(held)[k] for k in ("rc", "runs", "start", "request")],
+                         [75, 0, None, None])
 
     def test_templates_by_level(self):
         files = {XDG_CONF: conf("start_url = %s\nfail_url = %s\n[j]\nstart_url =\n"
@@ -1743,9 +1770,10 @@ class EventsOracleTest(unittest.TestCase):
         # in a file, a bad number is ignored: the level below applies
         files = {XDG_CONF: conf("send_output = 40\n[j]\nsend_output = 1048577\n")}
         self.assertEqual(expect(hand_case(opts + ["-j", "j"], files=files))["body"], 40)
-        # GET has no body
+        # GET has no body, and says so
         e = expect(hand_case(opts + ["--send-output", "100", "--method", "GET"]))
-        self.assertEqual((e["method"], e["body"], e["request"]), ("GET", None, (9, "/p/T")))
+        self.assertEqual((e["method"], e["body"], e["request"], e["no_body_warning"]),
+                         ("GET", None, (9, "/p/T"), True))
         # the body goes with the end request only
         e = expect(hand_case(opts + ["--send-output", "9", "--fail-url", "http://127.0.0.1:9/f",
                                      "--start-url", "http://127.0.0.1:9/s"],
@@ -1861,7 +1889,7 @@ class RulesTest(unittest.TestCase):
                 if len(failed) <= show:
                     print(describe(case, exp, s, bad, seed), file=sys.stderr)
         kinds = collections.Counter(
-            "125" if e["rc"] == 125 else "%s request" % e["event"] if e["request"]
+            str(e["rc"]) if e["rc"] in (75, 125) else "%s request" % e["event"] if e["request"]
             else "no end request" for e in expected)
         kinds["start request"] = sum(bool(e["start"]) for e in expected)
         kinds["GET"] = sum(bool(e["request"] or e["start"]) and e["method"] == "GET"
