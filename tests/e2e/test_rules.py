@@ -1259,8 +1259,10 @@ def run_case(case, exp, catch_port):
         limit = t0 + harness.scaled(bound) + HANG
         if case["job"]["kind"] in ("stop", "stop_trap"):
             while p.poll() is None and boottime() < limit:
-                if os.path.exists(sb.path("ran")):
-                    time.sleep(0.05)  # the trap is set before the line is written
+                # The shell makes the file before it writes the line (and
+                # sets the trap before both): a TERM in between would stop
+                # a job that has not said it ran.
+                if read_text(sb.path("ran")).startswith("ran"):
                     term_at = boottime()
                     p.send_signal(signal.SIGTERM)
                     break
