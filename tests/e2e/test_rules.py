@@ -46,13 +46,14 @@ output -- runs each against local fake servers and asserts, for every case:
 - every line on stderr starts with "hbrun: ", and a quiet run (-q, or quiet
   in the file, the later of -q/-v on the command line winning) prints none;
 - hbrun ends within the ping deadline after the job (plus 2 s and
-  HBRUN_TIME_SLACK; no deadline when no request is due), not counting the
-  time it spent on a CPU or waiting for one (the machine's speed and load:
-  harness.process_times) and measured from the job's own note of its end to
-  hbrun's end as harness.exit_clock() saw it; a case idle 15 s past its
-  bound is killed (its process group) and reported with where it was stuck
-  (/proc/PID/wchan), so a hang (a FIFO opened blocking) fails the case
-  instead of the suite.  A case whose only fault is ending late is run
+  HBRUN_TIME_SLACK; 1 s when only the start request's last second or the
+  output's last reads may follow the job; none when nothing is due), not
+  counting the time it spent on a CPU or waiting for one (the machine's
+  speed and load: harness.process_times) and measured from the job's own
+  note of its end to hbrun's end as harness.exit_clock() saw it; a case
+  idle 15 s past its bound is killed (its process group) and reported with
+  where it was stuck (/proc/PID/wchan), so a hang (a FIFO opened blocking)
+  fails the case instead of the suite.  A case whose only fault is ending late is run
   again, a few at a time, and fails only when late again: idle time still
   holds what hbrun waited for from a starved fake server or a saturated
   disk, which a machine under a load of hundreds stretches by seconds.
@@ -60,15 +61,18 @@ output -- runs each against local fake servers and asserts, for every case:
 Which level a request came from is read off its path: every level has its
 own prefix on the servers (/c<case>/cli/v1, /env/v1, /s-<section>/v1,
 /global/v1; /broken-<section>/v1 under a broken header, /decoy/v1 in a
-config file that must not be read; /<level>/p/{token}, /<level>/s/{token}
-and /<level>/f/{token} for ping_url, start_url and fail_url), and the case
-number in the path ties each request to its case.  The default API is reached only
-through the proxy variables, which point at a catching server with the case
-number as the proxy user, so a fall back to the default is seen too.
+config file that must not be read, unless a service case, which names no
+file, finds it; /<level>/p/{token}, /<level>/s/{token} and
+/<level>/f/{token} for ping_url, start_url and fail_url), and the case
+number in the path ties each request to its case.  The default API is
+reached only through the proxy variables, which point at a catching server
+with the case number as the proxy user, so a fall back to the default is
+seen too.
 
 The expected outcome comes from expect(), a pure function of the case: a
 small reference reader of the SPEC's INI dialect and its precedence rules,
-unit-checked on hand cases (OracleTest) before the generated ones run.
+unit-checked on hand cases (OracleTest, EventsOracleTest) before the
+generated ones run.
 
 Readings where the SPEC leaves room (the lead reconciles):
 - "Set but unusable" is per setting and per level; the credential is
