@@ -315,14 +315,17 @@ static const char *unquoted(const char *value, char *buf)
 	return buf;
 }
 
-/* A line too long to read whole: a string setting is set but unusable
- * (never cut short and used), any other is ignored. */
+/* A line too long to read whole: a word setting (a string, a service, a
+ * method) is set but unusable, never cut short and used nor left to a
+ * lower level, which could name another service for this job's token; a
+ * number or boolean is ignored, as a bad one is. */
 static void too_long(const char *path, int line, struct layer *l,
 		     const char *key)
 {
 	int id = setting_by_key(key);
 	msg_warn("%s:%d: line too long; '%s' not used", path, line, key);
-	if (id >= 0 && setting_defs[id].type == TYPE_STRING)
+	if (id >= 0 && (setting_defs[id].type == TYPE_STRING ||
+			setting_defs[id].type == TYPE_CHOICE))
 		layer_set_unusable(l, id, line);
 }
 

@@ -196,6 +196,19 @@ class Templates(EventCase):
                 self.assertIn("unknown %s '%s'" % (opt[2:], word), res.stderr)
         self.assertEqual(srv.requests, [])
 
+    def test_a_line_too_long_for_service_or_method_blocks_it(self):
+        # Left to the global part, the section's cut-off service would
+        # send its token to the global service's server.
+        srv = self.server()
+        for key, glob in (("service", "service = betterstack\napi_url = %s/g\n" % srv.base),
+                          ("method", "method = GET\nping_url = %s/p/{token}\n" % srv.base)):
+            self.sb.write_config("%s[a]\ntoken = %s\n%s = %s\n"
+                                 % (glob, TOKEN, key, "P" * 300))
+            res = run(["-j", "a"] + FAST + ["--"] + job(0), self.sb.env())
+            self.assertEqual(res.returncode, 0, res)
+            self.assertIn(":5: line too long; '%s' not used" % key, res.stderr)
+            self.assertEqual(srv.requests, [], key)
+
     def test_a_literal_brace_in_a_query(self):
         srv = self.server()
         res = self.hbrun(["--ping-url", srv.base + "/ok?x=1&y={{z}"], job(0))

@@ -4,14 +4,17 @@ hbrun promises, above everything else (SPEC, top): (1) the job always runs
 and keeps its exit status; (2) a success request (ping) is sent only when the
 job succeeded.  This test generates many cases from a seed -- command lines,
 environments, config and token files (good, broken, empty, special files,
-bad modes and owners, odd bytes, several sections) and jobs (exit 0, exit N,
-killed by a signal, asked to stop, a missing command) -- runs each against
-local fake servers and asserts, for every case:
+bad modes and owners, odd bytes, several sections), job control, service
+presets, the start, success and fail templates, the method and the output
+tail (send_output) at every level, and jobs (exit 0, exit N, killed by a
+signal, asked to stop, timed out, a missing command) that write known
+output -- runs each against local fake servers and asserts, for every case:
 
 - the job ran exactly once (it appends a line to a marker file), unless
   hbrun's command line was unusable (125: a bad number or an unknown option;
-  an empty or unusable monitoring value is never a usage error) or the
-  command could not run (127);
+  an empty or unusable monitoring value is never a usage error), the
+  command could not run (127) or its lock was held by another run (75: the
+  test holds it);
 - hbrun's exit status is the job's (exit N: N; killed by signal S: hbrun
   dies of S);
 - a success request arrives only for a job that exited 0 and was not asked
@@ -20,17 +23,37 @@ local fake servers and asserts, for every case:
   the token and the URL of the right level -- never a token from an unusable
   or untrusted source, never another section's, never a guessed replacement
   (a lower level, or the default API);
+- the end request is exactly one (a server that answered 200 gets no
+  second attempt): the success request above for a success, else the fail
+  request (the fail_url template or the preset's; non-zero, signal, asked
+  to stop, timed out, 127), and none for 125 or 75; the start request (the
+  start_url template or the preset's) at most once, only for a job that
+  was started; all with their fields filled: {token}, {run_id} (a UUID,
+  the same in every request of the run and the job's own HBRUN_RUN_ID, no
+  other case's), {exit_status} and {duration_ms} (empty in the start
+  request; never 0 in a fail request; the duration within the run, at
+  least the timeout of a timed-out job, 0 for a command that never ran)
+  and {message};
+- each request's method: POST, or GET with method GET (any case) or the
+  uptime-kuma preset; with send_output and POST the end request's body is
+  the tail of the job's output (Content-Type: text/plain), resent whole on
+  every attempt; no other request has a body; send_output with GET draws a
+  warning (unless quiet);
+- what the job wrote reached hbrun's stdout byte for byte and its stderr
+  line for line, in order, beside hbrun's own lines, with or without
+  send_output's pipes (some jobs write past a pipe's capacity);
 - no output shows more than 4 characters of any token of the case;
 - every line on stderr starts with "hbrun: ", and a quiet run (-q, or quiet
   in the file, the later of -q/-v on the command line winning) prints none;
 - hbrun ends within the ping deadline after the job (plus 2 s and
-  HBRUN_TIME_SLACK; no deadline when no request is due), not counting the
-  time it spent on a CPU or waiting for one (the machine's speed and load:
-  harness.process_times) and measured from the job's own note of its end to
-  hbrun's end as harness.exit_clock() saw it; a case idle 15 s past its
-  bound is killed (its process group) and reported with where it was stuck
-  (/proc/PID/wchan), so a hang (a FIFO opened blocking) fails the case
-  instead of the suite.  A case whose only fault is ending late is run
+  HBRUN_TIME_SLACK; 1 s when only the start request's last second or the
+  output's last reads may follow the job; none when nothing is due), not
+  counting the time it spent on a CPU or waiting for one (the machine's
+  speed and load: harness.process_times) and measured from the job's own
+  note of its end to hbrun's end as harness.exit_clock() saw it; a case
+  idle 15 s past its bound is killed (its process group) and reported with
+  where it was stuck (/proc/PID/wchan), so a hang (a FIFO opened blocking)
+  fails the case instead of the suite.  A case whose only fault is ending late is run
   again, a few at a time, and fails only when late again: idle time still
   holds what hbrun waited for from a starved fake server or a saturated
   disk, which a machine under a load of hundreds stretches by seconds.
@@ -38,14 +61,18 @@ local fake servers and asserts, for every case:
 Which level a request came from is read off its path: every level has its
 own prefix on the servers (/c<case>/cli/v1, /env/v1, /s-<section>/v1,
 /global/v1; /broken-<section>/v1 under a broken header, /decoy/v1 in a
-config file that must not be read; /<level>/p/{token} for ping_url), and
-the case number in the path ties each request to its case.  The default API is reached only
-through the proxy variables, which point at a catching server with the case
-number as the proxy user, so a fall back to the default is seen too.
+config file that must not be read, unless a service case, which names no
+file, finds it; /<level>/p/{token}, /<level>/s/{token} and
+/<level>/f/{token} for ping_url, start_url and fail_url), and the case
+number in the path ties each request to its case.  The default API is
+reached only through the proxy variables, which point at a catching server
+with the case number as the proxy user, so a fall back to the default is
+seen too.
 
 The expected outcome comes from expect(), a pure function of the case: a
 small reference reader of the SPEC's INI dialect and its precedence rules,
-unit-checked on hand cases (OracleTest) before the generated ones run.
+unit-checked on hand cases (OracleTest, EventsOracleTest) before the
+generated ones run.
 
 Readings where the SPEC leaves room (the lead reconciles):
 - "Set but unusable" is per setting and per level; the credential is
@@ -57,9 +84,11 @@ Readings where the SPEC leaves room (the lead reconciles):
   first line is empty or blank is unusable.
 - A quoted empty value (token = "") is empty, so unusable.
 - A line longer than 200 characters: its key is set but unusable when it is
-  a string key (token, api_url, ping_url, token_file), ignored when it is a
-  number or a boolean.  (The generator makes no line of 160-300 characters,
-  so the exact limit is not tested.)
+  a string key (token, token_file, api_url and the three templates) or a
+  choice (method), ignored when it is a number or a boolean (send_output
+  too).  (The
+  generator makes no line of 160-300 characters, so the exact limit is not
+  tested.)
 - A broken header ([backup) ignores every key up to the next good header; a
   good [backup] elsewhere in the file is still the section of -j backup.
   Section names are trimmed ([ backup ] is [backup]).
@@ -74,14 +103,49 @@ Readings where the SPEC leaves room (the lead reconciles):
 - A config file's relative token_file is relative to the folder of the path
   hbrun was given; a symbolic link to a config file here always points into
   its own folder, so the link's folder and the target's are the same.
-- Every generated ping_url holds {token} (a template without it needs no
-  token, and whether an unusable token still blocks it is open), and where
-  a ping_url is set at any level, every api_url of the case is usable
-  (whether an unusable api_url blocks a ping_url is open).
-- api_url may hold no query, fragment or user info; ping_url may hold a
-  query, not a fragment or user info.
-Not generated: config files over 1 MiB, --cacert, --service and the other
-templates, duplicate keys in one section, the same section twice.
+- Every generated template (ping_url, start_url, fail_url) holds {token} (a
+  template without it needs no token, and whether an unusable token still
+  blocks it is open), and where a template is set at any level, every
+  api_url of the case is usable (whether an unusable api_url blocks a
+  template is open).
+- api_url may hold no query, fragment or user info; a template may hold a
+  query, not a fragment or user info (judged once its fields are filled).
+- Each template is its own setting: the highest level that sets it decides
+  its event alone, and an unusable one there (empty, too long, a fragment,
+  user info, any '{' that is neither '{{' nor one of the five fields,
+  which are case-sensitive: '{Token}', '{ token}', '{run-id}', a '{' at
+  the end) means no request of that event, never a lower level's template
+  nor the preset's.  '{{' is a literal '{', and a lone '}' is literal.
+- The start request: at most once (the attempts of a server that did not
+  answer 200 aside), never for a command that never ran (126/127) nor for
+  125 or 75.  It may be abandoned a second after the job ends, so its absence
+  fails no case; the summary line says in how many cases it came.
+- The end request's fields: a success has {exit_status} 0 and {message}
+  OK, also for a success_status.  A fail has the job's status, 128+S when
+  killed by signal S, 143 with "stopped by signal 15 (TERM)" for a run
+  asked to stop by TERM whatever the job then did (exit 0 included), 124
+  with "timed out after SECS s" (SECS as %g prints it), 127 with "command
+  not found" and {duration_ms} 0.
+- method: the highest level decides, in any case; any other word (PUT,
+  HEAD, "post get"), an empty value or a line too long there means no
+  request at all, the templates' included.  Without one, POST (uptime-kuma: GET).
+- send_output: 0 to 1048576; on the command line anything else is 125; in
+  a file a bad or too long value is ignored (the level below applies).
+  With POST, the end request's body is the last min(BYTES, all) bytes the
+  job wrote to stdout and stderr, each stream's bytes in order, the two
+  interleaved in any way (the order hbrun read them is not known here),
+  with Content-Type text/plain -- also when the job wrote nothing, or never
+  ran (an empty body).  With GET there is no body (and a warning).  A
+  request without a body is sent without Content-Type.
+- Services: only the command line names one (with its base, --api-url,
+  and its token), in any case; so no api_url of a lower level is ever the
+  base.  A template at any level replaces the preset's request of its
+  event only.  Only tickstem's default API is reached through the proxy.
+- The job's output goes to regular files here; send_output's behaviour
+  with a terminal, a slow reader or a closed output is test_output.py's.
+Not generated: config files over 1 MiB, --cacert, service in a config
+file, duplicate keys in one section, the same section twice, a
+Ping-Body-Limit header.
 
 Environment: HBRUN_RULES_SEED (default random; always printed),
 HBRUN_RULES_CASES (default 3000; 1000 under ASan, 40 under valgrind),
@@ -96,6 +160,7 @@ cases to describe, default 10).
 import base64
 import collections
 import concurrent.futures
+import fcntl
 import os
 import random
 import re
@@ -119,7 +184,8 @@ OTHER_UID = 12345
 BOM = b"\xef\xbb\xbf"
 LONG = object()          # a string key on a line too long: set, unusable
 SECTIONS = ("backup", "db", "web")
-STRING_KEYS = ("token", "token_file", "api_url", "ping_url")
+STRING_KEYS = ("token", "token_file", "api_url", "ping_url", "start_url", "fail_url",
+               "method")
 XDG_CONF = "xdg/hbrun/hbrun.conf"
 MISSING_CMD = "/nonexistent-hbrun-rules/job"
 # A case still running this long past its time bound is killed and failed
@@ -133,6 +199,12 @@ UPPER = "BCDFGHJKLMNPQRSTVWXZ"
 LOWER = UPPER.lower()
 ODD = (" ", "/", "%", "%2F", "\u00e9", "+", "\u00fc\u20ac", "a b", "..", "?", "&", "=")
 VALGRIND_NOTE = re.compile(r"^--\d+-- ")
+# The job's output: words of vowels and few consonants, all lower-case on
+# stdout and upper-case on stderr, so that no 5 characters of them are a
+# token's (which mix the two cases) and no line of them is hbrun's.
+OUTPUT_WORDS = ("aloe", "audio", "iota", "queue", "eerie", "aura", "oleo", "ouija")
+SEND_OUTPUT = ("0", "1", "7", "100", "4096", "65536", "1048576")
+UUID4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 JOB_SIGNALS = (signal.SIGKILL, signal.SIGTERM, signal.SIGUSR1, signal.SIGHUP,
                signal.SIGINT, signal.SIGALRM, signal.SIGUSR2)
 
@@ -159,8 +231,13 @@ def parse_bool(s):
     return None
 
 
+def parse_bytes(s):
+    return int(s) if re.fullmatch(r"[0-9]+", s) and int(s) <= 1048576 else None
+
+
 NUMBERS = {"ping_retries": parse_retries, "ping_timeout": parse_seconds,
-           "ping_deadline": parse_seconds, "quiet": parse_bool, "allow_http": parse_bool}
+           "ping_deadline": parse_seconds, "quiet": parse_bool, "allow_http": parse_bool,
+           "send_output": parse_bytes}
 
 
 def parse_range(s, low, high, zero):
@@ -266,7 +343,9 @@ def parse_cli(words):
              "--api-url": "api_url", "--ping-url": "ping_url",
              "--ping-retries": "ping_retries", "--ping-timeout": "ping_timeout",
              "--ping-deadline": "ping_deadline", "-j": "job", "--job": "job",
-             "--service": "service",
+             "--service": "service", "--start-url": "start_url",
+             "--fail-url": "fail_url", "--method": "method",
+             "--send-output": "send_output",
              "-c": "config", "--config": "config"}
     cli, job, config, quiet = {}, None, None, None
     i = 0
@@ -335,28 +414,72 @@ def token_of(level, folder, files):
     return token
 
 
-def url_target(url, token, template):
-    """(port, path) that URL makes, or None when it is unusable."""
+FIELDS = ("token", "run_id", "exit_status", "duration_ms", "message")
+# Placeholders in an expected path for what only the run knows; check()
+# reads them off the request.
+RUN_ID = "{run_id}"
+DURATION = "{duration_ms}"
+TEMPLATE_KEYS = {"start": "start_url", "success": "ping_url", "fail": "fail_url"}
+
+
+def fill(template, values):
+    """TEMPLATE with each field replaced by its VALUES (escaped text or a
+    placeholder) and '{{' by '{'; None when it holds any other '{' or a
+    field whose value is None (no usable token)."""
+    out, i = [], 0
+    while i < len(template):
+        m = re.match(r"\{(%s)\}" % "|".join(FIELDS), template[i:])
+        if template.startswith("{{", i):
+            out.append("{")
+            i += 2
+        elif template[i] != "{":
+            out.append(template[i])
+            i += 1
+        elif m and values[m.group(1)] is not None:
+            out.append(values[m.group(1)])
+            i += m.end()
+        else:
+            return None
+    return "".join(out)
+
+
+def field_values(token, status, message, start=False):
+    """The fields of a request, escaped; a start request has no status
+    and no duration."""
+    q = lambda v: urllib.parse.quote(str(v), safe="")
+    return {"token": None if token is None else q(token), "run_id": RUN_ID,
+            "exit_status": "" if start else str(status),
+            "duration_ms": "" if start else DURATION,
+            "message": q("started" if start else message)}
+
+
+def template_target(url, values):
+    """(port, path) that the template URL makes, or None when it is
+    unusable (empty, too long, an unknown field, no token for {token}, a
+    fragment or user info once filled)."""
     if url is LONG or url == "":
         return None
-    s = urllib.parse.urlsplit(url)
-    if "#" in url or "@" in s.netloc or (not template and "?" in url):
+    filled = fill(url, values)
+    if filled is None:
         return None
-    esc = urllib.parse.quote(token, safe="")
-    if template:
-        path = s.path.replace("{token}", esc) + ("?" + s.query if s.query else "")
-    else:
-        path = s.path + "/heartbeats/" + esc + "/ping"
-    return s.port, path
+    s = urllib.parse.urlsplit(filled)
+    if "#" in filled or "@" in s.netloc:
+        return None
+    return s.port, s.path + ("?" + s.query if s.query else "")
 
 
-# The presets the generated cases use: (success path, fail path or None).
-# betterstack's fail request carries the exit status, deadmanssnitch's the
-# status and the message; neither has a start request.
+# The presets the generated cases use (service.c, hbrun(1)); each base is
+# given with --api-url.
 PRESETS = {
-    "tickstem": ("/heartbeats/{token}/ping", None),
-    "betterstack": ("/{token}", "/{token}/{exit_status}"),
-    "deadmanssnitch": ("/{token}?s=0", "/{token}?s={exit_status}&m={message}"),
+    "tickstem": {"success": "/heartbeats/{token}/ping", "method": "POST"},
+    "healthchecks": {"start": "/{token}/start?rid={run_id}", "success": "/{token}?rid={run_id}",
+                     "fail": "/{token}/{exit_status}?rid={run_id}", "method": "POST"},
+    "betterstack": {"success": "/{token}", "fail": "/{token}/{exit_status}", "method": "POST"},
+    "uptime-kuma": {"success": "/api/push/{token}?status=up&msg=OK&ping={duration_ms}",
+                    "fail": "/api/push/{token}?status=down&msg={message}&ping={duration_ms}",
+                    "method": "GET"},
+    "deadmanssnitch": {"success": "/{token}?s=0", "fail": "/{token}?s={exit_status}&m={message}",
+                       "method": "POST"},
 }
 
 
@@ -376,24 +499,45 @@ def ending_fields(case, cli):
     return job["code"], "exit status %d" % job["code"]
 
 
-def preset_target(base, path, token, fields=None):
+def preset_target(base, path, values):
     """(port, path) of a preset's request under BASE, or None."""
     if base is LONG or base == "":
         return None
     s = urllib.parse.urlsplit(base)
     if "#" in base or "@" in s.netloc or "?" in base:
         return None
-    q = lambda v: urllib.parse.quote(str(v), safe="-_.~")
-    full = s.path.rstrip("/") + path.replace("{token}", q(token))
-    for k, v in (fields or {}).items():
-        full = full.replace("{%s}" % k, q(v))
-    return s.port, full
+    full = fill(path, values)
+    return None if full is None else (s.port, s.path.rstrip("/") + full)
+
+
+def first(levels, key):
+    """The value of the highest level that sets KEY, or None."""
+    return next((l[key] for l in levels if key in l), None)
+
+
+def request_of(levels, event, preset, base, values):
+    """The request of EVENT: the template of the highest level that sets
+    one (unusable: none, never a lower level's), else the preset's under
+    BASE (None: the default API); (port, path), 'default' or None."""
+    template = first(levels, TEMPLATE_KEYS[event])
+    if template is not None:
+        return template_target(template, values)
+    if event not in preset:
+        return None
+    if base is not None:
+        return preset_target(base, preset[event], values)
+    assert preset is PRESETS["tickstem"], "only tickstem's default API is caught"
+    return "default" if values["token"] is not None else None
 
 
 def expect(case):
-    """What must happen in CASE: a dict with rc, runs (the job's), request
-    ((port, path), 'default' or None), quiet and deadline."""
-    out = {"request": None, "quiet": False, "deadline": 60.0}
+    """What must happen in CASE: a dict with rc, runs (the job's); request,
+    the end request (its event 'success' or 'fail'), and start: each
+    (port, path) -- the path with RUN_ID and DURATION where the run fills
+    them --, 'default' or None; method; body (the send_output limit, or
+    None: no body); quiet and deadline."""
+    out = {"request": None, "start": None, "event": None, "method": None, "body": None,
+           "capture": False, "quiet": False, "deadline": 60.0}
     parsed = parse_cli(case["opts"])
     if parsed is None:
         return dict(out, rc=125, runs=0, why="usage error")
@@ -418,62 +562,56 @@ def expect(case):
         folder = os.path.dirname(found[0])
         glob, section = found[1], found[2].get(job, {}) if job is not None else {}
     levels = [cli, env, section, glob]
-    out["deadline"] = next((l["ping_deadline"] for l in levels if "ping_deadline" in l), 60.0)
+    out["deadline"] = first(levels, "ping_deadline") or 60.0
     file_quiet = next((l["quiet"] for l in levels[2:] if "quiet" in l), False)
     out["quiet"] = quiet if quiet is not None else file_quiet
+    if case.get("held"):
+        # Held by another run: the job never starts, nothing is sent.
+        return dict(out, rc=75, runs=0, why="lock held")
     if found == "blocked":
         out["quiet"] = bool(quiet)
         return out
-    if "service" in cli:
-        return expect_service(case, cli, levels, out)
-    if kind != "exit" or (rc != 0 and rc not in cli.get("--success-status", ())):
-        out["why"] = "the job did not succeed"
-        return out
-    cred = next((l for l in levels if "token" in l or "token_file" in l), None)
-    token = None
-    if cred is not None:
-        token = token_of(cred, folder if cred is not cli else "", case["files"])
-    if token is None:
-        out["why"] = "no usable token at the level that sets the credential"
-        return out
-    ping = next((l["ping_url"] for l in levels if "ping_url" in l), None)
-    api = next((l["api_url"] for l in levels if "api_url" in l), None)
-    if ping is not None:
-        out["request"] = url_target(ping, token, True)
-    elif api is not None:
-        out["request"] = url_target(api, token, False)
-    else:
-        out["request"] = "default"
-    out["why"] = "ping" if out["request"] else "URL unusable"
-    return out
+    return expect_requests(case, cli, levels, folder, out)
 
 
-def expect_service(case, cli, levels, out):
-    """A case with --service, its base (--api-url) and a token (-t) on the
-    command line; a ping_url of a lower level still replaces the preset's
-    success request."""
-    preset = PRESETS.get(cli["service"])
+def expect_requests(case, cli, levels, folder, out):
+    """The requests of a case whose settings are readable (expect())."""
+    preset = PRESETS.get(cli.get("service", "tickstem").lower())
     if preset is None:
         out["why"] = "unknown service: set but unusable, no request"
         return out
-    token = cli.get("token")
-    if token in (None, "", ".", ".."):
-        out["why"] = "no usable token"
-        return out
-    job = case["job"]
-    ok = job["kind"] == "exit" and (job["code"] == 0 or
-                                    job["code"] in cli.get("--success-status", ()))
-    base = cli.get("api_url")
-    ping = next((l["ping_url"] for l in levels if "ping_url" in l), None)
-    if ok and ping is not None:
-        out["request"] = url_target(ping, token, True)
-    elif ok:
-        out["request"] = preset_target(base, preset[0], token)
-    elif preset[1]:
-        status, message = ending_fields(case, cli)
-        out["request"] = preset_target(base, preset[1], token,
-                                       {"exit_status": status, "message": message})
-    out["why"] = "the service's request" if out["request"] else "none for this ending"
+    method = first(levels, "method")
+    if method is not None:
+        method = None if method is LONG or method.upper() not in ("GET", "POST") \
+            else method.upper()
+        if method is None:
+            out["why"] = "method unusable: no request at all"
+            return out
+    out["method"] = method = method or preset["method"]
+    send = first(levels, "send_output") or 0
+    out["capture"] = send > 0 and method == "POST"
+    out["no_body_warning"] = send > 0 and method == "GET"
+    cred = next((l for l in levels if "token" in l or "token_file" in l), None)
+    token = None
+    if cred is not None:
+        token = token_of(cred, folder if cred is not levels[0] else "", case["files"])
+    # An api_url applies only with the service of its own level or a
+    # higher one: the service is named on the command line or nowhere.
+    base = first(levels[:1] if "service" in cli else levels, "api_url")
+    job, rc = case["job"], out["rc"]
+    ok = job["kind"] == "exit" and (rc == 0 or rc in cli.get("--success-status", ()))
+    status, message = (0, "OK") if ok else ending_fields(case, cli)
+    assert ok or status != 0, "a fail request never says 0"
+    out["event"] = "success" if ok else "fail"
+    out["request"] = request_of(levels, out["event"], preset, base,
+                                field_values(token, status, message))
+    if job["kind"] != "missing":  # a command that never ran never started
+        out["start"] = request_of(levels, "start", preset, base,
+                                  field_values(token, 0, "", start=True))
+    if out["request"] and out["capture"]:
+        out["body"] = send
+    out["why"] = ("%s request" % out["event"]) if out["request"] else \
+        "no usable %s request" % out["event"]
     return out
 
 
@@ -492,6 +630,7 @@ class Gen:
         self.server = "ok"
         self.no_unusable_api = False
         self.count = 0
+        self.held = None
 
     def p(self, x):
         return self.r.random() < x
@@ -509,12 +648,29 @@ class Gen:
         self.tokens.append(t)
         return t
 
-    def url(self, level, template=False):
+    def url(self, level, event=None):
+        """LEVEL's API base, or its template of EVENT (p: the success
+        request, s: start, f: fail) with some of the fields."""
         port = self.ports[self.server]
         base = "http://127.0.0.1:%d/c%d/%s" % (port, self.n, level)
-        if template:
-            return base + "/p/{token}" + ("?x=1" if self.p(0.3) else "")
-        return base + "/v1"
+        if event is None:
+            return base + "/v1"
+        url = base + "/" + event + "/{token}"
+        if self.p(0.15):
+            url += "/{run_id}"
+        if self.p(0.04):
+            self.tags.add("template-brace")
+            url += self.r.choice(("/{{x}", "/a}b"))  # a literal brace
+        # A fail request's status and message are what it says: likelier.
+        chances = {"p": (0.3, 0.3, 0.3, 0.3), "s": (0.4, 0.4, 0.4, 0.5),
+                   "f": (0.4, 0.7, 0.4, 0.6)}[event]
+        query = ["%s={%s}" % (f[0], f) for f, chance in
+                 zip(("run_id", "exit_status", "duration_ms", "message"), chances)
+                 if self.p(chance)]
+        if self.p(0.3):
+            query.append("x=1")
+        self.r.shuffle(query)
+        return url + ("?" + "&".join(query) if query else "")
 
     def name(self, stem):
         self.count += 1
@@ -558,14 +714,36 @@ class Gen:
                 "long": url + "/" + "y" * 300, "quoted": '"%s"' % url,
                 "comment": url + " ;the old one"}[v]
 
-    def ping_value(self, where, level):
-        v = self.pick([("good", 80), ("empty", 8), ("frag", 6),
-                       ("long", 3 if where == "file" else 0),
+    def template_value(self, where, level, key):
+        """A value of KEY (ping_url, start_url, fail_url) at LEVEL."""
+        v = self.pick([("good", 76), ("empty", 7), ("frag", 4), ("userinfo", 3),
+                       ("unknown", 5), ("long", 3 if where == "file" else 0),
                        ("quoted", 3 if where == "file" else 0)])
-        self.tags.add("%s-pingurl-%s" % (level, v))
-        url = self.url(level, template=True)
+        self.tags.add("%s-%s-%s" % (level, key, v))
+        url = self.url(level, {"ping_url": "p", "start_url": "s", "fail_url": "f"}[key])
+        unknown = self.r.choice(("/{status}", "/{Token}", "/{", "/{run-id}", "/{ token}"))
         return {"good": url, "empty": "", "frag": url + "#f",
-                "long": url + "&z=" + "y" * 300, "quoted": '"%s"' % url}[v]
+                "userinfo": url.replace("http://", "http://u:p@"),
+                "unknown": url + unknown if "?" not in url else url.replace("?", unknown + "?"),
+                "long": url + "/" + "y" * 300, "quoted": '"%s"' % url}[v]
+
+    def method_value(self, where, level):
+        v = self.pick([("GET", 30), ("POST", 25), ("lower", 15), ("empty", 8),
+                       ("unknown", 10), ("quoted", 5 if where == "file" else 0),
+                       ("comment", 5 if where == "file" else 0),
+                       ("long", 3 if where == "file" else 0)])
+        self.tags.add("%s-method-%s" % (level, v))
+        return {"GET": "GET", "POST": "POST", "empty": "",
+                "lower": self.r.choice(("get", "post", "Get", "pOST")),
+                "unknown": self.r.choice(("PUT", "HEAD", "GETS", "post get")),
+                "quoted": self.r.choice(('"GET"', '"post"')), "comment": "GET ;was POST",
+                "long": "GET" + "T" * 300}[v]
+
+    def send_output(self, level):
+        if self.p(0.04):
+            self.tags.add("%s-send-output-bad" % level)
+            return self.r.choice(("", "-1", "1048577", "x", "1.5", "2k"))
+        return self.r.choice(SEND_OUTPUT)
 
     def mode_owner(self, what):
         v = self.pick([("0600", 75), ("0644", 6), ("0640", 4), ("0620", 4), ("0602", 3),
@@ -643,6 +821,10 @@ class Gen:
                 opt("--token-file", self.token_file("tf", self.p(0.3), cli=True))
         if self.p(0.35):
             opt("--api-url", self.api_value("cli", "cli"))
+        if self.p(0.1):
+            opt("--method", self.method_value("cli", "cli"))
+        if self.p(0.15):
+            opt("--send-output", self.send_output("cli"))
         if self.p(0.5):
             opt(self.r.choice(("-j", "--job")), self.r.choice(SECTIONS))
         if conf_name is not None:
@@ -665,11 +847,11 @@ class Gen:
             o.append(["--bogus"])
         return [w for words in o for w in words]
 
-    def ping_urls(self):
-        """Whether this case has a ping_url anywhere (decided first: then
-        every api_url is usable)."""
-        self.with_ping = self.p(0.12)
-        self.no_unusable_api = self.with_ping
+    def templates(self):
+        """Whether this case has templates (ping_url, start_url, fail_url)
+        anywhere (decided first: then every api_url is usable)."""
+        self.with_templates = self.p(0.3)
+        self.no_unusable_api = self.with_templates
 
     def settings_lines(self, level, folder, p):
         lines = []
@@ -679,13 +861,17 @@ class Gen:
             lines.append(("token_file", self.token_file(folder, self.p(0.5))))
         if self.p(p["api_url"]):
             lines.append(("api_url", self.api_value("file", level)))
-        if self.with_ping and self.p(p["ping_url"]):
-            lines.append(("ping_url", self.ping_value("file", level)))
+        for key in ("ping_url", "start_url", "fail_url"):
+            if self.with_templates and self.p(p["template"]):
+                lines.append((key, self.template_value("file", level, key)))
+        if self.p(p["method"]):
+            lines.append(("method", self.method_value("file", level)))
         for key, good, bad in (("ping_deadline", ("2", "2.5"), ("soon", "-3", "0")),
                                ("ping_retries", ("1", "2"), ("many", "-1")),
                                ("ping_timeout", ("1", "1.5"), ("x",)),
                                ("quiet", ("true", "no", "ON", "0"), ("maybe",)),
-                               ("allow_http", ("yes", "off"), ("perhaps",))):
+                               ("allow_http", ("yes", "off"), ("perhaps",)),
+                               ("send_output", SEND_OUTPUT, ("lots", "-5", "1048577", "1k"))):
             if self.p(p["number"]):
                 if self.p(0.15):
                     self.tags.add("file-bad-" + key)
@@ -717,7 +903,8 @@ class Gen:
 
     def config_text(self, folder):
         lines = self.settings_lines("global", folder, {
-            "token": 0.35, "token_file": 0.1, "api_url": 0.6, "ping_url": 0.3, "number": 0.15})
+            "token": 0.35, "token_file": 0.1, "api_url": 0.6, "template": 0.3, "method": 0.1,
+            "number": 0.15})
         for name in SECTIONS:
             if not self.p(0.55):
                 continue
@@ -727,8 +914,8 @@ class Gen:
             lines.append({"good": "[%s]", "spaced": "[ %s ]", "broken": "[%s"}[header] % name)
             level = ("broken-" if header == "broken" else "s-") + name
             lines += self.settings_lines(level, folder, {
-                "token": 0.6, "token_file": 0.12, "api_url": 0.3, "ping_url": 0.3,
-                "number": 0.1})
+                "token": 0.6, "token_file": 0.12, "api_url": 0.3, "template": 0.3,
+                "method": 0.08, "number": 0.1})
         for line in lines:
             assert len(line) < 160 or len(line) > 300, line
         eol = "\n"
@@ -758,20 +945,33 @@ class Gen:
 
     def decoy(self, path):
         """A good config file that must not be read (a named one wins)."""
-        text = "token = %s\napi_url = http://127.0.0.1:%d/c%d/decoy/v1\n[backup]\n" \
-               "token = %s\n" % (self.token(), self.ports["ok"], self.n, self.token())
+        base = "http://127.0.0.1:%d/c%d/decoy" % (self.ports["ok"], self.n)
+        text = "token = %s\napi_url = %s/v1\n" % (self.token(), base)
+        # (A service case names no file: then this one is read, and its
+        # templates would stand in for the preset's every time.)
+        if self.p(0.5):
+            text += "start_url = %s/s/{token}\nfail_url = %s/f/{token}\n" % (base, base)
+        text += "[backup]\ntoken = %s\n" % self.token()
         self.files[path] = {"kind": "file", "data": text.encode(), "mode": 0o600, "owner": 0}
 
     def service_opts(self):
         """A preset, its base and a token, all on the command line."""
-        svc = self.pick([("betterstack", 35), ("deadmanssnitch", 35), ("tickstem", 20),
-                         ("healthcheks", 10)])
+        svc = self.pick([("betterstack", 20), ("deadmanssnitch", 20), ("tickstem", 12),
+                         ("healthchecks", 20), ("uptime-kuma", 20), ("healthcheks", 8)])
         self.tags.add("service-" + svc)
-        o = ["--service", svc, "--api-url", self.url("svc"),
+        o = ["--service", self.r.choice((svc, svc.upper())) if self.p(0.1) else svc,
+             "--api-url", self.url("svc") + ("/" if self.p(0.1) else ""),
              "-t", self.pick([(self.token(), 85), (self.token(True), 10), ("", 5)]),
              "--ping-deadline", "2"]
         if self.p(0.2):
             o.insert(0, "-q")
+        if self.p(0.2):
+            o += ["--method", self.method_value("cli", "cli")]
+        if self.p(0.25):
+            o += ["--send-output", self.send_output("cli")]
+        for key in ("start_url", "fail_url"):
+            if self.p(0.1):
+                o += ["--" + key.replace("_", "-"), self.template_value("cli", "cli", key)]
         return o
 
     def job_control(self, job):
@@ -787,7 +987,12 @@ class Gen:
             if codes:
                 self.tags.add("success-status")
                 o += ["--success-status", ",".join(map(str, codes))]
-        if self.p(0.05):
+        if self.p(0.02):
+            # held by another run (the test) while hbrun runs: exit 75
+            self.tags.add("lock-held")
+            self.held = "@/" + self.name("held")
+            o += ["--lock", self.held]
+        elif self.p(0.05):
             o += ["--lock", "@/" + self.name("lock")]
         if self.p(0.03):
             o += ["--random-delay", self.r.choice(("0", "0.1"))]
@@ -800,21 +1005,43 @@ class Gen:
                                 ["--success-status", "1,,2"], ["--random-delay", "-1"]))
         return o
 
+    def job_output(self):
+        """What the job writes, in order: ("o", line) to stdout, ("e",
+        LINE) to stderr, ("O", word, n) N bytes of "word\n" repeated to
+        stdout (past a pipe's capacity: hbrun must keep up with it)."""
+        v = self.pick([("none", 30), ("lines", 64), ("big", 6)])
+        self.tags.add("output-" + v)
+        out = []
+        if v == "none":
+            return out
+        for _ in range(self.r.randrange(1, 6)):
+            words = "-".join(self.r.choice(OUTPUT_WORDS)
+                             for _ in range(self.r.randrange(1, 4)))
+            out.append(("o", words) if self.p(0.6) else ("e", words.upper() + "!"))
+        if v == "big":
+            out.insert(self.r.randrange(len(out) + 1),
+                       ("O", self.r.choice(OUTPUT_WORDS),
+                        self.r.choice((3000, 70000, 150000))))
+        return out
+
     def job(self):
         kind = self.pick([("exit0", 60), ("exit", 12), ("signal", 9), ("stop", 7),
                           ("stop_trap", 5), ("missing", 5), ("hang", 2)])
         self.tags.add("job-" + kind)
         if kind == "exit0":
-            return {"kind": "exit", "code": 0}
-        if kind == "exit":
-            return {"kind": "exit", "code": self.r.randrange(1, 256)}
-        if kind == "signal":
-            return {"kind": "signal", "sig": int(self.r.choice(JOB_SIGNALS))}
-        return {"kind": kind}
+            job = {"kind": "exit", "code": 0}
+        elif kind == "exit":
+            job = {"kind": "exit", "code": self.r.randrange(1, 256)}
+        elif kind == "signal":
+            job = {"kind": "signal", "sig": int(self.r.choice(JOB_SIGNALS))}
+        else:
+            job = {"kind": kind}
+        job["out"] = [] if kind == "missing" else self.job_output()
+        return job
 
     def case(self):
         self.server = self.pick([("ok", 85), ("503", 8), ("hang", 7)])
-        self.ping_urls()
+        self.templates()
         env = {}
         where = self.pick([("xdg", 60), ("cli", 25), ("env", 15)])
         conf_name = None
@@ -841,16 +1068,20 @@ class Gen:
             self.tags.add("env-token" + ("-empty" if env["HBRUN_TOKEN"] == "" else ""))
         if self.p(0.3):
             env["HBRUN_API_URL"] = self.api_value("env", "env")
+        if self.p(0.03):
+            self.tags.add("env-run-id")
+            env["HBRUN_RUN_ID"] = "inherited-" + self.r.choice(OUTPUT_WORDS)
         opts = self.cli(conf_name)
-        if self.with_ping and self.p(0.4):
-            opts += ["--ping-url", self.ping_value("cli", "cli")]
-        if self.p(0.1):
+        for key in ("ping_url", "start_url", "fail_url"):
+            if self.with_templates and self.p(0.35):
+                opts += ["--" + key.replace("_", "-"), self.template_value("cli", "cli", key)]
+        if self.p(0.15):
             opts = self.service_opts()
         job = self.job()
         opts += self.job_control(job)
         case = {"n": self.n, "opts": opts, "env": env, "files": self.files,
                 "job": job, "server": self.server, "tokens": self.tokens,
-                "tags": sorted(self.tags)}
+                "tags": sorted(self.tags), "held": self.held}
         # A slow server, or the default API behind the catching proxy, gets
         # a short deadline, so that no correct run takes long.
         exp = expect(case)
@@ -871,17 +1102,46 @@ def boottime():
     return time.clock_gettime(time.CLOCK_BOOTTIME)
 
 
-# The job: note that it ran, then end as the case says.  $0 is the marker,
-# $1 the file for the time it ended (CLOCK_BOOTTIME, as /proc/uptime).
+# The job: write its output, note that it ran and its HBRUN_RUN_ID, then
+# end as the case says.  $0 is the marker, $1 the file for the time it
+# ended (CLOCK_BOOTTIME, as /proc/uptime).
 END = 'read up rest </proc/uptime; echo "$up" >"$1"'
+MARK = 'echo "ran $HBRUN_RUN_ID" >>"$0"'
 JOBS = {
-    "exit": 'echo ran >>"$0"; ' + END + '; exit %(code)d',
-    "signal": 'echo ran >>"$0"; ' + END + '; kill -%(sig)d $$; sleep 5',
-    "stop": 'echo ran >>"$0"; exec sleep 30',
-    "hang": 'echo ran >>"$0"; sleep 30',
+    "exit": MARK + '; ' + END + '; exit %(code)d',
+    "signal": MARK + '; ' + END + '; kill -%(sig)d $$; sleep 5',
+    "stop": MARK + '; exec sleep 30',
+    "hang": MARK + '; sleep 30',
     "stop_trap": "trap '" + END + '; kill $p; exit 0\' TERM; sleep 30 & p=$!; '
-                 'echo ran >>"$0"; wait',
+                 + MARK + '; wait',
 }
+
+
+def output_script(out):
+    """Shell commands writing the job's output OUT (Gen.job_output): one
+    write per line, so that no line of stderr is split."""
+    cmds = []
+    for piece in out:
+        if piece[0] == "o":
+            cmds.append("printf '%%s\\n' '%s'" % piece[1])
+        elif piece[0] == "e":
+            cmds.append("printf '%%s\\n' '%s' >&2" % piece[1])
+        else:
+            cmds.append("yes '%s' | head -c %d" % (piece[1], piece[2]))
+    return "".join(c + "; " for c in cmds)
+
+
+def output_bytes(out):
+    """(stdout, stderr) that the job writes."""
+    streams = {"o": [], "e": []}
+    for piece in out:
+        if piece[0] == "O":
+            line = piece[1] + "\n"
+            text = (line * (piece[2] // len(line) + 1))[:piece[2]]
+            streams["o"].append(text)
+        else:
+            streams[piece[0]].append(piece[1] + "\n")
+    return "".join(streams["o"]).encode(), "".join(streams["e"]).encode()
 
 
 def sub(text, root):
@@ -918,7 +1178,8 @@ def command_of(case, sb):
     if job["kind"] == "missing":
         cmd = [MISSING_CMD]
     else:
-        cmd = ["sh", "-c", JOBS[job["kind"]] % job, sb.path("ran"), sb.path("end")]
+        cmd = ["sh", "-c", output_script(job["out"]) + JOBS[job["kind"]] % job,
+               sb.path("ran"), sb.path("end")]
     return [sub(w, sb.dir) for w in case["opts"]] + ["--"] + cmd
 
 
@@ -979,10 +1240,18 @@ def wait_idle(pid, t0, limit):
 def run_case(case, exp, catch_port):
     """Run CASE; return what was seen (requests are gathered later)."""
     sb = Sandbox()
+    held = None
     try:
         materialise(case, sb)
+        if case.get("held"):
+            held = os.open(sub(case["held"], sb.dir), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC,
+                           0o600)
+            fcntl.flock(held, fcntl.LOCK_EX)
         out_path, err_path = sb.path("stdout"), sb.path("stderr")
-        bound = (exp["deadline"] if exp["request"] else 0) + 2.0 + harness.TIME_SLACK
+        # Without an end request, the start request's last second or the
+        # output's last reads may still follow the job.
+        bound = (exp["deadline"] if exp["request"] else
+                 1.0 if exp["start"] or exp["capture"] else 0) + 2.0 + harness.TIME_SLACK
         with open(out_path, "wb") as out, open(err_path, "wb") as err:
             t0 = boottime()
             p = subprocess.Popen(HBRUN_ARGV + command_of(case, sb), cwd=sb.dir,
@@ -994,8 +1263,10 @@ def run_case(case, exp, catch_port):
         limit = t0 + harness.scaled(bound) + HANG
         if case["job"]["kind"] in ("stop", "stop_trap"):
             while p.poll() is None and boottime() < limit:
-                if os.path.exists(sb.path("ran")):
-                    time.sleep(0.05)  # the trap is set before the line is written
+                # The shell makes the file before it writes the line (and
+                # sets the trap before both): a TERM in between would stop
+                # a job that has not said it ran.
+                if read_text(sb.path("ran")).startswith("ran"):
                     term_at = boottime()
                     p.send_signal(signal.SIGTERM)
                     break
@@ -1013,10 +1284,10 @@ def run_case(case, exp, catch_port):
         p.wait()
         if done is None:
             done = boottime()
-        runs = 0
+        marks = []
         if os.path.exists(sb.path("ran")):
             with open(sb.path("ran")) as f:
-                runs = len(f.read().splitlines())
+                marks = f.read().splitlines()
         ended = started
         if os.path.exists(sb.path("end")):
             with open(sb.path("end")) as f:
@@ -1027,13 +1298,19 @@ def run_case(case, exp, catch_port):
         if term_at is not None:
             ended = max(ended, term_at)
         with open(out_path, "rb") as f:
-            stdout = f.read().decode("utf-8", "replace")
+            raw_out = f.read()
         with open(err_path, "rb") as f:
-            stderr = f.read().decode("utf-8", "replace")
-        return {"rc": p.returncode, "killed": killed, "runs": runs, "stdout": stdout,
-                "stderr": stderr, "after_job": done - ended, "bound": bound,
+            raw_err = f.read()
+        return {"rc": p.returncode, "killed": killed, "runs": len(marks),
+                "run_ids": [m.split(" ", 1)[-1] for m in marks],
+                "raw_stdout": raw_out, "raw_stderr": raw_err,
+                "stdout": raw_out.decode("utf-8", "replace"),
+                "stderr": raw_err.decode("utf-8", "replace"),
+                "after_job": done - ended, "bound": bound,
                 "cpu": cpu, "waiting": waiting, "stuck_in": stuck_in, "elapsed": done - t0}
     finally:
+        if held is not None:
+            os.close(held)
         sb.close()
 
 
@@ -1046,12 +1323,165 @@ def leaks(text, tokens):
     return sorted(found)
 
 
+def path_match(want, req):
+    """The placeholders' values if REQ went where WANT ((port, path) with
+    RUN_ID and DURATION) says: {"run_id": [...], "duration_ms": [...]}, or
+    None."""
+    if not isinstance(want, tuple) or req["method"] == "CONNECT" or req["port"] != want[0]:
+        return None
+    parts = re.split(r"(\{run_id\}|\{duration_ms\})", want[1])
+    rx = "".join("(%s)" % UUID4.pattern if p == RUN_ID else "([0-9]+)" if p == DURATION
+                 else re.escape(p) for p in parts)
+    m = re.fullmatch(rx, req["path"])
+    if m is None:
+        return None
+    names = [p for p in parts if p in (RUN_ID, DURATION)]
+    got = {RUN_ID: [], DURATION: []}
+    for name, value in zip(names, m.groups()):
+        got[name].append(value)
+    return got
+
+
+def is_tail(body, out, err, limit):
+    """Whether BODY is the last LIMIT bytes of the job's stdout OUT and
+    stderr ERR as hbrun could have read them: each stream's bytes in
+    order, the two interleaved in any way."""
+    if len(body) != min(limit, len(out) + len(err)):
+        return False
+    # From the end: the ways to have matched K bytes, as the number of
+    # OUT's bytes among them.
+    states = {0}
+    for k in range(len(body)):
+        c = body[-1 - k]
+        states = {i + 1 for i in states if i < len(out) and out[-1 - i] == c} | \
+                 {i for i in states if k - i < len(err) and err[-1 - (k - i)] == c}
+        if not states:
+            return False
+    return True
+
+
+def shown_request(r):
+    if r["method"] == "CONNECT":
+        return "CONNECT %s" % r["target"]
+    return "%s :%d%s (%d byte body%s)" % (r["method"], r["port"], r["path"], len(r["body"]),
+                                          ", " + r["ctype"] if r["ctype"] else "")
+
+
+def shown_want(want):
+    return want if not isinstance(want, tuple) else ":%d%s" % want
+
+
+def check_requests(case, exp, seen, requests):
+    """Rule 2 and the events: every request is the start request or the
+    one end request the oracle picks, each at most once (a server that
+    answered 200 gets no retry), the run's fields filled in, with its
+    method and body."""
+    bad = []
+    starts, ends, other = [], [], []
+    for r in requests:
+        if r["method"] == "CONNECT":
+            (ends if exp["request"] == "default" and r["target"] == DEFAULT_TARGET
+             else other).append((r, {RUN_ID: [], DURATION: []}))
+            continue
+        for want, into in ((exp["start"], starts), (exp["request"], ends)):
+            got = path_match(want, r)
+            if got is not None:
+                into.append((r, got))
+                break
+        else:
+            other.append((r, None))
+    wanted = "start %s, %s %s" % (shown_want(exp["start"]), exp["event"],
+                                  shown_want(exp["request"]))
+    if other:
+        bad.append(("wrong request" if exp["request"] or exp["start"] else "unexpected request",
+                    "%s; expected %s; got %s" % (exp["why"], wanted,
+                                                 [shown_request(r) for r, _ in other])))
+    if isinstance(exp["request"], tuple) and not ends:
+        bad.append(("missing request", "expected %s, got %s"
+                    % (wanted, [shown_request(r) for r in requests])))
+    if case["server"] == "ok":
+        for what, got, most in (("start", starts, 1), ("end", ends, 1)):
+            if len(got) > most and exp["request"] != "default":
+                bad.append(("request count", "%d %s requests to a server that answered 200"
+                            % (len(got), what)))
+    fake = [(r, got, True) for r, got in starts] + \
+        [(r, got, False) for r, got in ends if r["method"] != "CONNECT"]
+    bad += check_methods_bodies(case, exp, fake)
+    bad += check_fields(case, exp, seen, fake)
+    return bad
+
+
+def check_methods_bodies(case, exp, fake):
+    """Each request's method, and the output's tail as the end request's
+    body (whole on every attempt), no body elsewhere."""
+    bad = []
+    out, err = output_bytes(case["job"]["out"]) if exp["runs"] else (b"", b"")
+    for r, _, start in fake:
+        if r["method"] != exp["method"]:
+            bad.append(("method", "%s, not %s" % (shown_request(r), exp["method"])))
+        if exp["body"] is None or start:
+            if r["body"] or r["ctype"]:
+                bad.append(("body", "%s: expected no body" % shown_request(r)))
+        elif r["ctype"] != "text/plain" or not is_tail(r["body"], out, err, exp["body"]):
+            bad.append(("body", "%s: expected the last %d of the job's %d bytes of output, "
+                        "got %r" % (shown_request(r), exp["body"], len(out) + len(err),
+                                    r["body"][-200:])))
+    return bad
+
+
+def check_fields(case, exp, seen, fake):
+    """One run id in all of the run's requests, the job's own; durations
+    that fit in the run."""
+    bad = []
+    ids = {i for _, got, _ in fake for i in got[RUN_ID]}
+    if len(ids) > 1 or (ids and seen["runs"] and ids != set(seen["run_ids"])):
+        bad.append(("run id", "the requests carry %s, the job had %s"
+                    % (sorted(ids), seen["run_ids"])))
+    kind = case["job"]["kind"]
+    for r, got, _ in fake:
+        for d in map(int, got[DURATION]):
+            low = 0
+            if kind == "hang":
+                low = float(parse_cli(case["opts"])[0]["--timeout"]) * 1000 - 1
+            high = 0 if kind == "missing" else seen["elapsed"] * 1000 + 1
+            if not low <= d <= high:
+                bad.append(("duration", "%s: %d ms, not within %d-%d ms"
+                            % (shown_request(r), d, low, high)))
+    return bad
+
+
+JOB_LINE = re.compile(r"[A-Z!-]+")
+
+
+def check_output(case, exp, seen):
+    """Rule 1 for the job's output and environment: what it wrote reached
+    hbrun's stdout and stderr whole and in order (hbrun adds nothing to
+    stdout), and it had a fresh HBRUN_RUN_ID."""
+    if seen["killed"]:
+        return []
+    bad = []
+    out, err = output_bytes(case["job"]["out"]) if exp["runs"] else (b"", b"")
+    if seen["raw_stdout"] != out:
+        bad.append(("stdout", "hbrun's stdout is not the job's: %d bytes, not %d; "
+                    "starts %r" % (len(seen["raw_stdout"]), len(out),
+                                   seen["raw_stdout"][:120])))
+    job_err = [l for l in seen["raw_stderr"].split(b"\n")
+               if JOB_LINE.fullmatch(l.decode("latin-1"))]
+    if job_err != err.split(b"\n")[:-1]:
+        bad.append(("stderr", "the job's stderr arrived as %r, not %r" % (job_err, err)))
+    ids = set(seen["run_ids"])
+    if exp["runs"] and not (len(ids) == 1 and UUID4.fullmatch(ids.pop())):
+        bad.append(("run id", "the job's HBRUN_RUN_ID was %r, not a UUID (version 4)"
+                    % seen["run_ids"]))
+    return bad
+
+
 def check(case, exp, seen, requests):
     """The failures of one case: a list of (class, detail)."""
     bad = []
     if requests is None:  # a second run, for its time only
         requests = []
-        exp = dict(exp, request=None)
+        exp = dict(exp, request=None, start=None)
     if seen["killed"]:
         bad.append(("hang", "still running %.1f s after the job (in %s); killed"
                     % (seen["after_job"], seen["stuck_in"] or "?")))
@@ -1059,37 +1489,29 @@ def check(case, exp, seen, requests):
         bad.append(("job runs", "the job ran %d times, not %d" % (seen["runs"], exp["runs"])))
     if not seen["killed"] and seen["rc"] != exp["rc"]:
         bad.append(("exit status", "hbrun's status %s, the job's %s" % (seen["rc"], exp["rc"])))
-    want = exp["request"]
-    if want == "default":
-        wrong = [r for r in requests if r != ("CONNECT", DEFAULT_TARGET)]
-        if wrong:
-            bad.append(("wrong request", "expected only the default API, got %r" % wrong))
-    elif want is None:
-        if requests:
-            bad.append(("unexpected request", "%s: expected none, got %r" % (exp["why"], requests)))
-    else:
-        port, path = want
-        wrong = [r for r in requests if r != ("POST", port, path)]
-        if wrong or not requests:
-            bad.append(("wrong request" if requests else "missing request",
-                        "expected POST :%d%s, got %r" % (port, path, requests)))
-        elif case["server"] == "ok" and len(requests) != 1:
-            bad.append(("request count", "%d requests to a server that answered 200"
-                        % len(requests)))
-    shown = leaks(seen["stdout"] + seen["stderr"], case["tokens"])
+    bad += check_requests(case, exp, seen, requests)
+    # The job's own output holds no token (its words are of one case) and
+    # is checked byte for byte below: what else was printed is searched.
+    text = "\n".join(l for l in seen["stderr"].splitlines() if not JOB_LINE.fullmatch(l))
+    if exp["runs"] == 0 or seen["raw_stdout"] != output_bytes(case["job"]["out"])[0]:
+        text += seen["stdout"]
+    shown = leaks(text, case["tokens"])
     if shown:
         bad.append(("token shown", "output shows %r" % shown))
-    if seen["stdout"]:
-        bad.append(("stdout", "hbrun wrote to stdout: %r" % seen["stdout"][:200]))
+    bad += check_output(case, exp, seen)
     # valgrind's own notes (--PID--, such as a syscall it does not know)
-    # are the wrapper's, not hbrun's.
+    # are the wrapper's, not hbrun's; the job's lines are upper-case.
     lines = [l for l in seen["stderr"].splitlines()
-             if l and not (harness.UNDER_VALGRIND and VALGRIND_NOTE.match(l))]
+             if l and not (harness.UNDER_VALGRIND and VALGRIND_NOTE.match(l))
+             and not JOB_LINE.fullmatch(l)]
     if any(not l.startswith("hbrun: ") for l in lines):
         bad.append(("message form", "a stderr line without 'hbrun: '"))
+    if exp.get("no_body_warning") and not exp["quiet"] and not seen["killed"] \
+            and not any("send_output" in l for l in lines):
+        bad.append(("warning", "send_output with GET, and no warning that no output is sent"))
     if exp["quiet"] and lines and not seen["killed"] \
-            and exp["rc"] not in (124, 125, 126, 127) \
-            and seen["rc"] not in (124, 125, 126, 127):
+            and exp["rc"] not in (75, 124, 125, 126, 127) \
+            and seen["rc"] not in (75, 124, 125, 126, 127):
         bad.append(("quiet", "a quiet run printed %d line(s)" % len(lines)))
     # What hbrun waited for itself: its time on a CPU, or waiting for one,
     # is the machine's speed and load.
@@ -1247,7 +1669,7 @@ class OracleTest(unittest.TestCase):
         files["d/c.conf"] = conf("token_file = t\ntoken = .\napi_url = %s\n" % (U % "g"))
         self.assertIsNone(self.req(c))
 
-    def test_no_ping_unless_success(self):
+    def test_no_success_request_unless_success(self):
         for job in ({"kind": "exit", "code": 3}, {"kind": "signal", "sig": 9},
                     {"kind": "stop"}, {"kind": "stop_trap"}, {"kind": "missing"}):
             e = expect(hand_case(["-t", "T", "--api-url", U % "cli"], job=job))
@@ -1263,6 +1685,140 @@ class OracleTest(unittest.TestCase):
                                              "http://127.0.0.1:9/p/{token}?x=1"])),
                          (9, "/p/a%2Fb?x=1"))
         self.assertEqual(self.req(hand_case(["-t", "T"])), "default")
+
+
+E = "http://127.0.0.1:9/%s/{token}?r={run_id}&e={exit_status}&d={duration_ms}&m={message}"
+
+
+class EventsOracleTest(unittest.TestCase):
+    """expect() on hand cases of the start, success and fail requests, the
+    method and the output's tail."""
+
+    def events(self, opts, job=None, files=None):
+        e = expect(hand_case(["-t", "T"] + opts, files=files, job=job))
+        return e["start"], e["request"]
+
+    def test_fields_of_each_event(self):
+        opts = ["--start-url", E % "s", "--fail-url", E % "f", "--ping-url", E % "p"]
+        self.assertEqual(self.events(opts), (
+            (9, "/s/T?r={run_id}&e=&d=&m=started"),
+            (9, "/p/T?r={run_id}&e=0&d={duration_ms}&m=OK")))
+        for job, status, message in (
+                ({"kind": "exit", "code": 3}, 3, "exit%20status%203"),
+                ({"kind": "signal", "sig": 9}, 137, "killed%20by%20signal%209%20%28KILL%29"),
+                ({"kind": "stop"}, 143, "stopped%20by%20signal%2015%20%28TERM%29"),
+                # asked to stop, then exited 0: still a fail, never 0
+                ({"kind": "stop_trap"}, 143, "stopped%20by%20signal%2015%20%28TERM%29")):
+            want = "/f/T?r={run_id}&e=%d&d={duration_ms}&m=%s" % (status, message)
+            self.assertEqual(self.events(opts, job)[1], (9, want))
+        timed_out = self.events(opts + ["--timeout", "0.5"], {"kind": "hang"})
+        self.assertEqual(timed_out[1][1], "/f/T?r={run_id}&e=124&d={duration_ms}"
+                                          "&m=timed%20out%20after%200.5%20s")
+        # a listed status is a success: 0 and OK
+        listed = self.events(opts + ["--success-status", "3"], {"kind": "exit", "code": 3})
+        self.assertEqual(listed[1][1], "/p/T?r={run_id}&e=0&d={duration_ms}&m=OK")
+        # a command that never ran never started; its fail request says why
+        self.assertEqual(self.events(opts, {"kind": "missing"}), (
+            None, (9, "/f/T?r={run_id}&e=127&d={duration_ms}&m=command%20not%20found")))
+        # a usage error sends nothing, nor does a run that finds its lock held
+        self.assertEqual(self.events(opts + ["--send-output", "1048577"]), (None, None))
+        held = dict(hand_case(["-t", "T", "--lock", "@/l"] + opts), held="@/l")
+        self.assertEqual([expect(held)[k] for k in ("rc", "runs", "start", "request")],
+                         [75, 0, None, None])
+
+    def test_templates_by_level(self):
+        files = {XDG_CONF: conf("start_url = %s\nfail_url = %s\n[j]\nstart_url =\n"
+                                % ("http://127.0.0.1:9/g/s/{token}",
+                                   "http://127.0.0.1:9/g/f/{token}"))}
+        fail = {"kind": "exit", "code": 1}
+        self.assertEqual(self.events([], fail, files), ((9, "/g/s/T"), (9, "/g/f/T")))
+        # the section's empty start_url blocks the global one, not its fail_url
+        self.assertEqual(self.events(["-j", "j"], fail, files), (None, (9, "/g/f/T")))
+        self.assertEqual(self.events(["--fail-url", "http://127.0.0.1:9/c/{token}"], fail, files),
+                         ((9, "/g/s/T"), (9, "/c/T")))
+
+    def test_unusable_templates(self):
+        fail = {"kind": "exit", "code": 1}
+        for bad in ("", "http://127.0.0.1:9/f/{token}#x", "http://u:p@127.0.0.1:9/f/{token}",
+                    "http://127.0.0.1:9/f/{token}/{status}", "http://127.0.0.1:9/{Token}",
+                    "http://127.0.0.1:9/f/{token}{"):
+            self.assertEqual(self.events(["--fail-url", bad], fail), (None, None), bad)
+        # '{{' is a literal brace, a lone '}' too
+        self.assertEqual(self.events(["--fail-url", "http://127.0.0.1:9/{{x}/a}/{token}"], fail),
+                         (None, (9, "/{x}/a}/T")))
+        # no usable token: no request that needs one
+        e = expect(hand_case(["-t", "..", "--fail-url", "http://127.0.0.1:9/f/{token}"], job=fail))
+        self.assertIsNone(e["request"])
+
+    def test_method(self):
+        opts = ["--ping-url", "http://127.0.0.1:9/p/{token}"]
+        for method, want in (("get", "GET"), ("Post", "POST"), ("GET", "GET")):
+            e = expect(hand_case(["-t", "T", "--method", method] + opts))
+            self.assertEqual((e["method"], e["request"]), (want, (9, "/p/T")))
+        for method in ("PUT", "", "post get"):
+            e = expect(hand_case(["-t", "T", "--method", method, "--start-url",
+                                  "http://127.0.0.1:9/s/{token}"] + opts))
+            self.assertEqual((e["start"], e["request"], e["rc"]), (None, None, 0), method)
+        # a line too long is unusable, never left to a lower level
+        files = {XDG_CONF: conf("method = GET\n[j]\nmethod = %s\n" % ("P" * 300))}
+        self.assertIsNone(expect(hand_case(["-t", "T", "-j", "j"] + opts, files=files))["request"])
+        files = {XDG_CONF: conf("method = PUT\n[j]\nmethod = get\n")}
+        e = expect(hand_case(["-t", "T", "-j", "j"] + opts, files=files))
+        self.assertEqual((e["method"], e["request"]), ("GET", (9, "/p/T")))
+        self.assertIsNone(expect(hand_case(["-t", "T"] + opts, files=files))["request"])
+
+    def test_send_output(self):
+        opts = ["-t", "T", "--ping-url", "http://127.0.0.1:9/p/{token}"]
+        self.assertEqual(expect(hand_case(opts + ["--send-output", "100"]))["body"], 100)
+        self.assertIsNone(expect(hand_case(opts + ["--send-output", "0"]))["body"])
+        for bad in ("", "-1", "1048577", "1k"):
+            self.assertEqual(expect(hand_case(opts + ["--send-output", bad]))["rc"], 125, bad)
+        # in a file, a bad number is ignored: the level below applies
+        files = {XDG_CONF: conf("send_output = 40\n[j]\nsend_output = 1048577\n")}
+        self.assertEqual(expect(hand_case(opts + ["-j", "j"], files=files))["body"], 40)
+        # GET has no body, and says so
+        e = expect(hand_case(opts + ["--send-output", "100", "--method", "GET"]))
+        self.assertEqual((e["method"], e["body"], e["request"], e["no_body_warning"]),
+                         ("GET", None, (9, "/p/T"), True))
+        # the body goes with the end request only
+        e = expect(hand_case(opts + ["--send-output", "9", "--fail-url", "http://127.0.0.1:9/f",
+                                     "--start-url", "http://127.0.0.1:9/s"],
+                             job={"kind": "exit", "code": 2}))
+        self.assertEqual((e["start"], e["request"], e["body"]), ((9, "/s"), (9, "/f"), 9))
+
+    def test_services(self):
+        base = ["--api-url", "http://127.0.0.1:9/k", "-t", "T"]
+        kuma = expect(hand_case(["--service", "uptime-kuma"] + base + ["--send-output", "5"]))
+        self.assertEqual((kuma["method"], kuma["body"], kuma["request"]), (
+            "GET", None, (9, "/k/api/push/T?status=up&msg=OK&ping={duration_ms}")))
+        kuma = expect(hand_case(["--service", "Uptime-Kuma", "--method", "post"] + base,
+                                job={"kind": "exit", "code": 4}))
+        self.assertEqual((kuma["method"], kuma["request"]), (
+            "POST", (9, "/k/api/push/T?status=down&msg=exit%20status%204&ping={duration_ms}")))
+        hc = expect(hand_case(["--service", "healthchecks"] + base,
+                              job={"kind": "signal", "sig": 10}))
+        self.assertEqual((hc["start"], hc["request"]), ((9, "/k/T/start?rid={run_id}"),
+                                                        (9, "/k/T/138?rid={run_id}")))
+        # a template replaces the preset's request of its event only
+        hc = expect(hand_case(["--service", "healthchecks", "--start-url", ""] + base))
+        self.assertEqual((hc["start"], hc["request"]), (None, (9, "/k/T?rid={run_id}")))
+        self.assertIsNone(expect(hand_case(["--service", "betterstack"] + base,
+                                           job={"kind": "missing"}))["start"])
+
+    def test_checks(self):
+        self.assertTrue(is_tail(b"o\nE\n", b"fo\n", b"E\n", 4))
+        self.assertTrue(is_tail(b"CbD", b"ab", b"CD", 3))  # interleaved
+        self.assertFalse(is_tail(b"DbC", b"ab", b"CD", 3))  # stderr out of order
+        self.assertFalse(is_tail(b"E\no", b"fo\n", b"E\n", 4))  # stdout out of order
+        self.assertFalse(is_tail(b"o\n", b"fo\n", b"E\n", 3))  # too short
+        self.assertTrue(is_tail(b"", b"", b"", 9))
+        got = path_match((9, "/p/{run_id}?d={duration_ms}"), {
+            "method": "POST", "port": 9,
+            "path": "/p/0b1f7ad6-3c1e-4d52-9a0e-6b2b8d3c4e5f?d=12"})
+        self.assertEqual(got, {RUN_ID: ["0b1f7ad6-3c1e-4d52-9a0e-6b2b8d3c4e5f"],
+                               DURATION: ["12"]})
+        self.assertIsNone(path_match((9, "/p/{run_id}"), {"method": "POST", "port": 9,
+                                                           "path": "/p/not-a-uuid"}))
 
 
 class RulesTest(unittest.TestCase):
@@ -1304,14 +1860,27 @@ class RulesTest(unittest.TestCase):
                                             .split(" ", 1)[-1] or b"").decode("latin-1")
                     m = re.match(r"^c(\d+):", user)
                     if m:
-                        by_case[int(m.group(1))].append((r.method, r.target))
+                        by_case[int(m.group(1))].append({"method": "CONNECT",
+                                                         "target": r.target})
                         continue
                 if m:
-                    by_case[int(m.group(1))].append((r.method, port, r.path))
+                    by_case[int(m.group(1))].append({
+                        "method": r.method, "port": port, "path": r.path, "body": r.body,
+                        "ctype": r.headers.get("content-type")})
                 else:
                     stray.append((port, r.method, r.target))
         verdicts = [check(c, e, s, by_case.get(c["n"], []))
                     for c, e, s in zip(cases, expected, seen)]
+        # A run id names one run: no two cases' jobs were given the same.
+        owners = collections.defaultdict(set)
+        for c, s in zip(cases, seen):
+            for run_id in s["run_ids"]:
+                owners[run_id].add(c["n"])
+        index = {c["n"]: i for i, c in enumerate(cases)}
+        for run_id, names in owners.items():
+            for n in names if len(names) > 1 else ():
+                verdicts[index[n]].append(("run id", "%s also given to case(s) %s"
+                                           % (run_id, sorted(names - {n}))))
         rechecked = recheck_late(cases, expected, seen, verdicts, ports["catch"])
         failures = collections.Counter()
         tag_failures = collections.Counter()
@@ -1326,17 +1895,27 @@ class RulesTest(unittest.TestCase):
                 if len(failed) <= show:
                     print(describe(case, exp, s, bad, seed), file=sys.stderr)
         kinds = collections.Counter(
-            "125" if e["rc"] == 125 else "ping" if e["request"] else "no ping"
-            for e in expected)
+            str(e["rc"]) if e["rc"] in (75, 125) else "%s request" % e["event"] if e["request"]
+            else "no end request" for e in expected)
+        kinds["start request"] = sum(bool(e["start"]) for e in expected)
+        kinds["GET"] = sum(bool(e["request"] or e["start"]) and e["method"] == "GET"
+                           for e in expected)
+        kinds["output sent"] = sum(e["body"] is not None for e in expected)
+        # The start request may be abandoned a second after the job, so
+        # its absence fails no case; how often it came is shown.
+        starts_came = sum(any(path_match(e["start"], r) is not None
+                              for r in by_case.get(c["n"], []))
+                          for c, e in zip(cases, expected) if e["start"])
         times = sorted(x["elapsed"] for x in seen)
         print("rules: %d case(s) in %.1f s, %d at once (seed %s; expected: %s; a case took "
               "%.2f s median, %.2f s at most; %d late one(s) run again, %d late again): "
-              "%d failed%s; %d request(s)"
+              "%d failed%s; %d request(s), a start request came in %d of %d cases"
               % (len(cases), wall, workers, seed,
                  ", ".join("%s %d" % kv for kv in sorted(kinds.items())),
                  times[len(times) // 2], times[-1], rechecked[0], rechecked[1], len(failed),
                  " (" + ", ".join("%s %d" % kv for kv in failures.most_common()) + ")"
-                 if failed else "", sum(len(v) for v in by_case.values())), file=sys.stderr)
+                 if failed else "", sum(len(v) for v in by_case.values()), starts_came,
+                 kinds["start request"]), file=sys.stderr)
         if failed:
             print("rules: tags of failing cases: %s"
                   % ", ".join("%s %d" % kv for kv in tag_failures.most_common(25)),

@@ -142,14 +142,18 @@ class ExitClock:
 
 
 _clock = None
+_clock_lock = threading.Lock()
 
 
 def exit_clock():
-    """The test process's ExitClock, started on first use."""
+    """The test process's ExitClock, started on first use.  One only, even
+    when many threads start their hbruns at once: a pid watched by a clock
+    other than the one asked would be waited for in vain."""
     global _clock
-    if _clock is None:
-        _clock = ExitClock()
-    return _clock
+    with _clock_lock:
+        if _clock is None:
+            _clock = ExitClock()
+        return _clock
 
 
 def start_time(pid):
