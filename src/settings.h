@@ -92,9 +92,9 @@ int setting_by_key(const char *key);
 enum value_state { VALUE_UNSET, VALUE_SET, VALUE_UNUSABLE };
 
 struct value {
-	enum value_state state;
 	char *text;    /* as given (VALUE_SET), else NULL */
 	double number; /* TYPE_COUNT, TYPE_SECONDS; TYPE_BOOL: 0 or 1 */
+	enum value_state state;
 	int line;      /* the config file's line, 0 elsewhere */
 };
 
