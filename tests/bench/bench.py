@@ -25,7 +25,9 @@ machine:
      signal sent just as the job starts takes to reach it (loading libcurl
      and beginning the start request included), against no start request;
   8. with --send-output: a job writing 1 GiB through hbrun against the same
-     job alone, each into a pipe read by cat, and hbrun's memory meanwhile.
+     job alone, each into a pipe read by cat, and against the job's bytes
+     passed on by a second cat (any process in between costs as much), and
+     hbrun's memory meanwhile.
 
 Wall times on a shared or virtual machine wander; where valgrind is
 installed, the bench also counts the instructions of 1 and 2 (callgrind,
@@ -343,16 +345,20 @@ def forwarding_delay(name, cmd, env, box, rounds):
 
 
 def throughput(hbrun, env, box, size, rounds):
-    """Seconds for a job writing SIZE bytes into a pipe read by cat, alone
-    and through hbrun --send-output (medians of ROUNDS, alternated); and
-    hbrun's private memory (KiB) once the job has written them all."""
+    """Seconds for a job writing SIZE bytes into a pipe read by cat: alone,
+    through hbrun --send-output, and through a second cat, the cheapest
+    copy any process in between can make (medians of ROUNDS, alternated);
+    the CPU seconds of all the processes of each; and hbrun's private memory
+    (KiB) once the job has written them all."""
     gen = "head -c %d /dev/zero" % size
     alone = ["sh", "-c", gen + " | cat > /dev/null"]
     through = ["sh", "-c", "%s -q --send-output 1048576 -- %s | cat > /dev/null"
                % (hbrun, gen)]
-    t_alone, t_through, c_alone, c_through = [], [], [], []
+    relay = ["sh", "-c", gen + " | cat | cat > /dev/null"]
+    t_alone, t_through, c_alone, c_through, t_relay, c_relay = [], [], [], [], [], []
     for _ in range(rounds):
-        for cmd, wall, cpu in ((alone, t_alone, c_alone), (through, t_through, c_through)):
+        for cmd, wall, cpu in ((alone, t_alone, c_alone), (through, t_through, c_through),
+                               (relay, t_relay, c_relay)):
             before = cpu_of_children()
             wall.append(timed(cmd, env, 0))
             cpu.append(cpu_of_children() - before)
@@ -367,7 +373,8 @@ def throughput(hbrun, env, box, size, rounds):
     p.wait(60)
     cat.wait(60)
     return (statistics.median(t_alone), statistics.median(t_through), private,
-            statistics.median(c_alone), statistics.median(c_through))
+            statistics.median(c_alone), statistics.median(c_through),
+            statistics.median(t_relay), statistics.median(c_relay))
 
 
 def cpu_of_children():
@@ -463,13 +470,13 @@ def main():
                   "request %s (largest %s)" % (ms(d0), ms(m0), ms(d1), ms(m1)))
 
             size = (64 if args.quick else 1024) * KIB * KIB
-            ta, tt, priv, ca, ct = throughput(hbrun, env, box, size,
-                                              3 if args.quick else 5)
+            ta, tt, priv, ca, ct, tr, cr = throughput(hbrun, env, box, size,
+                                                      3 if args.quick else 9)
             print("send-output      %d MiB: alone %s, through hbrun %s (%.0f%% of "
-                  "alone's rate); CPU of all processes %s and %s; hbrun private "
-                  "%d KiB after copying it all"
-                  % (size // KIB // KIB, ms(ta), ms(tt), 100 * ta / tt, ms(ca), ms(ct),
-                     priv))
+                  "alone's rate), through cat %s (%.0f%%); CPU of all processes %s, "
+                  "%s and %s; hbrun private %d KiB after copying it all"
+                  % (size // KIB // KIB, ms(ta), ms(tt), 100 * ta / tt, ms(tr),
+                     100 * ta / tr, ms(ca), ms(ct), ms(cr), priv))
 
             before = len(api.requests)
             n = 100
