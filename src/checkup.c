@@ -13,6 +13,7 @@
 #include "lock.h"
 #include "msg.h"
 #include "notify.h"
+#include "service.h"
 #include "url.h"
 
 #define LINE_MAX_ 512
@@ -97,6 +98,21 @@ static void shown_value(const struct settings *s, const struct layer layers[],
 		snprintf(buf, size, "%s", text);
 }
 
+/* A service and a method that no level sets are still decided: by the
+ * default service, and by the service's own method. */
+static void unset_choice(const struct settings *s, int id, char *value,
+			 size_t vsize, char *source, size_t ssize)
+{
+	const struct service *svc = service_find(s->service);
+	if (id == S_SERVICE) {
+		snprintf(value, vsize, "%s", svc ? svc->name : "(none)");
+	} else if (notify_method(s)) {
+		snprintf(value, vsize, "%s", notify_method(s));
+		if (s->service)
+			snprintf(source, ssize, "service %s", s->service);
+	}
+}
+
 static void show_settings(const struct settings *s,
 			  const struct layer layers[])
 {
@@ -106,6 +122,9 @@ static void show_settings(const struct settings *s,
 		int from = deciding(layers, id);
 		shown_value(s, layers, id, from, value, sizeof value);
 		check_source(d, layers, from, id, source, sizeof source);
+		if (from < 0 && (id == S_SERVICE || id == S_METHOD))
+			unset_choice(s, id, value, sizeof value, source,
+				     sizeof source);
 		printf("%s = %s (%s)\n", d->key, value, source);
 	}
 }

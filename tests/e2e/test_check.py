@@ -147,6 +147,27 @@ class Check(TLSServerCase):
         self.assertFalse(os.path.exists(os.path.join(os.path.dirname(conf), "n.lock")))
         self.assertEqual(srv.requests, [])
 
+    def test_service_and_method_unset_show_what_decides_them(self):
+        # Not "(none)": the default service, and the service's own method.
+        cases = [((), "tickstem (default)", "POST (default)"),
+                 (("--service", "uptime-kuma", "--api-url", "http://127.0.0.1:9"),
+                  "uptime-kuma (command line)", "GET (service uptime-kuma)"),
+                 (("--service", "healthchecks"), "healthchecks (command line)",
+                  "POST (service healthchecks)"),
+                 (("--service", "uptime-kuma", "--api-url", "http://127.0.0.1:9",
+                   "--method", "POST"), "uptime-kuma (command line)",
+                  "POST (command line)")]
+        for opts, service, method in cases:
+            with self.subTest(opts=opts):
+                res = run(["--check", "-t", TOKEN] + list(opts), self.sb.env(),
+                          timeout=60)
+                self.assertEqual(self.setting(res, "service"), service)
+                self.assertEqual(self.setting(res, "method"), method)
+        # An unusable service decides nothing: no method either.
+        res = run(["--check", "-t", TOKEN, "--service", "typo"], self.sb.env(), timeout=60)
+        self.assertEqual(self.setting(res, "service"), "(set but unusable) (command line)")
+        self.assertEqual(self.setting(res, "method"), "(none) (default)")
+
     def test_lock_checked_without_taking_it(self):
         import fcntl
         srv = self.server()
