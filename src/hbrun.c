@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "config.h"
 #include "exit_status.h"
+#include "jobctl.h"
 #include "msg.h"
 #include "run.h"
 #include "settings.h"
@@ -82,7 +83,9 @@ static __attribute__((noinline)) struct ending run_job(struct settings *settings
 	int err = supervise_run(&sv, command);
 	if (err)
 		say_exec_error(command[0], err);
-	return run_finish(&run, &sv, err, command[0]);
+	struct ending ending = run_finish(&run, &sv, err, command[0]);
+	timeout_free(&sv.timeout);
+	return ending;
 }
 
 int main(int argc, char **argv)
