@@ -10,6 +10,7 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -19,6 +20,15 @@ import time
 HBRUN = os.environ.get("HBRUN", "")
 if not HBRUN or not os.access(HBRUN, os.X_OK):
     raise SystemExit("tests: set HBRUN to the hbrun binary (meson test does this)")
+
+# The suite may have been started with HUP, INT or QUIT ignored (under nohup,
+# or by a script's "&").  hbrun keeps a signal ignored at its start ignored
+# in its job, as it must, so the tests that send those signals would see
+# the job survive them: every test starts hbrun from the defaults.
+for _sig in (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT):
+    if signal.getsignal(_sig) == signal.SIG_IGN:
+        signal.signal(_sig, signal.default_int_handler if _sig == signal.SIGINT
+                      else signal.SIG_DFL)
 
 # Sanitizer builds: hbrun re-raises the job's signal, so ASan must not claim
 # the fault signals; leaks and undefined behaviour still fail the run.
