@@ -9,7 +9,6 @@
 #include "cli.h"
 #include "config.h"
 #include "exit_status.h"
-#include "jobctl.h"
 #include "msg.h"
 #include "run.h"
 #include "settings.h"
@@ -77,14 +76,14 @@ static __attribute__((noinline)) struct ending run_job(struct settings *settings
 	if (supervise_init(&sv) != 0)
 		msg_warn("cannot watch signals (%m); forwarding is limited");
 	struct run run;
-	int code = run_prepare(&run, settings, &sv);
-	if (code)
-		return (struct ending){ code, 0 };
-	int err = supervise_run(&sv, command);
-	if (err)
-		say_exec_error(command[0], err);
-	struct ending ending = run_finish(&run, &sv, err, command[0]);
-	timeout_free(&sv.timeout);
+	struct ending ending = { run_prepare(&run, settings, &sv), 0 };
+	if (ending.exit_code == 0) {
+		int err = supervise_run(&sv, command);
+		if (err)
+			say_exec_error(command[0], err);
+		ending = run_finish(&run, &sv, err, command[0]);
+	}
+	supervise_free(&sv);
 	return ending;
 }
 

@@ -252,3 +252,11 @@ bool supervise_stop_arrived(struct supervisor *sv)
 	fcntl(sv->sigfd, F_SETFL, flags);
 	return stop;
 }
+
+void supervise_free(struct supervisor *sv)
+{
+	if (sv->sigfd >= 0)
+		close(sv->sigfd);
+	sv->sigfd = -1;
+	timeout_free(&sv->timeout);
+}

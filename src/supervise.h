@@ -54,4 +54,8 @@ int supervise_run(struct supervisor *sv, char *const argv[]);
  * true when one of them was a stop signal. */
 bool supervise_stop_arrived(struct supervisor *sv);
 
+/* Once the end request is done: the signalfd closed, the timeout's timer
+ * and the processes it pinned let go.  The signals stay blocked. */
+void supervise_free(struct supervisor *sv);
+
 #endif
