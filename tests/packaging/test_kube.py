@@ -32,6 +32,7 @@ import time
 import unittest
 
 import runtimes
+import daemons  # tests/support, on the path through pkgtest
 from pkgtest import ServerCase, packaging_file, read
 
 try:
@@ -227,12 +228,7 @@ class Containerd(Runtime, ServerCase):
 
     @classmethod
     def stop_containerd(cls):
-        cls.daemon.terminate()
-        try:
-            cls.daemon.wait(30)
-        except subprocess.TimeoutExpired:
-            cls.daemon.kill()
-            cls.daemon.wait()
+        daemons.stop(cls.daemon, 30)
         cls.log.close()
         # Its mounts (rootfs snapshots) go with it; what is left is removed.
         subprocess.run(["umount", "-R", os.path.join(cls.tmp, "state")],

@@ -30,6 +30,7 @@ import tempfile
 import unittest
 
 import runtimes
+import daemons  # tests/support, on the path through pkgtest
 from pkgtest import HBRUN, ServerCase, packaging_file, read
 
 TOKEN = "tok-systemd-0123"
@@ -159,13 +160,7 @@ class Booted(ServerCase):
 
     @classmethod
     def shut_down(cls):
-        if cls.nspawn.poll() is None:
-            cls.nspawn.send_signal(signal.SIGTERM)  # nspawn: power the container off
-            try:
-                cls.nspawn.wait(60)
-            except subprocess.TimeoutExpired:
-                cls.nspawn.kill()
-                cls.nspawn.wait()
+        daemons.stop(cls.nspawn, 60)  # TERM: nspawn powers the container off
         cls.log.close()
 
     # ---- per test ----------------------------------------------------------

@@ -22,6 +22,7 @@ import tempfile
 import time
 import urllib.request
 
+import daemons
 from fakeapi import unused_port
 
 VERSION = "2.0.0-dev.0"
@@ -154,13 +155,8 @@ class Kuma:
             db.close()
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
+        if self.proc:
+            daemons.stop(self.proc, 20)
         if self.proc:
             self.log.close()
         shutil.rmtree(self.data, ignore_errors=True)
