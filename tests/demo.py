@@ -1,7 +1,7 @@
 """See a ping arrive: start the local fake heartbeat API, run a sample job
 under hbrun against it, and print every request the API received.
 
-    python3 tests/demo.py build/src/hbrun
+    python3 tests/demo.py build/src/hbrun/hbrun
 
 No network is needed: the API listens on 127.0.0.1 only.
 """
@@ -35,4 +35,4 @@ def main(hbrun):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else "build/src/hbrun"))
+    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else "build/src/hbrun/hbrun"))

@@ -2,14 +2,16 @@
 
     lint.py cppcheck|clang-tidy|includes SOURCE_ROOT BUILD_DIR
 
-The files are src/*.c (every one, whoever added it), compiled as BUILD_DIR's
+The files are src/*/*.c (every one, whoever added it), compiled as BUILD_DIR's
 compile_commands.json says.  cppcheck runs with warnings, style, performance
 and portability checks; clang-tidy with the checks in SOURCE_ROOT/tests/clang-tidy.yaml.
 Both honour suppressions written inline next to the code, each with a
-comment saying why.  "includes" needs no tool: a module is src/NAME.c with
-src/NAME.h, it uses the modules whose headers either file includes, and no
-two modules may use each other, directly or through others (a finding per
-cycle).  Prints the findings, then "lint TOOL: N file(s), N
+comment saying why.  "includes" needs no tool: a module is DIR/NAME.c with
+DIR/NAME.h under src/, it uses the modules whose headers either file
+includes (its own folder's first, then lib's), and no two modules may use
+each other, directly or through others (a finding per cycle).  The folders
+are link units: nothing in src/lib includes a header of another folder, and
+no program's folder includes one of another program's (a finding each).  Prints the findings, then "lint TOOL: N file(s), N
 finding(s)".
 """
 
@@ -21,7 +23,7 @@ import sys
 
 
 def sources(root):
-    return sorted(glob.glob(os.path.join(root, "src", "*.c")))
+    return sorted(glob.glob(os.path.join(root, "src", "*", "*.c")))
 
 
 def run_cppcheck(root, build, files):
@@ -48,15 +50,45 @@ def run_clang_tidy(root, build, files):
     return p.returncode, p.stdout, findings
 
 
+SHARED = "lib"
+
+
+def headers(root):
+    """{folder: set of header names it holds} under src/."""
+    found = {}
+    for path in glob.glob(os.path.join(root, "src", "*", "*.h")):
+        folder = os.path.basename(os.path.dirname(path))
+        found.setdefault(folder, set()).add(os.path.basename(path)[:-2])
+    return found
+
+
 def module_uses(root):
-    """{module: set of modules its .c and .h include}."""
-    uses = {}
-    for path in glob.glob(os.path.join(root, "src", "*.[ch]")):
-        name = os.path.splitext(os.path.basename(path))[0]
+    """({"folder/module": set of "folder/module" its .c and .h include},
+    [findings of includes across the folders' boundary])."""
+    held = headers(root)
+    uses, crossings = {}, []
+    for path in sorted(glob.glob(os.path.join(root, "src", "*", "*.[ch]"))):
+        folder = os.path.basename(os.path.dirname(path))
+        name = folder + "/" + os.path.splitext(os.path.basename(path))[0]
         with open(path, errors="replace") as f:
-            found = re.findall(r'^#include "([^"/]+)\.h"', f.read(), re.M)
-        uses.setdefault(name, set()).update(n for n in found if n != name)
-    return uses
+            text = f.read()
+        mine = uses.setdefault(name, set())
+        for n in re.findall(r'^#include "([^"/]+)\.h"', text, re.M):
+            if n in held.get(folder, ()):
+                target = folder + "/" + n
+            elif n in held.get(SHARED, ()):
+                target = SHARED + "/" + n
+            else:
+                owners = sorted(f for f, names in held.items() if n in names)
+                if owners:
+                    crossings.append("src/%s:1: includes %s/%s.h, across its "
+                                     "folder's boundary"
+                                     % (os.path.relpath(path, os.path.join(root, "src")),
+                                        owners[0], n))
+                continue
+            if target != name:
+                mine.add(target)
+    return uses, crossings
 
 
 def cycle_through(uses, start):
@@ -74,14 +106,15 @@ def cycle_through(uses, start):
 
 
 def run_includes(root, build, files):
-    uses = module_uses(root)
+    uses, crossings = module_uses(root)
     cycles = {}
     for name in sorted(uses):
         path = cycle_through(uses, name)
         if path:
             cycles.setdefault(frozenset(path), path)
-    findings = ["src/%s.c:1: modules use each other: %s" % (p[0], " -> ".join(p))
-                for p in cycles.values()]
+    findings = crossings + [
+        "src/%s.c:1: modules use each other: %s" % (p[0], " -> ".join(p))
+        for p in cycles.values()]
     return (1 if findings else 0), "\n".join(findings), findings
 
 

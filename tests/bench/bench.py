@@ -1,6 +1,6 @@
 """hbrun's costs, measured side by side with what it replaces.
 
-    python3 tests/bench/bench.py [--hbrun build/src/hbrun] [--quick]
+    python3 tests/bench/bench.py [--hbrun build/src/hbrun/hbrun] [--quick]
 
 Starts the local fake API (tests/support/fakeapi.py, 127.0.0.1 only) and
 measures, alternating the commands within one run so that both see the same
@@ -389,7 +389,7 @@ def ms(seconds):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--hbrun", default=os.environ.get("HBRUN", "build/src/hbrun"))
+    ap.add_argument("--hbrun", default=os.environ.get("HBRUN", "build/src/hbrun/hbrun"))
     ap.add_argument("--quick", action="store_true",
                     help="few rounds: a smoke check, figures rough")
     args = ap.parse_args()

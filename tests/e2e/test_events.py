@@ -2,7 +2,7 @@
 and service presets (hbrun(1), EVENTS AND SERVICES) against the local fake
 API: every request's method, path and query asserted exactly.
 
-    HBRUN=build/src/hbrun python3 tests/e2e/test_events.py
+    HBRUN=build/src/hbrun/hbrun python3 tests/e2e/test_events.py
 """
 
 import os

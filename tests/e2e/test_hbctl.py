@@ -6,7 +6,7 @@ and answers 401, 402, 404, 400 and 204 as the real API does.  Every command
 and every exit status is run here, the network failure and the refusals
 that send nothing included.
 
-    HBRUN=build/src/hbrun HBCTL=build/src/hbctl python3 tests/e2e/test_hbctl.py
+    HBRUN=build/src/hbrun/hbrun HBCTL=build/src/hbctl/hbctl python3 tests/e2e/test_hbctl.py
 """
 
 import json

@@ -3,7 +3,7 @@
 failing job, the beats Kuma stored asserted.  Skipped, with the reason,
 where node, npm or the install is not available.
 
-    HBRUN=build/src/hbrun python3 tests/e2e/test_kuma.py
+    HBRUN=build/src/hbrun/hbrun python3 tests/e2e/test_kuma.py
 """
 
 import os

@@ -2,7 +2,7 @@
 byte copied on in order, the tail POSTed with the end request, a slow or
 closed reader of hbrun's output, a descendant holding the pipe.
 
-    HBRUN=build/src/hbrun python3 tests/e2e/test_output.py
+    HBRUN=build/src/hbrun/hbrun python3 tests/e2e/test_output.py
 """
 
 import os

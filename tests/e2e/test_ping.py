@@ -4,7 +4,7 @@ Every server is a FakeAPI on 127.0.0.1 started and stopped by the test;
 nothing leaves the machine.  Deadlines are small so that the whole file
 runs in well under a minute.
 
-    HBRUN=build/src/hbrun python3 tests/e2e/test_ping.py
+    HBRUN=build/src/hbrun/hbrun python3 tests/e2e/test_ping.py
 """
 
 import email.utils

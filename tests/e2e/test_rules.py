@@ -153,8 +153,8 @@ HBRUN_RULES_ONLY (run only the case of that number, for a reproduction),
 HBRUN_RULES_JOBS (cases at once), HBRUN_RULES_FAILURES (how many failing
 cases to describe, default 10).
 
-    HBRUN=build/src/hbrun python3 tests/e2e/test_rules.py
-    HBRUN_RULES_SEED=42 HBRUN_RULES_ONLY=17 HBRUN=build/src/hbrun python3 tests/e2e/test_rules.py
+    HBRUN=build/src/hbrun/hbrun python3 tests/e2e/test_rules.py
+    HBRUN_RULES_SEED=42 HBRUN_RULES_ONLY=17 HBRUN=build/src/hbrun/hbrun python3 tests/e2e/test_rules.py
 """
 
 import base64

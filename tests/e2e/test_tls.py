@@ -5,7 +5,7 @@ are FakeAPIs on 127.0.0.1.  TLS verification is always on: a certificate
 that does not verify is one attempt (no retry), one clear line, and the
 job's exit status all the same.
 
-    HBRUN=build/src/hbrun python3 tests/e2e/test_tls.py
+    HBRUN=build/src/hbrun/hbrun python3 tests/e2e/test_tls.py
 """
 
 import os

@@ -8,7 +8,7 @@ private mount namespace (tests/support/trust_store.py): a copy of
 /etc/ssl/certs, rehashed, with the bundle regenerated, bound over the real
 one for each command.  Servers are FakeAPIs on 127.0.0.1.
 
-    HBRUN=build/src/hbrun python3 tests/e2e/test_trust.py
+    HBRUN=build/src/hbrun/hbrun python3 tests/e2e/test_trust.py
 """
 
 import glob

@@ -166,7 +166,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct http_request req = {
 		.method = "POST", .url = url, .allow_http = true,
 		.timeout = ATTEMPT_SECONDS, .body_max = BODY_MAX,
-		.cancel_fd = -1,
 	};
 	struct http_reply rep;
 	http_perform(&req, &rep);

@@ -2,7 +2,7 @@
  *
  * Input: the reply body.  It goes through every reader of heartbeat.h
  * (a heartbeat, a ping, the lists under "heartbeats" and "pings", the text
- * of an error) and every printer of hbctl_out.h that a reply reaches
+ * of an error) and every printer of out.h (hbctl) that a reply reaches
  * (tables, key: value lines, --json), into a memory stream.  jansson is not
  * instrumented: libFuzzer's guidance sees hbctl's side.
  *
@@ -13,7 +13,7 @@
 #include <stdbool.h>
 
 #include "fuzz.h"
-#include "hbctl_out.h"
+#include "out.h"
 #include "heartbeat.h"
 
 static void check_printed(const char *text, size_t len, bool table)

@@ -1,4 +1,4 @@
-/* hbctl's command line (hbctl_cli.c), its settings (settings.c) and its
+/* hbctl's command line (hbctl/cli.c), its settings (settings.c) and its
  * exit statuses. */
 #include <fcntl.h>
 #include <stdio.h>
@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "hbctl_cli.h"
+#include "cli.h"
 #include "msg.h"
 #include "config.h"
 #include "settings.h"

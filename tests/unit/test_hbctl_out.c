@@ -1,9 +1,9 @@
-/* hbctl's output (hbctl_out.c): tables, key: value lines, --json. */
+/* hbctl's output (hbctl/out.c): tables, key: value lines, --json. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "hbctl_out.h"
+#include "out.h"
 #include "unit.h"
 
 /* What PRINT wrote, as one string to free(). */

@@ -253,6 +253,17 @@ bool supervise_stop_arrived(struct supervisor *sv)
 	return stop;
 }
 
+static bool stop_arrived(void *ctx)
+{
+	return supervise_stop_arrived(ctx);
+}
+
+struct cancel supervise_cancel(struct supervisor *sv)
+{
+	return (struct cancel){ .fd = sv->sigfd, .arrived = stop_arrived,
+				.ctx = sv };
+}
+
 void supervise_free(struct supervisor *sv)
 {
 	if (sv->sigfd >= 0)

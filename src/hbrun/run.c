@@ -123,8 +123,9 @@ static void send_end_request(const struct run *r,
 	double left = s->ping_deadline - (monotime_now() - ended);
 	size_t len = 0;
 	const char *body = r->out ? output_tail(r->out, &len) : NULL;
+	struct cancel cancel = supervise_cancel(sv);
 	if (left > 0)
-		notify_send(s, &req, body, len, left, sv);
+		notify_send(s, &req, body, len, left, &cancel);
 	planned_request_free(&req);
 }
 

@@ -1,8 +1,8 @@
 /* hbctl's command line: global options, the command, its operand and
  * options, every value checked against its range before anything is sent;
  * the help texts; and hbctl's exit statuses (see hbctl(1)). */
-#ifndef HBRUN_HBCTL_CLI_H
-#define HBRUN_HBCTL_CLI_H
+#ifndef HBCTL_CLI_H
+#define HBCTL_CLI_H
 
 #include <stdbool.h>
 

@@ -259,7 +259,7 @@ static void check_connection(const struct settings *s, const char *url,
 	struct http_request req = {
 		.method = "GET", .url = url, .allow_http = http,
 		.cacert = s->cacert, .timeout = s->ping_timeout,
-		.connect_only = true, .cancel_fd = -1,
+		.connect_only = true,
 	};
 	struct http_reply reply;
 	http_perform(&req, &reply);

@@ -309,7 +309,7 @@ void notify_report_failure(const struct settings *s,
 
 bool notify_send(const struct settings *s, const struct planned_request *p,
 		 const char *body, size_t body_len, double deadline,
-		 struct supervisor *sv)
+		 const struct cancel *cancel)
 {
 	const char *text[] = { "Content-Type: text/plain", NULL };
 	struct http_request req = {
@@ -324,7 +324,7 @@ bool notify_send(const struct settings *s, const struct planned_request *p,
 		.origin = p->shown,
 	};
 	struct call_result res;
-	call_perform(&req, &policy, sv, &res);
+	call_perform(&req, &policy, cancel, &res);
 	bool ok = res.outcome == OUTCOME_SUCCESS;
 	if (!ok)
 		notify_report_failure(s, p, res.status, res.error,

@@ -105,7 +105,7 @@ static char *usable_url(const struct settings *s)
 }
 
 static void send_to(const struct settings *s, const char *url,
-		    struct supervisor *sv, struct call_result *out)
+		    struct call_result *out)
 {
 	struct http_request req = {
 		.method = "POST", .url = url, .cacert = s->cacert,
@@ -116,13 +116,12 @@ static void send_to(const struct settings *s, const char *url,
 		.retries = s->ping_retries, .attempt_timeout = s->ping_timeout,
 		.deadline = s->ping_deadline, .what = "ping",
 	};
-	call_perform(&req, &policy, sv, out);
+	call_perform(&req, &policy, NULL, out);
 	if (out->outcome != OUTCOME_SUCCESS)
 		report_failure(s, url, out);
 }
 
-enum outcome ping_call(const struct settings *s, struct supervisor *sv,
-		       struct call_result *out)
+enum outcome ping_call(const struct settings *s, struct call_result *out)
 {
 	struct call_result mine;
 	if (!out)
@@ -132,15 +131,10 @@ enum outcome ping_call(const struct settings *s, struct supervisor *sv,
 		call_not_sent(out, "no ping sent");
 		return out->outcome;
 	}
-	send_to(s, url, sv, out);
+	send_to(s, url, out);
 	secret_free(url);
 	enum outcome outcome = out->outcome;
 	if (out == &mine)
 		call_result_free(&mine);
 	return outcome;
-}
-
-bool ping_send(const struct settings *s, struct supervisor *sv)
-{
-	return ping_call(s, sv, NULL) == OUTCOME_SUCCESS;
 }

@@ -2,10 +2,10 @@
  * left, not only its status code: pause and resume (a server may answer
  * 2xx to a request it ignored), and ensure (the heartbeat NAME exists with
  * the values given; see hbctl(1)).  Each returns hbctl's exit status. */
-#ifndef HBRUN_HBCTL_STATE_H
-#define HBRUN_HBCTL_STATE_H
+#ifndef HBCTL_STATE_H
+#define HBCTL_STATE_H
 
-#include "hbctl_reply.h"
+#include "reply.h"
 
 /* pause or resume, as CX's command says. */
 int hbctl_pause(const struct hbctl_context *cx);

@@ -10,7 +10,7 @@
 
 #include "events.h"
 #include "settings.h"
-#include "supervise.h"
+#include "cancel.h"
 #include "template.h"
 
 #define RUN_ID_SIZE 37
@@ -53,11 +53,11 @@ void notify_end_values(const struct settings *s, const char *run_id,
 		       struct template_values *vals);
 
 /* Send REQ by the retry policy of S within DEADLINE seconds, with BODY (if
- * not NULL) as text; stop signals read from SV abandon it.  Says why when
+ * not NULL) as text; a stop that CANCEL reports abandons it.  Says why when
  * it fails.  True when the server took it. */
 bool notify_send(const struct settings *s, const struct planned_request *req,
 		 const char *body, size_t body_len, double deadline,
-		 struct supervisor *sv);
+		 const struct cancel *cancel);
 
 /* Say, redacted, why REQ failed: for the start request too. */
 void notify_report_failure(const struct settings *s,

@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "cancel.h"
+
 struct pollfd;
 
 struct http_request {
@@ -25,11 +27,9 @@ struct http_request {
 	/* Connect (and for https, a verified TLS handshake) only: no HTTP
 	 * request is sent.  reply->curl_code says how it went. */
 	bool connect_only;
-	/* Cancellation: when CANCEL_FD turns readable, CANCELLED(CTX) is asked
-	 * whether to abandon the attempt. */
-	int cancel_fd;
-	bool (*cancelled)(void *ctx);
-	void *ctx;
+	/* Cancellation: when its fd turns readable, it is asked whether to
+	 * abandon the attempt.  NULL: never. */
+	const struct cancel *cancel;
 };
 
 struct http_reply {

@@ -379,16 +379,15 @@ void http_perform(const struct http_request *req, struct http_reply *reply)
 	double hard_end = monotime_now() + req->timeout + 0.25;
 	int code = CURLE_OK;
 	for (;;) {
-		struct pollfd p = { .fd = req->cancel_fd, .events = POLLIN };
-		unsigned n = req->cancel_fd >= 0 ? 1 : 0;
+		struct pollfd p = { .fd = cancel_fd(req->cancel), .events = POLLIN };
+		unsigned n = p.fd >= 0 ? 1 : 0;
 		if (http_step(t, &p, n, 250))
 			break;
 		if (monotime_now() >= hard_end) {
 			code = CURLE_OPERATION_TIMEDOUT;
 			break;
 		}
-		if (n && (p.revents & POLLIN) && req->cancelled &&
-		    req->cancelled(req->ctx)) {
+		if (n && (p.revents & POLLIN) && cancel_arrived(req->cancel)) {
 			code = CURLE_ABORTED_BY_CALLBACK;
 			break;
 		}

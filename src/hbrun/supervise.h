@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "cancel.h"
 #include "jobctl.h"
 
 struct supervisor {
@@ -53,6 +54,10 @@ int supervise_run(struct supervisor *sv, char *const argv[]);
 /* After the job: read any pending signals (reaping orphans as PID 1);
  * true when one of them was a stop signal. */
 bool supervise_stop_arrived(struct supervisor *sv);
+
+/* SV's signalfd and supervise_stop_arrived(), as the shared modules take
+ * a caller's cancellation (cancel.h). */
+struct cancel supervise_cancel(struct supervisor *sv);
 
 /* Once the end request is done: the signalfd closed, the timeout's timer
  * and the processes it pinned let go.  The signals stay blocked. */

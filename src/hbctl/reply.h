@@ -2,13 +2,13 @@
  * with the server's words (the API key never among them), a 2xx reply as a
  * table, key: value lines or the JSON as it came; each function returns
  * hbctl's exit status. */
-#ifndef HBRUN_HBCTL_REPLY_H
-#define HBRUN_HBCTL_REPLY_H
+#ifndef HBCTL_REPLY_H
+#define HBCTL_REPLY_H
 
 #include <jansson.h>
 
 #include "call.h"
-#include "hbctl_cli.h"
+#include "cli.h"
 #include "heartbeat.h"
 #include "settings.h"
 #include "tickstem.h"

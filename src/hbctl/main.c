@@ -6,17 +6,17 @@
  * missing heartbeat.
  * The calls are tickstem.c's, made by call.c with hbrun's retries and its
  * one reading of a reply; the ping is hbrun's own (ping.c); what a reply
- * comes to, said or shown, is hbctl_reply.c's; pause, resume and ensure,
- * which judge the state a call left, are hbctl_state.c's. */
+ * comes to, said or shown, is reply.c's; pause, resume and ensure,
+ * which judge the state a call left, are state.c's. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
-#include "hbctl_cli.h"
-#include "hbctl_reply.h"
-#include "hbctl_state.h"
+#include "cli.h"
+#include "reply.h"
+#include "state.h"
 #include "msg.h"
 #include "ping.h"
 #include "settings.h"
@@ -51,7 +51,7 @@ static int run_ping(const struct hbctl_context *cx)
 	s.ping_timeout = TICKSTEM_ATTEMPT_TIMEOUT;
 	s.ping_deadline = cx->args->deadline;
 	struct call_result r;
-	ping_call(&s, NULL, &r);
+	ping_call(&s, &r);
 	int status = hbctl_exit_of(&r); /* the failure is said already */
 	if (r.outcome == OUTCOME_SUCCESS)
 		status = reply_show(cx, &r, &reply_nothing);

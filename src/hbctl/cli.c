@@ -1,4 +1,4 @@
-#include "hbctl_cli.h"
+#include "cli.h"
 
 #include <getopt.h>
 #include <limits.h>

@@ -3,8 +3,8 @@
  * client's deadline; a create only where it cannot have reached the
  * server, so that a retry never makes a second heartbeat.  Bodies are JSON
  * text, made and read by the caller: this file knows HTTP, not JSON. */
-#ifndef HBRUN_TICKSTEM_H
-#define HBRUN_TICKSTEM_H
+#ifndef HBCTL_TICKSTEM_H
+#define HBCTL_TICKSTEM_H
 
 #include <stdbool.h>
 

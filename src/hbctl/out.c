@@ -1,4 +1,4 @@
-#include "hbctl_out.h"
+#include "out.h"
 
 #include <stdbool.h>
 #include <stdlib.h>

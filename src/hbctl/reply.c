@@ -1,10 +1,10 @@
-#include "hbctl_reply.h"
+#include "reply.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "hbctl_out.h"
+#include "out.h"
 #include "msg.h"
 #include "url.h"
 

@@ -22,21 +22,16 @@ double call_unit_random(void)
 	return (double)r / 4294967296.0;
 }
 
-static bool stop_signal_arrived(void *ctx)
-{
-	return supervise_stop_arrived(ctx);
-}
-
 /* Wait SECONDS, or less if a stop signal comes: then return false. */
-static bool pause_for(double seconds, struct supervisor *sv)
+static bool pause_for(double seconds, const struct cancel *cancel)
 {
 	double end = monotime_now() + seconds;
 	double left = seconds;
 	while (left > 0) {
-		struct pollfd p = { .fd = sv ? sv->sigfd : -1, .events = POLLIN };
+		struct pollfd p = { .fd = cancel_fd(cancel), .events = POLLIN };
 		int ms = (int)(left * 1000.0) + 1;
 		int n = poll(&p, 1, ms);
-		if (n > 0 && supervise_stop_arrived(sv))
+		if (n > 0 && cancel_arrived(cancel))
 			return false;
 		if (n < 0 && errno != EINTR)
 			return true;
@@ -78,7 +73,7 @@ static const char *before_next(const struct retry_policy *p, double end,
 
 /* The attempts; REPLY holds the last one's reply when this returns. */
 static void attempts(struct http_request *req, const struct retry_policy *p,
-		     struct supervisor *sv, struct http_reply *reply,
+		     const struct cancel *cancel, struct http_reply *reply,
 		     struct call_result *res)
 {
 	char origin[ORIGIN_MAX];
@@ -109,7 +104,7 @@ static void attempts(struct http_request *req, const struct retry_policy *p,
 		if (res->stopped_by)
 			return;
 		http_reply_free(reply);
-		if (!pause_for(wait, sv)) {
+		if (!pause_for(wait, cancel)) {
 			res->outcome = OUTCOME_CANCELLED;
 			return;
 		}
@@ -117,15 +112,13 @@ static void attempts(struct http_request *req, const struct retry_policy *p,
 }
 
 void call_perform(struct http_request *req, const struct retry_policy *p,
-		  struct supervisor *sv, struct call_result *out)
+		  const struct cancel *cancel, struct call_result *out)
 {
 	memset(out, 0, sizeof *out);
 	out->outcome = OUTCOME_FAILED;
-	req->cancel_fd = sv ? sv->sigfd : -1;
-	req->cancelled = stop_signal_arrived;
-	req->ctx = sv;
+	req->cancel = cancel;
 	struct http_reply reply;
-	attempts(req, p, sv, &reply, out);
+	attempts(req, p, cancel, &reply, out);
 	call_result_take(out, &reply);
 	http_reply_free(&reply);
 }

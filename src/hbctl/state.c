@@ -1,10 +1,10 @@
-#include "hbctl_state.h"
+#include "state.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "hbctl_out.h"
+#include "out.h"
 #include "heartbeat.h"
 #include "msg.h"
 #include "tickstem.h"

@@ -39,7 +39,7 @@ bool start_begin(struct start_request *sr, const struct settings *s,
 	sr->http = (struct http_request){
 		.method = sr->plan.method, .url = sr->plan.url,
 		.cacert = s->cacert, .allow_http = sr->plan.allow_http,
-		.body_max = REPLY_BODY_MAX, .cancel_fd = -1,
+		.body_max = REPLY_BODY_MAX,
 	};
 	sr->end = started + s->ping_deadline;
 	sr->done = false;

@@ -53,7 +53,7 @@ bool during_wait(void *ctx, struct supervisor *sv)
 	/* Begun here, once the job runs: loading libcurl is not its delay. */
 	if (d->start_wanted && !d->start_begun) {
 		d->start_begun = true;
-		/* As for the end request (hbrun.c): the job has its environment,
+		/* As for the end request (run.c): the job has its environment,
 		 * libcurl goes without the TLS key log. */
 		unsetenv("SSLKEYLOGFILE");
 		start_begin(&d->start, d->s, d->run_id, sv->started_at);

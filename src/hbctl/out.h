@@ -2,8 +2,8 @@
  * API's JSON as it came.  Every string from the API is shown with its
  * control characters (C0, DEL and C1) replaced by '?': a heartbeat's name
  * must not be able to move the cursor or forge a line of the table. */
-#ifndef HBRUN_HBCTL_OUT_H
-#define HBRUN_HBCTL_OUT_H
+#ifndef HBCTL_OUT_H
+#define HBCTL_OUT_H
 
 #include <stddef.h>
 #include <stdio.h>

@@ -9,7 +9,7 @@
 
 #include "http.h"
 #include "retry.h"
-#include "supervise.h"
+#include "cancel.h"
 
 struct retry_policy {
 	int retries;            /* attempts after the first */
@@ -37,10 +37,10 @@ struct call_result {
 };
 
 /* Perform REQ until success, a final outcome, the retries or the deadline
- * run out, or a stop signal (read from SV's signalfd, if SV is given).
+ * run out, or a stop signal (CANCEL says; NULL: none is watched).
  * OUT gets what it came to; call_result_free() it. */
 void call_perform(struct http_request *req, const struct retry_policy *policy,
-		  struct supervisor *sv, struct call_result *out);
+		  const struct cancel *cancel, struct call_result *out);
 
 /* Pure: fill in OUT (whose outcome, attempts and stopped_by are set) from
  * REPLY, the last attempt's; the reply's body moves into OUT.  A status is

@@ -1,8 +1,8 @@
 /* The Tickstem objects as JSON, through jansson: heartbeats and pings read
  * from replies, request bodies written, error texts found.  hbctl parses
  * or writes no JSON anywhere else; hbrun none at all. */
-#ifndef HBRUN_HEARTBEAT_H
-#define HBRUN_HEARTBEAT_H
+#ifndef HBCTL_HEARTBEAT_H
+#define HBCTL_HEARTBEAT_H
 
 #include <jansson.h>
 #include <stdbool.h>
