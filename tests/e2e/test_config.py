@@ -550,17 +550,16 @@ class Warnings(ConfigCase):
             "[other]\n"
             "ping_timeout = never\n", [4, 6], args=["-j", "j"])
 
-    def test_long_line_cut_with_one_warning(self):
-        # The rest of a line longer than inih's 200 bytes is dropped, not
-        # read as a line of its own (it would be an unknown key here).
-        long_line = "cacert = /" + "a" * 300 + " colour = blue"
-        self.check_warnings("api_url = {u}\n" + long_line + "\ntoken = warn-token\n", [2])
-
-    def test_line_of_inih_size_exactly_is_whole(self):
-        # 199 bytes fill inih's 200-byte buffer; only the newline is left
-        # out, and the line is whole.
-        line = "cacert = /" + "a" * (199 - len("cacert = /"))
-        self.check_warnings("api_url = {u}\n" + line + "\ntoken = warn-token\n", [])
+    def test_long_lines_are_read_whole(self):
+        # No parser's buffer decides what a line is: a header with a long
+        # comment is the header, a key whose '=' is far to the right is
+        # read, a long value is used whole.
+        comment = "; " + "c" * 300
+        key = "token" + " " * 250 + "= warn-token"
+        self.check_warnings("api_url = {u}\ntoken = global-token\n[j] " + comment + "\n"
+                            + key + "\n", [], args=["-j", "j"])
+        self.check_warnings("api_url = {u}\n[j]\ntoken = " + "k" * 5000 + "\n", [],
+                            token="k" * 5000, args=["-j", "j"])
 
     def test_file_of_one_mib_is_read(self):
         head = "api_url = %s\ntoken = mib-token\n" % self.srv.url
