@@ -77,6 +77,11 @@ static void hide_secrets(char *line)
 	}
 }
 
+void msg_hide_secrets(char *line)
+{
+	hide_secrets(line);
+}
+
 void msg_add_secret(const char *secret)
 {
 	for (size_t i = 0; i < MSG_SECRETS_MAX; i++) {
