@@ -173,15 +173,25 @@ static void show_settings(const struct settings *s,
 		if (from < 0 && (id == S_SERVICE || id == S_METHOD))
 			unset_choice(s, id, value, sizeof value, source,
 				     sizeof source);
-		printf("%s = %s (%s)\n", d->key, value, source);
+		/* Set below the level that chose the service: not its. */
+		bool idle = from >= 0 && id != S_TOKEN && id != S_TOKEN_FILE &&
+			    d->field != NO_FIELD && s->from[id] < 0;
+		printf("%s = %s (%s%s)\n", d->key, value, source, idle
+		       ? "; not applied: the service is chosen at a higher "
+			 "level" : "");
 	}
 }
 
 static void check_config(const struct cli *cli)
 {
 	bool explicit;
-	char *path = config_find(cli->config, &explicit);
+	char *passed_over;
+	char *path = config_find(cli->config, &explicit, &passed_over);
 	struct stat st;
+	if (passed_over)
+		ok("config file %s is not readable by you: passed over as if "
+		   "absent (not your file)", passed_over);
+	free(passed_over);
 	if (!path) {
 		ok("no config file: settings from the command line, the "
 		   "environment and the defaults");

@@ -55,15 +55,23 @@ static bool trusted(const struct stat *st, const char *path, bool secret,
 	return false;
 }
 
+/* What a config file that cannot be used comes to, said in every warning
+ * about one. */
+#define CONFIG_NOT_USED ": no request is sent, and its job control " \
+	"settings are not applied"
+
 /* PATH opened when it is a regular file, *ST its status; else -1 with a
- * warning (see file_open_regular). */
-static int open_regular(const char *path, struct stat *st)
+ * warning that ends with CONSEQUENCE (see file_open_regular). */
+static int open_regular(const char *path, struct stat *st,
+			const char *consequence)
 {
 	int err;
 	int fd = file_open_regular(path, st, &err);
 	if (fd < 0)
-		msg_warn("%s: %s%s", path, file_error(err),
-			 err == FILE_NOT_REGULAR ? "; not used" : "");
+		msg_warn("%s: %s%s%s", path, file_error(err),
+			 err == FILE_NOT_REGULAR || *consequence ? "; not used"
+								  : "",
+			 consequence);
 	return fd;
 }
 
@@ -97,10 +105,19 @@ static char *search_candidate(int i)
 	return NULL;
 }
 
-char *config_find(const char *config, bool *explicit)
+/* Whether the file at PATH exists but may not be read by the caller. */
+static bool forbidden(const char *path)
+{
+	return faccessat(AT_FDCWD, path, R_OK, AT_EACCESS) != 0 &&
+	       errno == EACCES;
+}
+
+char *config_find(const char *config, bool *explicit, char **passed_over)
 {
 	const char *env = getenv("HBRUN_CONFIG");
 	*explicit = true;
+	if (passed_over)
+		*passed_over = NULL;
 	if (config)
 		return strdup(config);
 	if (env && *env)
@@ -109,8 +126,13 @@ char *config_find(const char *config, bool *explicit)
 	for (int i = 0; i < 2; i++) {
 		char *path = search_candidate(i);
 		struct stat st;
-		if (path && stat(path, &st) == 0)
+		if (path && stat(path, &st) == 0 && !forbidden(path))
 			return path;
+		if (path && passed_over && !*passed_over &&
+		    stat(path, &st) == 0) {
+			*passed_over = path;
+			continue;
+		}
 		free(path);
 	}
 	return NULL;
@@ -299,8 +321,6 @@ static char *folder_of(const char *path)
 	return dir;
 }
 
-#define CONFIG_NOT_USED ": no request is sent, and its job control " \
-	"settings are not applied"
 
 /* Parse T into P's layers; false when the file cannot be used. */
 static bool read_config(const struct stat *st, const struct text *t,
@@ -335,12 +355,14 @@ static bool load_file(const char *path, const char *job,
 	struct stat st;
 	struct text t = { NULL, 0 };
 	bool used = false;
-	int fd = open_regular(path, &st);
+	int fd = open_regular(path, &st, CONFIG_NOT_USED);
 	if (fd >= 0 && read_whole(fd, &t) != 0) {
 		if (errno == EFBIG)
-			msg_warn("%s: larger than 1 MiB; not read", path);
+			msg_warn("%s: larger than 1 MiB; not read" CONFIG_NOT_USED,
+				 path);
 		else
-			msg_warn("%s: %s", path, strerror(errno));
+			msg_warn("%s: %s; not used" CONFIG_NOT_USED, path,
+				 strerror(errno));
 	} else if (fd >= 0) {
 		struct parse p = { .path = path, .job = job, .global = global,
 				   .job_layer = job_layer };
@@ -358,7 +380,12 @@ enum config_result config_load(const char *config, const char *job,
 			       struct layer *global, struct layer *job_layer)
 {
 	bool explicit;
-	char *path = config_find(config, &explicit);
+	char *passed_over;
+	char *path = config_find(config, &explicit, &passed_over);
+	if (passed_over)
+		msg_verbose("%s: not readable by you; passed over as if absent",
+			    passed_over);
+	free(passed_over);
 	if (!path) {
 		if (job)
 			msg_warn("no config file to take [%s] from", job);
@@ -420,7 +447,7 @@ char *token_file_read(const char *path, const char *base)
 	char *token = NULL;
 	struct stat st;
 	struct text t = { NULL, 0 };
-	int fd = open_regular(full, &st);
+	int fd = open_regular(full, &st, "");
 	if (fd >= 0 && trusted(&st, full, true, "")) {
 		if (read_whole(fd, &t) != 0)
 			msg_warn("%s: %s", full, errno == EFBIG
@@ -446,6 +473,26 @@ void settings_resolve_token(const struct layer *l, struct settings *out)
 	out->unusable[S_TOKEN] = out->token == NULL;
 }
 
+/* Settings that are set and usable, yet do nothing or not what was
+ * meant: one warning each, so that nothing is silently ignored. */
+static void warn_idle(const struct layer layers[], const struct settings *s)
+{
+	for (int id = 0; id < S_COUNT; id++) {
+		const struct setting_def *d = &setting_defs[id];
+		if (d->env && layers[LAYER_ENV].v[id].state == VALUE_UNUSABLE)
+			msg_warn("%s holds only white space; "
+				 UNUSABLE_CONSEQUENCE, d->env);
+	}
+	/* A global kill_after is a default for the jobs that have a
+	 * timeout; one given for this job alone is meant to act. */
+	int from = s->from[S_KILL_AFTER];
+	if (s->timeout == 0 && from == LAYER_CLI)
+		msg_warn("--kill-after without --timeout does nothing");
+	else if (s->timeout == 0 && from == LAYER_JOB)
+		msg_warn("%s:%d: kill_after without a timeout does nothing",
+			 layers[from].file, layers[from].v[S_KILL_AFTER].line);
+}
+
 void settings_load(struct settings *out, struct layer layers[],
 		   const char *job, const char *config)
 {
@@ -455,6 +502,7 @@ void settings_load(struct settings *out, struct layer layers[],
 	int token_from;
 	settings_merge(layers, SETTING_HBRUN, out, &token_from);
 	out->no_requests = r == CONFIG_UNUSABLE;
+	warn_idle(layers, out);
 	if (token_from >= 0)
 		settings_resolve_token(&layers[token_from], out);
 }

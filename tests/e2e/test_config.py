@@ -22,6 +22,8 @@ from servercase import ServerCase  # noqa: E402
 
 DEAD = unused_port()
 NOWHERE = "http://127.0.0.1:%d/v1" % DEAD
+# What every warning about a config file that cannot be used ends with.
+NOT_USED = ": no request is sent, and its job control settings are not applied"
 # A safety net: should hbrun ever fall back to the default (public) API
 # because of a bug, the request goes to a dead loopback proxy, not out.
 NET = {
@@ -574,7 +576,7 @@ class Warnings(ConfigCase):
         head = "api_url = %s\ntoken = file-token\n" % self.srv2.url
         path = self.conf("big.conf", head + "#" * (1024 * 1024) + "\n")
         res = self.hb(["-c", path, "-t", "cli-token", "--api-url", self.srv.url])
-        self.assertEqual(res.lines(), ["hbrun: %s: larger than 1 MiB; not read" % path])
+        self.assertEqual(res.lines(), ["hbrun: %s: larger than 1 MiB; not read%s" % (path, NOT_USED)])
         # A file that was found but cannot be used blocks every request.
         self.assertNoPing(res)
 
@@ -582,7 +584,7 @@ class Warnings(ConfigCase):
         res = self.hb(["-c", "/dev/zero", "-t", "zero-token", "--api-url", self.srv.url],
                       job=["sh", "-c", "echo ran; exit 3"], code=3, timeout=60)
         self.assertEqual(res.stdout, "ran\n")
-        self.assertEqual(res.lines(), ["hbrun: /dev/zero: not a regular file; not used"])
+        self.assertEqual(res.lines(), ["hbrun: /dev/zero: not a regular file; not used" + NOT_USED])
         self.assertNoPing(res)
 
     def test_config_from_a_pipe_is_not_read(self):
@@ -590,7 +592,7 @@ class Warnings(ConfigCase):
         # a way that can block, and -c /dev/stdin no longer works.
         text = "api_url = %s\nbogus = 1\n[j]\ntoken = pipe-token\n" % self.srv.url
         res = self.hb(["-c", "/dev/stdin", "-j", "j"], input=text)
-        self.assertEqual(res.lines(), ["hbrun: /dev/stdin: not a regular file; not used"])
+        self.assertEqual(res.lines(), ["hbrun: /dev/stdin: not a regular file; not used" + NOT_USED])
         self.assertNoPing(res)
 
     def test_one_of_each_and_the_job_status(self):

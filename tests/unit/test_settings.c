@@ -534,11 +534,11 @@ START_TEST(search_order)
 	bool explicit;
 	char *p;
 	setenv("HBRUN_CONFIG", "/from/env", 1);
-	p = config_find("/from/cli", &explicit);
+	p = config_find("/from/cli", &explicit, NULL);
 	ck_assert_str_eq(p, "/from/cli");
 	ck_assert(explicit);
 	free(p);
-	p = config_find(NULL, &explicit);
+	p = config_find(NULL, &explicit, NULL);
 	ck_assert_str_eq(p, "/from/env");
 	free(p);
 	unsetenv("HBRUN_CONFIG");
@@ -550,13 +550,13 @@ START_TEST(search_order)
 	scratch_file("xdg/hbrun/hbrun.conf", "", 0600);
 	snprintf(xdg, sizeof xdg, "%s/xdg", scratch_dir());
 	setenv("XDG_CONFIG_HOME", xdg, 1);
-	p = config_find(NULL, &explicit);
+	p = config_find(NULL, &explicit, NULL);
 	ck_assert(!explicit);
 	ck_assert(strstr(p, "/xdg/hbrun/hbrun.conf") != NULL);
 	free(p);
 	unsetenv("XDG_CONFIG_HOME");
 	setenv("HOME", scratch_dir(), 1);
-	p = config_find(NULL, &explicit);
+	p = config_find(NULL, &explicit, NULL);
 	/* No ~/.config/hbrun/hbrun.conf here: /etc/hbrun.conf or nothing. */
 	ck_assert(p == NULL || strcmp(p, "/etc/hbrun.conf") == 0);
 	free(p);
