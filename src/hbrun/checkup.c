@@ -108,14 +108,15 @@ static void template_origin(const char *template, char *buf, size_t size)
 	url_origin(marked, origin, sizeof origin);
 	o = buf;
 	for (const char *p = origin; *p && (size_t)(o - buf) + 1 < size;) {
-		int i, used = 0;
-		if (sscanf(p, FIELD_MARK "%dx%n", &i, &used) == 1 && used &&
-		    i >= 0 && i < n) {
+		char *end = NULL;
+		long i = strncmp(p, FIELD_MARK, strlen(FIELD_MARK)) == 0
+			 ? strtol(p + strlen(FIELD_MARK), &end, 10) : -1;
+		if (end && *end == 'x' && i >= 0 && i < n) {
 			size_t len = strcspn(fields[i], "}") + 1;
 			if ((size_t)(o - buf) + len + 1 >= size)
 				break;
 			o = mempcpy(o, fields[i], len);
-			p += used;
+			p = end + 1;
 		} else {
 			*o++ = *p++;
 		}

@@ -206,7 +206,6 @@ struct parse {
 	struct layer *job_layer;
 	struct layer other; /* sections of other jobs: checked, not used */
 	bool job_seen;
-	bool holds_secret;
 	int syntax_errors;
 };
 
@@ -227,32 +226,40 @@ static char *span_dup(struct dialect_span span)
 	return strndup(span.at, span.len);
 }
 
+/* Say what was wrong with KEY = VALUE at line N of PATH, if anything. */
+static void say_set(const char *path, int n, const char *key,
+		    const char *value, enum set_result r)
+{
+	switch (r) {
+	case SET_OK:
+		break;
+	case SET_UNKNOWN_KEY:
+		msg_warn("%s:%d: unknown key '%s'", path, n, key);
+		break;
+	case SET_BAD_VALUE:
+		msg_warn("%s:%d: bad value for '%s'", path, n, key);
+		break;
+	case SET_UNUSABLE:
+		msg_warn("%s:%d: empty value for '%s'; " UNUSABLE_CONSEQUENCE,
+			 path, n, key);
+		break;
+	case SET_UNKNOWN_CHOICE:
+		msg_warn("%s:%d: unknown %s '%s'; " UNUSABLE_CONSEQUENCE,
+			 path, n, key, value);
+		break;
+	}
+}
+
 static void set_from_file(struct parse *p, struct layer *l,
 			  const struct dialect_line *line)
 {
 	char *key = span_dup(line->name), *value = span_dup(line->value);
-	if (!key || !value) {
+	if (key && value)
+		say_set(p->path, line->number, key, value,
+			layer_set_id(l, setting_by_key(key), value,
+				     line->number));
+	else
 		msg_warn("%s:%d: out of memory", p->path, line->number);
-	} else switch (layer_set_id(l, setting_by_key(key), value,
-				    line->number)) {
-	case SET_OK:
-		break;
-	case SET_UNKNOWN_KEY:
-		msg_warn("%s:%d: unknown key '%s'", p->path, line->number, key);
-		break;
-	case SET_BAD_VALUE:
-		msg_warn("%s:%d: bad value for '%s'", p->path, line->number,
-			 key);
-		break;
-	case SET_UNUSABLE:
-		msg_warn("%s:%d: empty value for '%s'; " UNUSABLE_CONSEQUENCE,
-			 p->path, line->number, key);
-		break;
-	case SET_UNKNOWN_CHOICE:
-		msg_warn("%s:%d: unknown %s '%s'; " UNUSABLE_CONSEQUENCE,
-			 p->path, line->number, key, value);
-		break;
-	}
 	free(key);
 	secret_free(value);
 }
