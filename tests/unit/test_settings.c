@@ -252,6 +252,65 @@ START_TEST(api_url_only_with_a_service_at_or_below_its_level)
 }
 END_TEST
 
+/* The templates, as api_url: a global ping_url must not take the token
+ * of a section that chose another service. */
+START_TEST(templates_only_with_a_service_at_or_below_their_level)
+{
+	static const char *const names[] = { "ping_url", "start_url", "fail_url" };
+	static const int ids[] = { S_PING_URL, S_START_URL, S_FAIL_URL };
+	static const struct { int url_at, service_at; bool applies; } cases[] = {
+		{ LAYER_GLOBAL, -1, true },
+		{ LAYER_GLOBAL, LAYER_GLOBAL, true },
+		{ LAYER_GLOBAL, LAYER_JOB, false },
+		{ LAYER_JOB, LAYER_JOB, true },
+		{ LAYER_JOB, LAYER_CLI, false },
+		{ LAYER_CLI, LAYER_GLOBAL, true },
+	};
+	for (size_t k = 0; k < 3; k++) {
+		for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+			struct layer layers[LAYER_COUNT];
+			struct settings s;
+			int from;
+			four_layers(layers);
+			/* an unusable one below the service blocks nothing */
+			layer_set(&layers[cases[i].url_at], names[k],
+				  i % 2 ? "" : "https://t.example/{token}");
+			if (cases[i].service_at >= 0)
+				layer_set(&layers[cases[i].service_at], "service",
+					  "betterstack");
+			settings_merge(layers, SETTING_HBRUN, &s, &from);
+			ck_assert_int_eq(s.from[ids[k]],
+					 cases[i].applies ? cases[i].url_at : -1);
+			ck_assert(cases[i].applies ||
+				  (!s.unusable[ids[k]] && !s.ping_url &&
+				   !s.start_url && !s.fail_url));
+			free_layers(layers, &s);
+		}
+	}
+}
+END_TEST
+
+/* A credential loses the white space around it, wherever it is set. */
+START_TEST(credentials_trimmed)
+{
+	struct layer l;
+	layer_init(&l);
+	ck_assert_int_eq(layer_set(&l, "token", "abc\n"), SET_OK);
+	ck_assert_str_eq(l.v[S_TOKEN].text, "abc");
+	ck_assert_int_eq(layer_set(&l, "token", " \tab c\r\n"), SET_OK);
+	ck_assert_str_eq(l.v[S_TOKEN].text, "ab c");
+	ck_assert_int_eq(layer_set(&l, "api_key", "k\n"), SET_OK);
+	ck_assert_str_eq(l.v[S_API_KEY].text, "k");
+	/* white space only: empty, so set but unusable */
+	ck_assert_int_eq(layer_set(&l, "token", " \n"), SET_UNUSABLE);
+	ck_assert_int_eq(l.v[S_TOKEN].state, VALUE_UNUSABLE);
+	/* not a credential: as given */
+	ck_assert_int_eq(layer_set(&l, "lock", "/x "), SET_OK);
+	ck_assert_str_eq(l.v[S_LOCK].text, "/x ");
+	layer_free(&l);
+}
+END_TEST
+
 /* A value set but unusable at one level blocks every level below it and
  * the default: nothing is guessed in its place. */
 START_TEST(an_unusable_value_blocks_the_levels_below)
@@ -652,6 +711,8 @@ Suite *unit_suite(void)
 	tcase_add_test(merge, precedence_level_by_level);
 	tcase_add_test(merge, choices_any_case_and_unknown_ones_unusable);
 	tcase_add_test(merge, api_url_only_with_a_service_at_or_below_its_level);
+	tcase_add_test(merge, templates_only_with_a_service_at_or_below_their_level);
+	tcase_add_test(merge, credentials_trimmed);
 	tcase_add_test(merge, an_unusable_value_blocks_the_levels_below);
 	tcase_add_test(merge, a_higher_token_file_beats_a_lower_token);
 	tcase_add_test(merge, token_beats_token_file_at_one_level);
