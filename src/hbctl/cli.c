@@ -218,11 +218,10 @@ static const char *option_name(const struct option *options, int opt)
 	return "?";
 }
 
-static enum hbctl_parsed bad_value(const char *option, const char *shown,
-				   const char *range)
+/* The value given is not repeated: in the wrong place it may be the key. */
+static enum hbctl_parsed bad_value(const char *option, const char *want)
 {
-	msg_error("invalid value for --%s: '%s'%s%s", option, shown,
-		  range ? ": " : "", range ? range : "");
+	msg_error("invalid value for --%s: %s", option, want);
 	return HBCTL_USAGE;
 }
 
@@ -242,20 +241,20 @@ static enum hbctl_parsed take_global(int opt, struct hbctl_args *a)
 	case OPT_API_KEY:
 		/* The key is never shown, not even as a bad value. */
 		if (layer_set(a->layer, "api_key", optarg) != SET_OK)
-			return bad_value("api-key", "...", "empty");
+			return bad_value("api-key", "empty");
 		memset(optarg, '*', strlen(optarg));
 		break;
 	case OPT_API_URL:
 		if (layer_set(a->layer, "api_url", optarg) != SET_OK)
-			return bad_value("api-url", optarg, NULL);
+			return bad_value("api-url", "empty");
 		break;
 	case OPT_CACERT:
 		if (layer_set(a->layer, "cacert", optarg) != SET_OK)
-			return bad_value("cacert", optarg, NULL);
+			return bad_value("cacert", "empty");
 		break;
 	case OPT_DEADLINE:
 		if (!parse_seconds(optarg, &a->deadline))
-			return bad_value("deadline", optarg,
+			return bad_value("deadline",
 					 "seconds above 0, at most 86400");
 		break;
 	case 'c': a->config = optarg; break;
@@ -274,25 +273,22 @@ static enum hbctl_parsed take_command_option(int opt, const struct command_def *
 	switch (opt) {
 	case OPT_NAME:
 		if (!*optarg)
-			return bad_value(name, optarg, "a name cannot be empty");
+			return bad_value(name, "a name cannot be empty");
 		a->name = optarg;
 		break;
 	/* Only the lower ends are hbctl's: how long an interval or a grace
 	 * may be is the server's to say, and it says so in its refusal. */
 	case OPT_INTERVAL:
 		if (!whole_in(optarg, INTERVAL_MIN, INT_MAX, &a->interval))
-			return bad_value(name, optarg,
-					 "whole seconds, at least 60");
+			return bad_value(name, "whole seconds, at least 60");
 		break;
 	case OPT_GRACE:
 		if (!whole_in(optarg, 0, INT_MAX, &a->grace))
-			return bad_value(name, optarg,
-					 "whole seconds, at least 0");
+			return bad_value(name, "whole seconds, at least 0");
 		break;
 	case OPT_LIMIT:
 		if (!whole_in(optarg, 1, LIMIT_MAX, &a->limit))
-			return bad_value(name, optarg,
-					 "a whole number from 1 to 100");
+			return bad_value(name, "a whole number from 1 to 100");
 		break;
 	case 'h':
 		command_usage(d);

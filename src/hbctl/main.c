@@ -132,7 +132,26 @@ static int preflight(const struct hbctl_args *a, const struct settings *s)
 	if (!url_usable(s->api_url, s->allow_http, "the API URL",
 			"nothing sent", msg_error))
 		return HBCTL_EXIT_USAGE;
+	/* A path joined after a query or fragment lands in it (DELETE
+	 * "/v1#x/heartbeats/ID" is DELETE /v1), and user info puts a
+	 * credential where messages show the host: hbrun's rule. */
+	if (url_extras(s->api_url)) {
+		msg_error("the API URL holds a query, a fragment or user info; "
+			  "nothing sent");
+		return HBCTL_EXIT_USAGE;
+	}
 	return -1;
+}
+
+/* The key, once read, has no business in /proc/PID/environ, where
+ * another process of the same user could read it while hbctl waits for
+ * the server. */
+static void scrub_key_from_environment(void)
+{
+	char *value = getenv("TICKSTEM_API_KEY");
+	if (value)
+		memset(value, '*', strlen(value));
+	unsetenv("TICKSTEM_API_KEY");
 }
 
 /* Output that could not be written is a failure, even after success. */
@@ -162,6 +181,7 @@ int main(int argc, char **argv)
 
 	struct settings settings;
 	settings_load_hbctl(&settings, layers, args.config);
+	scrub_key_from_environment();
 	for (int i = 0; i < LAYER_COUNT; i++)
 		layer_free(&layers[i]);
 

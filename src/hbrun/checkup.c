@@ -20,16 +20,26 @@
 
 static int problems;
 
-/* clang-analyzer 14 takes a va_list started here and passed to vprintf
- * for an uninitialised one. */
+/* One line of the report.  libcurl's error texts name the host, and a
+ * template may put the token there: every line hides the token as
+ * messages do. */
+__attribute__((format(printf, 2, 0)))
+static void report(const char *kind, const char *fmt, va_list ap)
+{
+	char line[LINE_MAX_ * 2];
+	/* clang-analyzer 14 takes a va_list passed on for an uninitialised
+	 * one. */
+	vsnprintf(line, sizeof line, fmt, ap); /* NOLINT(clang-analyzer-valist.Uninitialized) */
+	msg_hide_secrets(line);
+	printf("%s: %s\n", kind, line);
+}
+
 __attribute__((format(printf, 1, 2)))
 static void ok(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	fputs("ok: ", stdout);
-	vprintf(fmt, ap); /* NOLINT(clang-analyzer-valist.Uninitialized) */
-	putchar('\n');
+	report("ok", fmt, ap);
 	va_end(ap);
 }
 
@@ -38,9 +48,7 @@ static void problem(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	fputs("problem: ", stdout);
-	vprintf(fmt, ap); /* NOLINT(clang-analyzer-valist.Uninitialized) */
-	putchar('\n');
+	report("problem", fmt, ap);
 	va_end(ap);
 	problems++;
 }
@@ -75,6 +83,47 @@ static int deciding(const struct layer layers[], int id)
 	return -1;
 }
 
+/* A template's origin: its fields stand in the URL as words libcurl can
+ * parse ("{token}.example.com" is a valid template, not an unparsable
+ * URL), then are put back as written. */
+#define FIELD_MARK "hbrunfield"
+
+static void template_origin(const char *template, char *buf, size_t size)
+{
+	char marked[LINE_MAX_ * 2], *o = marked;
+	const char *fields[16];
+	int n = 0;
+	for (const char *p = template; *p && o < marked + sizeof marked - 32;) {
+		size_t word = *p == '{' ? strspn(p + 1, "abcdefghijklmnopqrstuvwxyz_") : 0;
+		if (word && p[word + 1] == '}' && n < 16) {
+			fields[n] = p;
+			o += snprintf(o, 32, FIELD_MARK "%dx", n++);
+			p += word + 2;
+		} else {
+			*o++ = *p++;
+		}
+	}
+	*o = '\0';
+	char origin[LINE_MAX_];
+	url_origin(marked, origin, sizeof origin);
+	o = buf;
+	for (const char *p = origin; *p && (size_t)(o - buf) + 1 < size;) {
+		char *end = NULL;
+		long i = strncmp(p, FIELD_MARK, strlen(FIELD_MARK)) == 0
+			 ? strtol(p + strlen(FIELD_MARK), &end, 10) : -1;
+		if (end && *end == 'x' && i >= 0 && i < n) {
+			size_t len = strcspn(fields[i], "}") + 1;
+			if ((size_t)(o - buf) + len + 1 >= size)
+				break;
+			o = mempcpy(o, fields[i], len);
+			p = end + 1;
+		} else {
+			*o++ = *p++;
+		}
+	}
+	*o = '\0';
+}
+
 /* Setting ID's value as a message may show it. */
 static void shown_value(const struct settings *s, const struct layer layers[],
 			int id, int from, char *buf, size_t size)
@@ -91,7 +140,7 @@ static void shown_value(const struct settings *s, const struct layer layers[],
 	else if (d->flags & SETTING_SECRET)
 		token_redact(text, buf, size);
 	else if (d->flags & SETTING_URL)
-		url_origin(text, buf, size);
+		template_origin(text, buf, size);
 	else if (id == S_LOCK && s->lock)
 		snprintf(buf, size, "%s", s->lock);
 	else
@@ -125,15 +174,25 @@ static void show_settings(const struct settings *s,
 		if (from < 0 && (id == S_SERVICE || id == S_METHOD))
 			unset_choice(s, id, value, sizeof value, source,
 				     sizeof source);
-		printf("%s = %s (%s)\n", d->key, value, source);
+		/* Set below the level that chose the service: not its. */
+		bool idle = from >= 0 && id != S_TOKEN && id != S_TOKEN_FILE &&
+			    d->field != NO_FIELD && s->from[id] < 0;
+		printf("%s = %s (%s%s)\n", d->key, value, source, idle
+		       ? "; not applied: the service is chosen at a higher "
+			 "level" : "");
 	}
 }
 
 static void check_config(const struct cli *cli)
 {
 	bool explicit;
-	char *path = config_find(cli->config, &explicit);
+	char *passed_over;
+	char *path = config_find(cli->config, &explicit, &passed_over);
 	struct stat st;
+	if (passed_over)
+		ok("config file %s is not readable by you: passed over as if "
+		   "absent (not your file)", passed_over);
+	free(passed_over);
 	if (!path) {
 		ok("no config file: settings from the command line, the "
 		   "environment and the defaults");

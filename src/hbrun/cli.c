@@ -127,23 +127,68 @@ static int setting_of(int opt)
 	return -1;
 }
 
+/* Whether the long option spelt WORD ("--name=value", perhaps
+ * abbreviated) is one that takes no argument. */
+static bool flag_given_a_value(const char *word, size_t len)
+{
+	const struct option *match = NULL;
+	for (const struct option *o = long_options; o->name; o++)
+		if (strncmp(o->name, word + 2, len - 2) == 0)
+			match = o;
+	return match && match->has_arg == no_argument;
+}
+
+/* What is wrong with the word getopt stopped at, said without any value
+ * given with it: "--tokn=SECRET" may hold a credential. */
 static enum cli_result bad_option(char **argv, int opt)
 {
 	const char *word = argv[optind - 1];
+	int len = (int)strcspn(word, "=");
+	bool is_long = strncmp(word, "--", 2) == 0;
 	if (opt == ':')
-		msg_error("option '%s' needs an argument (try 'hbrun --help')",
-			  word);
-	else if (optopt)
+		msg_error("option '%.*s' needs an argument (try 'hbrun --help')",
+			  len, word);
+	else if (is_long && word[len] == '=' && flag_given_a_value(word, (size_t)len))
+		msg_error("option '%.*s' takes no value (try 'hbrun --help')",
+			  len, word);
+	else if (!is_long && optopt > 0 && optopt < OPT_CHECK)
 		msg_error("unknown option '-%c' (try 'hbrun --help')", optopt);
 	else
-		msg_error("unknown option '%s' (try 'hbrun --help')", word);
+		msg_error("unknown option '%.*s' (try 'hbrun --help')", len, word);
 	return CLI_USAGE;
+}
+
+/* What a value of D must look like, for a usage error that does not repeat
+ * the value given (it may be a credential in the wrong place). */
+static void expected(const struct setting_def *d, char *buf, size_t size)
+{
+	switch (d->type) {
+	case TYPE_COUNT:
+		snprintf(buf, size, "a whole number from %.0f to %.0f", d->min,
+			 d->max);
+		break;
+	case TYPE_SECONDS:
+		snprintf(buf, size, "seconds (digits and one point), %s %g, "
+			 "at most %.0f", (d->flags & SETTING_POSITIVE) ? "above"
+			 : "at least", d->min, d->max);
+		break;
+	case TYPE_STATUSES:
+		snprintf(buf, size, "exit statuses 1-255, comma-separated");
+		break;
+	default:
+		snprintf(buf, size, "see 'hbrun --help'");
+	}
 }
 
 static enum cli_result take_setting(int id, struct cli *cli)
 {
 	const struct setting_def *d = &setting_defs[id];
 	const char *value = d->arg ? optarg : "true";
+	/* Given twice, the lists are not joined: the last one holds. */
+	if (id == S_SUCCESS_STATUS &&
+	    cli->layer->v[id].state != VALUE_UNSET)
+		msg_warn("--%s given more than once: only the last list "
+			 "counts", d->option);
 	enum set_result r = layer_set_id(cli->layer, id, value, 0);
 	/* An empty monitoring value, such as -t "$TOKEN" with TOKEN unset,
 	 * must not keep the job from running. */
@@ -156,11 +201,13 @@ static enum cli_result take_setting(int id, struct cli *cli)
 		msg_warn("empty value for --%s; " UNUSABLE_CONSEQUENCE,
 			 d->option);
 	} else if (r == SET_UNKNOWN_CHOICE) {
-		msg_warn("unknown %s '%s' for --%s; " UNUSABLE_CONSEQUENCE,
-			 d->key, value, d->option);
+		msg_warn("unknown %s for --%s (see 'hbrun --help'); "
+			 UNUSABLE_CONSEQUENCE, d->key, d->option);
 	} else if (r != SET_OK) {
-		msg_error("invalid value for --%s: '%s' (try 'hbrun --help')",
-			  d->option, (d->flags & SETTING_SECRET) ? "..." : value);
+		char want[100];
+		expected(d, want, sizeof want);
+		msg_error("invalid value for --%s: %s (try 'hbrun --help')",
+			  d->option, want);
 		return CLI_USAGE;
 	}
 	/* The value is copied: overwrite it where it stands, so that
@@ -178,7 +225,14 @@ static enum cli_result take_option(int opt, struct cli *cli)
 	if (id >= 0)
 		return take_setting(id, cli);
 	switch (opt) {
-	case 'j': cli->job = optarg; break;
+	case 'j':
+		/* No section is named by nothing: never [ ] nor the global part. */
+		if (optarg[strspn(optarg, " \t")] == '\0') {
+			msg_error("empty job name for -j (try 'hbrun --help')");
+			return CLI_USAGE;
+		}
+		cli->job = optarg;
+		break;
 	case 'c': cli->config = optarg; break;
 	case 'v':
 		/* The later of -q and -v wins, over quiet in the file too. */

@@ -2,15 +2,16 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ini.h>
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dialect.h"
 #include "file.h"
 #include "msg.h"
+#include "secret.h"
 
 #define TOKEN_MAX 4096
 
@@ -54,15 +55,23 @@ static bool trusted(const struct stat *st, const char *path, bool secret,
 	return false;
 }
 
+/* What a config file that cannot be used comes to, said in every warning
+ * about one. */
+#define CONFIG_NOT_USED ": no request is sent, and its job control " \
+	"settings are not applied"
+
 /* PATH opened when it is a regular file, *ST its status; else -1 with a
- * warning (see file_open_regular). */
-static int open_regular(const char *path, struct stat *st)
+ * warning that ends with CONSEQUENCE (see file_open_regular). */
+static int open_regular(const char *path, struct stat *st,
+			const char *consequence)
 {
 	int err;
 	int fd = file_open_regular(path, st, &err);
 	if (fd < 0)
-		msg_warn("%s: %s%s", path, file_error(err),
-			 err == FILE_NOT_REGULAR ? "; not used" : "");
+		msg_warn("%s: %s%s%s", path, file_error(err),
+			 err == FILE_NOT_REGULAR || *consequence ? "; not used"
+								  : "",
+			 consequence);
 	return fd;
 }
 
@@ -96,10 +105,19 @@ static char *search_candidate(int i)
 	return NULL;
 }
 
-char *config_find(const char *config, bool *explicit)
+/* Whether the file at PATH exists but may not be read by the caller. */
+static bool forbidden(const char *path)
+{
+	return faccessat(AT_FDCWD, path, R_OK, AT_EACCESS) != 0 &&
+	       errno == EACCES;
+}
+
+char *config_find(const char *config, bool *explicit, char **passed_over)
 {
 	const char *env = getenv("HBRUN_CONFIG");
 	*explicit = true;
+	if (passed_over)
+		*passed_over = NULL;
 	if (config)
 		return strdup(config);
 	if (env && *env)
@@ -108,8 +126,13 @@ char *config_find(const char *config, bool *explicit)
 	for (int i = 0; i < 2; i++) {
 		char *path = search_candidate(i);
 		struct stat st;
-		if (path && stat(path, &st) == 0)
+		if (path && stat(path, &st) == 0 && !forbidden(path))
 			return path;
+		if (path && passed_over && !*passed_over &&
+		    stat(path, &st) == 0) {
+			*passed_over = path;
+			continue;
+		}
 		free(path);
 	}
 	return NULL;
@@ -166,221 +189,133 @@ static void text_wipe(struct text *t)
 	t->len = 0;
 }
 
-/* inih's reader, counting lines so that every warning can name one, and
- * holding inih to the dialect of hbrun.conf(5), so that no line is read as
- * anything but what it looks like: an indented line is an ordinary line
- * (never the continuation of the one before), a key line needs '=' before
- * any ':', and a section header without its ']' opens a section that no
- * job matches (never the one before it).  A line longer than inih's buffer
- * gives its key an empty value: never one cut short.  inih returns only
- * the first syntax error, so the lines found bad are fed to it again as
- * blank lines, which lets the next pass find the next error, and the last
- * pass warn about each in order. */
-#define SYNTAX_ERRORS_MAX 32
-#define BOM "\xEF\xBB\xBF"
+/* The file's lines are read by dialect.c, whole, whatever their length:
+ * no parser's buffer or name size decides what a line is.  A header that is
+ * not plainly [NAME] opens a section that no job matches (never merged
+ * into the one before it or the global part).  A file full of bad lines
+ * warns about the first few only. */
+#define SYNTAX_WARNINGS_MAX 32
 
-struct reader {
-	const struct text *text;
-	size_t pos;
-	const char *path;
-	int line;
-	int long_line; /* the last line that was too long */
-	bool broken_section; /* under a header that lacks its ']' */
-	int bad[SYNTAX_ERRORS_MAX];
-	int bad_count;
-	bool warn;
-};
-
-static bool known_bad(const struct reader *r, int line)
-{
-	for (int i = 0; i < r->bad_count; i++)
-		if (r->bad[i] == line)
-			return true;
-	return false;
-}
-
-/* What kind of line LINE (LEN bytes, leading white space gone) is. */
-enum line_kind { LINE_OTHER, LINE_HEADER, LINE_BROKEN_HEADER, LINE_BAD };
-
-static enum line_kind kind_of(const char *line, size_t len)
-{
-	if (len == 0 || strchr(";#\r\n", *line))
-		return LINE_OTHER;
-	if (*line == '[')
-		return memchr(line, ']', len) ? LINE_HEADER : LINE_BROKEN_HEADER;
-	const char *eq = memchr(line, '=', len);
-	const char *colon = memchr(line, ':', len);
-	if (!eq || (colon && colon < eq))
-		return LINE_BAD;
-	return LINE_OTHER;
-}
-
-static void blank(char *buf)
-{
-	buf[0] = '\n'; /* inih's buffer holds a line: 2 bytes at least */
-	buf[1] = '\0';
-}
-
-/* Copy the line at START (LEN bytes, its newline excluded) into BUF. */
-static void take_line(struct reader *r, char *buf, size_t room,
-		      const char *start, size_t len)
-{
-	size_t lead = strspn(start, " \t");
-	if (lead > len)
-		lead = len;
-	start += lead;
-	len -= lead;
-	enum line_kind kind = kind_of(start, len);
-	if (kind == LINE_HEADER)
-		r->broken_section = false;
-	if (kind == LINE_BROKEN_HEADER)
-		r->broken_section = true;
-	if (kind == LINE_BROKEN_HEADER || kind == LINE_BAD ||
-	    known_bad(r, r->line)) {
-		if (r->warn)
-			msg_warn("%s:%d: syntax error%s", r->path, r->line,
-				 kind == LINE_BROKEN_HEADER
-					 ? ": no ']' ends the section name; "
-					   "its keys are ignored" : "");
-		blank(buf);
-		return;
-	}
-	if (len > room) {
-		/* Too long: its key, if any, gets an empty value. */
-		const char *eq = memchr(start, '=', room);
-		r->long_line = r->line;
-		len = eq ? (size_t)(eq - start) + 1 : 0;
-	}
-	memcpy(buf, start, len);
-	if (len < room)
-		buf[len++] = '\n';
-	buf[len] = '\0';
-}
-
-static char *read_line(char *buf, int size, void *stream)
-{
-	struct reader *r = stream;
-	if (r->pos >= r->text->len || size < 2)
-		return NULL;
-	const char *start = r->text->bytes + r->pos;
-	size_t left = r->text->len - r->pos;
-	if (r->pos == 0 && left >= 3 && memcmp(start, BOM, 3) == 0) {
-		start += 3;
-		left -= 3;
-		r->pos += 3;
-	}
-	const char *nl = memchr(start, '\n', left);
-	size_t len = nl ? (size_t)(nl - start) : left;
-	r->pos += nl ? len + 1 : len;
-	r->line++;
-	take_line(r, buf, (size_t)size - 1, start, len);
-	return buf;
-}
+/* Where the settings of the lines read so far go. */
+enum place { IN_GLOBAL, IN_JOB, IN_OTHER, IN_BROKEN };
 
 struct parse {
 	const char *path;
 	const char *job;
-	struct reader reader;
 	struct layer *global;
 	struct layer *job_layer;
 	struct layer other; /* sections of other jobs: checked, not used */
 	bool job_seen;
-	bool holds_secret;
-	bool scan_only;
+	int syntax_errors;
 };
 
-/* Whether SECTION, as inih gives it, names JOB: white space around the
- * name inside the brackets is not part of it. */
-static bool is_section(const char *section, const char *job)
+static void syntax_warning(struct parse *p, const struct dialect_line *l)
 {
-	size_t lead = strspn(section, " \t");
-	size_t len = strlen(section + lead);
-	while (len > 0 && strchr(" \t", section[lead + len - 1]))
-		len--;
-	return len == strlen(job) && strncmp(section + lead, job, len) == 0;
+	if (++p->syntax_errors > SYNTAX_WARNINGS_MAX)
+		return;
+	if (l->kind == DIALECT_BROKEN_HEADER)
+		msg_warn("%s:%d: broken section header (%s); its keys are "
+			 "ignored", p->path, l->number, l->why);
+	else
+		msg_warn("%s:%d: syntax error", p->path, l->number);
 }
 
-/* A value wholly inside one pair of double quotes loses them. */
-#define VALUE_MAX 1024
-
-static const char *unquoted(const char *value, char *buf)
+/* SPAN as a string (the file holds no NUL byte); wiped by secret_free. */
+static char *span_dup(struct dialect_span span)
 {
-	size_t len = strlen(value);
-	if (len < 2 || len > VALUE_MAX || value[0] != '"' ||
-	    value[len - 1] != '"' ||
-	    memchr(value + 1, '"', len - 2))
-		return value;
-	memcpy(buf, value + 1, len - 2);
-	buf[len - 2] = '\0';
-	return buf;
+	return strndup(span.at, span.len);
 }
 
-/* A line too long to read whole: a word setting (a string, a service, a
- * method) is set but unusable, never cut short and used nor left to a
- * lower level, which could name another service for this job's token; a
- * number or boolean is ignored, as a bad one is. */
-static void too_long(const char *path, int line, struct layer *l,
-		     const char *key)
+/* Say what was wrong with KEY = VALUE at line N of PATH, if anything. */
+static void say_set(const char *path, int n, const char *key,
+		    const char *value, enum set_result r)
 {
-	int id = setting_by_key(key);
-	msg_warn("%s:%d: line too long; '%s' not used", path, line, key);
-	if (id >= 0 && (setting_defs[id].type == TYPE_STRING ||
-			setting_defs[id].type == TYPE_CHOICE))
-		layer_set_unusable(l, id, line);
-}
-
-static int on_setting(void *user, const char *section, const char *key,
-		      const char *value)
-{
-	struct parse *p = user;
-	char buf[VALUE_MAX];
-	if (p->scan_only) {
-		if (key_is_secret(key))
-			p->holds_secret = true;
-		return 1;
-	}
-	struct layer *l = p->global;
-	if (*section) {
-		bool mine = p->job && is_section(section, p->job);
-		p->job_seen |= mine;
-		l = mine ? p->job_layer : &p->other;
-	}
-	int line = p->reader.line;
-	if (p->reader.broken_section)
-		return 1;
-	if (p->reader.long_line == line) {
-		too_long(p->path, line, l, key);
-		return 1;
-	}
-	switch (layer_set_id(l, setting_by_key(key), unquoted(value, buf),
-			     line)) {
+	switch (r) {
 	case SET_OK:
 		break;
 	case SET_UNKNOWN_KEY:
-		msg_warn("%s:%d: unknown key '%s'", p->path, line, key);
+		msg_warn("%s:%d: unknown key '%s'", path, n, key);
 		break;
 	case SET_BAD_VALUE:
-		msg_warn("%s:%d: bad value for '%s'", p->path, line, key);
+		msg_warn("%s:%d: bad value for '%s'", path, n, key);
 		break;
 	case SET_UNUSABLE:
 		msg_warn("%s:%d: empty value for '%s'; " UNUSABLE_CONSEQUENCE,
-			 p->path, line, key);
+			 path, n, key);
 		break;
 	case SET_UNKNOWN_CHOICE:
 		msg_warn("%s:%d: unknown %s '%s'; " UNUSABLE_CONSEQUENCE,
-			 p->path, line, key, value);
+			 path, n, key, value);
 		break;
 	}
-	return 1; /* nonzero: inih's error result then means syntax only */
 }
 
-static int parse_pass(struct parse *p)
+static void set_from_file(struct parse *p, struct layer *l,
+			  const struct dialect_line *line)
 {
-	p->reader.pos = 0;
-	p->reader.line = 0;
-	p->reader.long_line = 0;
-	p->reader.broken_section = false;
-	return ini_parse_stream(read_line, &p->reader, on_setting, p);
+	char *key = span_dup(line->name), *value = span_dup(line->value);
+	if (key && value)
+		say_set(p->path, line->number, key, value,
+			layer_set_id(l, setting_by_key(key), value,
+				     line->number));
+	else
+		msg_warn("%s:%d: out of memory", p->path, line->number);
+	free(key);
+	secret_free(value);
+}
+
+/* Where the lines after the header LINE go. */
+static enum place place_of(struct parse *p, const struct dialect_line *line)
+{
+	if (line->kind == DIALECT_BROKEN_HEADER)
+		return IN_BROKEN;
+	if (p->job && dialect_span_is(line->name, p->job)) {
+		p->job_seen = true;
+		return IN_JOB;
+	}
+	return IN_OTHER;
+}
+
+/* Whether T holds a credential: its mode is then judged more strictly. */
+static bool holds_secret(const struct text *t)
+{
+	struct dialect_cursor c;
+	struct dialect_line line = { 0 };
+	dialect_start(&c, t->bytes, t->len);
+	while (dialect_next(&c, &line)) {
+		char *key = line.kind == DIALECT_SETTING ? span_dup(line.name) : NULL;
+		bool secret = key && key_is_secret(key);
+		free(key);
+		if (secret)
+			return true;
+	}
+	return false;
+}
+
+static void parse_text(struct parse *p, const struct text *t)
+{
+	struct layer *layers[] = { [IN_GLOBAL] = p->global,
+		[IN_JOB] = p->job_layer, [IN_OTHER] = &p->other,
+		[IN_BROKEN] = NULL };
+	enum place place = IN_GLOBAL;
+	struct dialect_cursor c;
+	struct dialect_line line = { 0 };
+	dialect_start(&c, t->bytes, t->len);
+	while (dialect_next(&c, &line)) {
+		if (line.kind == DIALECT_HEADER ||
+		    line.kind == DIALECT_BROKEN_HEADER)
+			place = place_of(p, &line);
+		if (line.kind == DIALECT_BROKEN_HEADER ||
+		    line.kind == DIALECT_SYNTAX_ERROR)
+			syntax_warning(p, &line);
+		/* Under a broken header, a key is not even checked: no
+		 * section of it can be used. */
+		if (line.kind == DIALECT_SETTING && layers[place])
+			set_from_file(p, layers[place], &line);
+	}
+	if (p->syntax_errors > SYNTAX_WARNINGS_MAX)
+		msg_warn("%s: %d more lines with a syntax error", p->path,
+			 p->syntax_errors - SYNTAX_WARNINGS_MAX);
 }
 
 static char *folder_of(const char *path)
@@ -393,8 +328,6 @@ static char *folder_of(const char *path)
 	return dir;
 }
 
-#define CONFIG_NOT_USED ": no request is sent, and its job control " \
-	"settings are not applied"
 
 /* Parse T into P's layers; false when the file cannot be used. */
 static bool read_config(const struct stat *st, const struct text *t,
@@ -405,17 +338,9 @@ static bool read_config(const struct stat *st, const struct text *t,
 			 p->path);
 		return false;
 	}
-	p->reader = (struct reader){ .text = t, .path = p->path };
-	p->scan_only = true;
-	int error;
-	while ((error = parse_pass(p)) > 0 &&
-	       p->reader.bad_count < SYNTAX_ERRORS_MAX)
-		p->reader.bad[p->reader.bad_count++] = error;
-	if (!trusted(st, p->path, p->holds_secret, CONFIG_NOT_USED))
+	if (!trusted(st, p->path, holds_secret(t), CONFIG_NOT_USED))
 		return false;
-	p->scan_only = false;
-	p->reader.warn = true;
-	parse_pass(p);
+	parse_text(p, t);
 	if (p->job && !p->job_seen)
 		msg_warn("%s: no section [%s]", p->path, p->job);
 	/* A relative file name is relative to the file's own folder. */
@@ -437,12 +362,14 @@ static bool load_file(const char *path, const char *job,
 	struct stat st;
 	struct text t = { NULL, 0 };
 	bool used = false;
-	int fd = open_regular(path, &st);
+	int fd = open_regular(path, &st, CONFIG_NOT_USED);
 	if (fd >= 0 && read_whole(fd, &t) != 0) {
 		if (errno == EFBIG)
-			msg_warn("%s: larger than 1 MiB; not read", path);
+			msg_warn("%s: larger than 1 MiB; not read" CONFIG_NOT_USED,
+				 path);
 		else
-			msg_warn("%s: %s", path, strerror(errno));
+			msg_warn("%s: %s; not used" CONFIG_NOT_USED, path,
+				 strerror(errno));
 	} else if (fd >= 0) {
 		struct parse p = { .path = path, .job = job, .global = global,
 				   .job_layer = job_layer };
@@ -460,7 +387,12 @@ enum config_result config_load(const char *config, const char *job,
 			       struct layer *global, struct layer *job_layer)
 {
 	bool explicit;
-	char *path = config_find(config, &explicit);
+	char *passed_over;
+	char *path = config_find(config, &explicit, &passed_over);
+	if (passed_over)
+		msg_verbose("%s: not readable by you; passed over as if absent",
+			    passed_over);
+	free(passed_over);
 	if (!path) {
 		if (job)
 			msg_warn("no config file to take [%s] from", job);
@@ -482,6 +414,8 @@ static bool is_space(char c)
 {
 	return c == ' ' || (c >= '\t' && c <= '\r');
 }
+
+#define BOM "\xEF\xBB\xBF"
 
 /* The token in T's first line, white space trimmed, or NULL with a
  * warning: a token is never guessed from a file that is not plainly one. */
@@ -520,7 +454,7 @@ char *token_file_read(const char *path, const char *base)
 	char *token = NULL;
 	struct stat st;
 	struct text t = { NULL, 0 };
-	int fd = open_regular(full, &st);
+	int fd = open_regular(full, &st, "");
 	if (fd >= 0 && trusted(&st, full, true, "")) {
 		if (read_whole(fd, &t) != 0)
 			msg_warn("%s: %s", full, errno == EFBIG
@@ -546,6 +480,26 @@ void settings_resolve_token(const struct layer *l, struct settings *out)
 	out->unusable[S_TOKEN] = out->token == NULL;
 }
 
+/* Settings that are set and usable, yet do nothing or not what was
+ * meant: one warning each, so that nothing is silently ignored. */
+static void warn_idle(const struct layer layers[], const struct settings *s)
+{
+	for (int id = 0; id < S_COUNT; id++) {
+		const struct setting_def *d = &setting_defs[id];
+		if (d->env && layers[LAYER_ENV].v[id].state == VALUE_UNUSABLE)
+			msg_warn("%s holds only white space; "
+				 UNUSABLE_CONSEQUENCE, d->env);
+	}
+	/* A global kill_after is a default for the jobs that have a
+	 * timeout; one given for this job alone is meant to act. */
+	int from = s->from[S_KILL_AFTER];
+	if (s->timeout == 0 && from == LAYER_CLI)
+		msg_warn("--kill-after without --timeout does nothing");
+	else if (s->timeout == 0 && from == LAYER_JOB)
+		msg_warn("%s:%d: kill_after without a timeout does nothing",
+			 layers[from].file, layers[from].v[S_KILL_AFTER].line);
+}
+
 void settings_load(struct settings *out, struct layer layers[],
 		   const char *job, const char *config)
 {
@@ -555,6 +509,7 @@ void settings_load(struct settings *out, struct layer layers[],
 	int token_from;
 	settings_merge(layers, SETTING_HBRUN, out, &token_from);
 	out->no_requests = r == CONFIG_UNUSABLE;
+	warn_idle(layers, out);
 	if (token_from >= 0)
 		settings_resolve_token(&layers[token_from], out);
 }

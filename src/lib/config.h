@@ -20,8 +20,11 @@ enum trust file_trust(mode_t mode, uid_t owner, uid_t caller);
 
 /* The config file to read: CONFIG (-c), else $HBRUN_CONFIG, else the
  * search list.  *EXPLICIT tells whether it was named rather than searched
- * for.  Returns a malloc'd path, or NULL when no candidate exists. */
-char *config_find(const char *config, bool *explicit);
+ * for.  Returns a malloc'd path, or NULL when no candidate exists.  A file
+ * of the search that the caller may not read (root's /etc/hbrun.conf kept
+ * 0600, seen by another user) is not that caller's file: it is passed over
+ * as if absent, and *PASSED_OVER (when not NULL) gets its malloc'd path. */
+char *config_find(const char *config, bool *explicit, char **passed_over);
 
 /* Read the config file into GLOBAL and (section [JOB]) JOB_LAYER, with a
  * warning for each problem; the job always runs whatever the file holds.

@@ -17,6 +17,7 @@ static bool holding;
 static bool quiet;
 static bool verbose;
 static char *held[MSG_HELD_MAX];
+static bool held_verbose[MSG_HELD_MAX]; /* shown under -v only */
 static size_t held_count;
 static char *secrets[MSG_SECRETS_MAX];
 static int out_fd = STDERR_FILENO;
@@ -75,6 +76,11 @@ static void hide_secrets(char *line)
 			at += shown;
 		}
 	}
+}
+
+void msg_hide_secrets(char *line)
+{
+	hide_secrets(line);
 }
 
 void msg_add_secret(const char *secret)
@@ -151,8 +157,10 @@ static void monitoring(bool verbose_only, const char *fmt, va_list ap)
 	if (!verbose_only)
 		remember(line);
 	if (holding) {
-		if (held_count < MSG_HELD_MAX && !verbose_only)
+		if (held_count < MSG_HELD_MAX) {
+			held_verbose[held_count] = verbose_only;
 			held[held_count++] = strdup(line);
+		}
 		return;
 	}
 	if (quiet || (verbose_only && !verbose))
@@ -192,7 +200,7 @@ void msg_release(bool be_quiet, bool be_verbose)
 	verbose = be_verbose && !be_quiet;
 	holding = false;
 	for (size_t i = 0; i < held_count; i++) {
-		if (held[i] && !quiet)
+		if (held[i] && !quiet && (verbose || !held_verbose[i]))
 			emit(held[i]);
 		free(held[i]);
 		held[i] = NULL;

@@ -39,6 +39,10 @@ void msg_release(bool quiet, bool verbose);
 #define MSG_SECRETS_MAX 4
 void msg_add_secret(const char *secret);
 
+/* Hide in LINE, in place, every secret msg_add_secret() was given, as
+ * messages do: for text printed another way (--check's report). */
+void msg_hide_secrets(char *line);
+
 /* Write the first 4 characters of TOKEN then "..." into BUF (NUL-ended,
  * truncated to SIZE).  A token of 4 characters or fewer is shown as "...":
  * showing it whole would show the whole credential. */

@@ -279,12 +279,46 @@ static bool parse_value(const struct setting_def *d, const char *text,
 	return false;
 }
 
+static bool is_space(char c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+/* VALUE without the white space around it, malloc'd (NULL: out of
+ * memory). */
+static char *trimmed(const char *value)
+{
+	while (is_space(*value))
+		value++;
+	size_t len = strlen(value);
+	while (len > 0 && is_space(value[len - 1]))
+		len--;
+	return strndup(value, len);
+}
+
+static enum set_result set_value(struct layer *l, int id, const char *value,
+				 int line);
+
+/* A credential loses the white space around it wherever it comes from,
+ * as a token file's first line does: a Kubernetes secret made from a file
+ * ends in a newline, which would be sent as %0A. */
 enum set_result layer_set_id(struct layer *l, int id, const char *value,
 			     int line)
 {
-	double number = 0;
 	if (id < 0 || id >= S_COUNT)
 		return SET_UNKNOWN_KEY;
+	if (!value || !(setting_defs[id].flags & SETTING_SECRET))
+		return set_value(l, id, value, line);
+	char *bare = trimmed(value);
+	enum set_result r = bare ? set_value(l, id, bare, line) : SET_BAD_VALUE;
+	secret_free(bare);
+	return r;
+}
+
+static enum set_result set_value(struct layer *l, int id, const char *value,
+				 int line)
+{
+	double number = 0;
 	const struct setting_def *d = &setting_defs[id];
 	bool words = d->type == TYPE_STRING || d->type == TYPE_CHOICE;
 	if (value && !*value && words) {
@@ -372,20 +406,28 @@ static int first_setting(const struct layer layers[], int id)
 	return -1;
 }
 
-/* An api_url names the server of the service chosen at its own level or a
- * higher one: a global api_url meant for one service must not become the
- * base of another service chosen in a job's section. */
-static void scope_api_url(struct settings *out)
+/* An api_url or a template names the server of the service chosen at its
+ * own level or a higher one: a global one meant for one service must not
+ * take the token of another service chosen in a job's section.  Below
+ * that level it does not apply, as if not set: the default (or the
+ * service's preset) stands. */
+static void scope_to_service(struct settings *out)
 {
+	static const int scoped[] = { S_API_URL, S_PING_URL, S_START_URL,
+				      S_FAIL_URL };
 	int service = out->from[S_SERVICE];
-	int api_url = out->from[S_API_URL];
-	if (service < 0 || api_url <= service)
-		return;
-	secret_free(out->api_url);
-	out->api_url = NULL;
-	out->unusable[S_API_URL] = false;
-	out->from[S_API_URL] = -1;
-	put(out, &setting_defs[S_API_URL], NULL, NULL);
+	for (size_t i = 0; i < sizeof scoped / sizeof *scoped; i++) {
+		const struct setting_def *d = &setting_defs[scoped[i]];
+		int from = out->from[scoped[i]];
+		if (service < 0 || from <= service)
+			continue;
+		char **field = (char **)(void *)((char *)out + d->field);
+		secret_free(*field);
+		*field = NULL;
+		out->unusable[scoped[i]] = false;
+		out->from[scoped[i]] = -1;
+		put(out, d, NULL, NULL);
+	}
 }
 
 void settings_merge(const struct layer layers[], unsigned program,
@@ -405,7 +447,7 @@ void settings_merge(const struct layer layers[], unsigned program,
 			    from >= 0 ? layers[from].folder : NULL);
 	}
 	if (program & SETTING_HBRUN)
-		scope_api_url(out);
+		scope_to_service(out);
 	/* The token and its file are one credential: the highest level that
 	 * gives either decides. */
 	int token = first_setting(layers, S_TOKEN);

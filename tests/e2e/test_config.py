@@ -22,6 +22,8 @@ from servercase import ServerCase  # noqa: E402
 
 DEAD = unused_port()
 NOWHERE = "http://127.0.0.1:%d/v1" % DEAD
+# What every warning about a config file that cannot be used ends with.
+NOT_USED = ": no request is sent, and its job control settings are not applied"
 # A safety net: should hbrun ever fall back to the default (public) API
 # because of a bug, the request goes to a dead loopback proxy, not out.
 NET = {
@@ -550,17 +552,16 @@ class Warnings(ConfigCase):
             "[other]\n"
             "ping_timeout = never\n", [4, 6], args=["-j", "j"])
 
-    def test_long_line_cut_with_one_warning(self):
-        # The rest of a line longer than inih's 200 bytes is dropped, not
-        # read as a line of its own (it would be an unknown key here).
-        long_line = "cacert = /" + "a" * 300 + " colour = blue"
-        self.check_warnings("api_url = {u}\n" + long_line + "\ntoken = warn-token\n", [2])
-
-    def test_line_of_inih_size_exactly_is_whole(self):
-        # 199 bytes fill inih's 200-byte buffer; only the newline is left
-        # out, and the line is whole.
-        line = "cacert = /" + "a" * (199 - len("cacert = /"))
-        self.check_warnings("api_url = {u}\n" + line + "\ntoken = warn-token\n", [])
+    def test_long_lines_are_read_whole(self):
+        # No parser's buffer decides what a line is: a header with a long
+        # comment is the header, a key whose '=' is far to the right is
+        # read, a long value is used whole.
+        comment = "; " + "c" * 300
+        key = "token" + " " * 250 + "= warn-token"
+        self.check_warnings("api_url = {u}\ntoken = global-token\n[j] " + comment + "\n"
+                            + key + "\n", [], args=["-j", "j"])
+        self.check_warnings("api_url = {u}\n[j]\ntoken = " + "k" * 5000 + "\n", [],
+                            token="k" * 5000, args=["-j", "j"])
 
     def test_file_of_one_mib_is_read(self):
         head = "api_url = %s\ntoken = mib-token\n" % self.srv.url
@@ -575,7 +576,7 @@ class Warnings(ConfigCase):
         head = "api_url = %s\ntoken = file-token\n" % self.srv2.url
         path = self.conf("big.conf", head + "#" * (1024 * 1024) + "\n")
         res = self.hb(["-c", path, "-t", "cli-token", "--api-url", self.srv.url])
-        self.assertEqual(res.lines(), ["hbrun: %s: larger than 1 MiB; not read" % path])
+        self.assertEqual(res.lines(), ["hbrun: %s: larger than 1 MiB; not read%s" % (path, NOT_USED)])
         # A file that was found but cannot be used blocks every request.
         self.assertNoPing(res)
 
@@ -583,7 +584,7 @@ class Warnings(ConfigCase):
         res = self.hb(["-c", "/dev/zero", "-t", "zero-token", "--api-url", self.srv.url],
                       job=["sh", "-c", "echo ran; exit 3"], code=3, timeout=60)
         self.assertEqual(res.stdout, "ran\n")
-        self.assertEqual(res.lines(), ["hbrun: /dev/zero: not a regular file; not used"])
+        self.assertEqual(res.lines(), ["hbrun: /dev/zero: not a regular file; not used" + NOT_USED])
         self.assertNoPing(res)
 
     def test_config_from_a_pipe_is_not_read(self):
@@ -591,7 +592,7 @@ class Warnings(ConfigCase):
         # a way that can block, and -c /dev/stdin no longer works.
         text = "api_url = %s\nbogus = 1\n[j]\ntoken = pipe-token\n" % self.srv.url
         res = self.hb(["-c", "/dev/stdin", "-j", "j"], input=text)
-        self.assertEqual(res.lines(), ["hbrun: /dev/stdin: not a regular file; not used"])
+        self.assertEqual(res.lines(), ["hbrun: /dev/stdin: not a regular file; not used" + NOT_USED])
         self.assertNoPing(res)
 
     def test_one_of_each_and_the_job_status(self):

@@ -83,15 +83,19 @@ Readings where the SPEC leaves room (the lead reconciles):
   (group/other-writable or another owner), holding a NUL byte, or whose
   first line is empty or blank is unusable.
 - A quoted empty value (token = "") is empty, so unusable.
-- A line longer than 200 characters: its key is set but unusable when it is
-  a string key (token, token_file, api_url and the three templates) or a
-  choice (method), ignored when it is a number or a boolean (send_output
-  too).  (The
-  generator makes no line of 160-300 characters, so the exact limit is not
-  tested.)
-- A broken header ([backup) ignores every key up to the next good header; a
-  good [backup] elsewhere in the file is still the section of -j backup.
-  Section names are trimmed ([ backup ] is [backup]).
+- A line is read whole, whatever its length (a value of 300 characters is
+  used whole; headers and their comments run to several KiB).
+- A header is [NAME] followed by nothing but white space or a comment (';'
+  or '#' and what follows), NAME trimmed ([ backup ] is [backup]), not
+  empty, without '[', ']', ';' or '#' (header_name()).  Any other line
+  starting with '[' is a broken header ([backup, [b ;x], [], [j]x, [a]b],
+  [[a]]): every key up to the next good header is ignored (never merged
+  into the section above or the global part); a good [backup] elsewhere in
+  the file is still the section of -j backup.  -j '' (or white space) is a
+  usage error (125).
+- A token from any level loses the white space around it, as a token
+  file's first line does; a token of white space only is set but
+  unusable.
 - A bad number or boolean in a file is ignored (the level below applies).
   A bad number on the command line (empty, not a number, negative, 0
   seconds, a fraction of retries) is 125; the upper ends are not tested.
@@ -137,15 +141,18 @@ Readings where the SPEC leaves room (the lead reconciles):
   with Content-Type text/plain -- also when the job wrote nothing, or never
   ran (an empty body).  With GET there is no body (and a warning).  A
   request without a body is sent without Content-Type.
-- Services: only the command line names one (with its base, --api-url,
-  and its token), in any case; so no api_url of a lower level is ever the
-  base.  A template at any level replaces the preset's request of its
-  event only.  Only tickstem's default API is reached through the proxy.
+- Services: the command line names one (with its base, --api-url, and its
+  token), or a section or the global part of the file does (with an
+  api_url beside it), in any case.  api_url and the three templates apply
+  only at the service's level or a higher one: a lower one is as if not
+  set.  A template that applies replaces the preset's request of its event
+  only.  Only tickstem's default API is reached through the proxy.
 - The job's output goes to regular files here; send_output's behaviour
   with a terminal, a slow reader or a closed output is test_output.py's.
-Not generated: config files over 1 MiB, --cacert, service in a config
-file, duplicate keys in one section, the same section twice, a
-Ping-Body-Limit header.
+Not generated: config files over 1 MiB, --cacert, duplicate keys in one
+section (except an api_url beside a service), the same section twice, a
+Ping-Body-Limit header, a config file found by the search that the caller
+may not read (test_examples3.py runs hbrun as another user for that).
 
 Environment: HBRUN_RULES_SEED (default random; always printed),
 HBRUN_RULES_CASES (default 3000; 1000 under ASan, 40 under valgrind),
@@ -267,6 +274,21 @@ JOB_CONTROL = {
 }
 
 
+def header_name(line):
+    """The section a header line (white space around it gone) opens: its
+    NAME, or None for a broken header -- anything but '[' NAME ']' and then
+    nothing but white space or a comment (';' or '#'), NAME trimmed, not
+    empty, and without '[', ']', ';' or '#'."""
+    close = line.find("]")
+    if close < 0:
+        return None
+    name = line[1:close].strip(" \t\r\v\f")
+    rest = line[close + 1:].strip(" \t\r\v\f")
+    if not name or any(c in name for c in "[;#") or (rest and rest[0] not in ";#"):
+        return None
+    return name
+
+
 def read_ini(data):
     """The SPEC's INI dialect: (global, {section: settings}), or None when
     the file is unusable (a NUL byte).  A string value is a str ('' when
@@ -282,10 +304,9 @@ def read_ini(data):
         if not line or line[0] in ";#":
             continue
         if line[0] == "[":
-            if "]" in line:
-                cur = sections.setdefault(line[1:line.index("]")].strip(" \t"), {})
-            else:
-                cur = None  # a section that matches no job
+            name = header_name(line)
+            # a broken header opens a section that matches no job
+            cur = None if name is None else sections.setdefault(name, {})
             continue
         m = re.search(r"[ \t];", line)
         if m:
@@ -297,8 +318,8 @@ def read_ini(data):
             value = value[1:-1]
         if cur is None:
             continue
-        long_line = len(raw.rstrip("\r")) > 200
-        if key in STRING_KEYS:
+        long_line = False  # no length decides what a line is
+        if key in STRING_KEYS + ("service",):
             cur[key] = LONG if long_line else value
         elif key in NUMBERS and not long_line:
             v = NUMBERS[key](value)
@@ -369,6 +390,8 @@ def parse_cli(words):
         elif w not in names:
             return None
         elif names[w] == "job":
+            if value.strip(" \t") == "":
+                return None  # no section is named by nothing
             job = value
         elif names[w] == "config":
             config = value
@@ -398,6 +421,8 @@ def token_of(level, folder, files):
     """The token a level's credential gives, or None (unusable)."""
     if "token" in level:
         token = level["token"]
+        if token is not LONG:  # white space around a credential goes
+            token = token.strip(" \t\n\r\v\f")
     else:
         tf = level["token_file"]
         if tf is LONG or tf == "":
@@ -576,7 +601,11 @@ def expect(case):
 
 def expect_requests(case, cli, levels, folder, out):
     """The requests of a case whose settings are readable (expect())."""
-    preset = PRESETS.get(cli.get("service", "tickstem").lower())
+    # api_url and the templates apply only with the service of their own
+    # level or a higher one.
+    at = next((i for i, l in enumerate(levels) if "service" in l), None)
+    scoped = levels if at is None else levels[:at + 1]
+    preset = PRESETS.get("tickstem" if at is None else levels[at]["service"].lower())
     if preset is None:
         out["why"] = "unknown service: set but unusable, no request"
         return out
@@ -595,18 +624,16 @@ def expect_requests(case, cli, levels, folder, out):
     token = None
     if cred is not None:
         token = token_of(cred, folder if cred is not levels[0] else "", case["files"])
-    # An api_url applies only with the service of its own level or a
-    # higher one: the service is named on the command line or nowhere.
-    base = first(levels[:1] if "service" in cli else levels, "api_url")
+    base = first(scoped, "api_url")
     job, rc = case["job"], out["rc"]
     ok = job["kind"] == "exit" and (rc == 0 or rc in cli.get("--success-status", ()))
     status, message = (0, "OK") if ok else ending_fields(case, cli)
     assert ok or status != 0, "a fail request never says 0"
     out["event"] = "success" if ok else "fail"
-    out["request"] = request_of(levels, out["event"], preset, base,
+    out["request"] = request_of(scoped, out["event"], preset, base,
                                 field_values(token, status, message))
     if job["kind"] != "missing":  # a command that never ran never started
-        out["start"] = request_of(levels, "start", preset, base,
+        out["start"] = request_of(scoped, "start", preset, base,
                                   field_values(token, 0, "", start=True))
     if out["request"] and out["capture"]:
         out["body"] = send
@@ -631,6 +658,8 @@ class Gen:
         self.no_unusable_api = False
         self.count = 0
         self.held = None
+        self.job_names = []  # sections of odd_sections(), for -j
+        self.serviced = []  # sections that name a service
 
     def p(self, x):
         return self.r.random() < x
@@ -826,7 +855,7 @@ class Gen:
         if self.p(0.15):
             opt("--send-output", self.send_output("cli"))
         if self.p(0.5):
-            opt(self.r.choice(("-j", "--job")), self.r.choice(SECTIONS))
+            opt(self.r.choice(("-j", "--job")), self.r.choice(SECTIONS + tuple(self.job_names)))
         if conf_name is not None:
             opt(self.r.choice(("-c", "--config")), conf_name)
         for name, good, bad, p in (
@@ -901,10 +930,108 @@ class Gen:
             out.insert(self.r.randrange(len(out) + 1), noise)
         return out
 
+    # -- the third round: headers of every length and shape, services in
+    # the file beside templates of other levels, tokens ending in a newline
+
+    def odd_name(self, i):
+        """A section name: of every length, up to several KiB, or one of a
+        pair that shares a 49-character prefix (a parser that cuts names
+        there reads both as the prefix)."""
+        v = self.pick([("length", 6), ("prefix", 3), ("spaced", 1)])
+        first = "qrstuvw"[i]
+        if v == "length":
+            n = self.r.choice((1, 48, 49, 50, 51, 199, 200, 201, 1000, 4000, 8000))
+            self.tags.add("header-length-%s" % ("short" if n < 49 else
+                                                 "49-51" if n < 52 else
+                                                 "~200" if n < 1000 else "KiB"))
+            return first + "n" * (n - 1)
+        if v == "prefix":
+            self.tags.add("header-prefix49")
+            prefix = "p" * self.r.choice((48, 49, 50))
+            if prefix not in self.job_names:
+                self.job_names.append(prefix)  # -j prefix finds no section
+            return prefix + first
+        self.tags.add("header-inner-space")
+        return first + " name"
+
+    def header_shape(self, name):
+        """A header line for NAME: a good one (white space, a comment after
+        ']' of any length) or a broken one (';' or '#' inside, empty,
+        nested, unbalanced, text after ']')."""
+        comment = self.r.choice(("x", "nightly ; at 3", "c" * self.r.choice((150, 250, 6000))))
+        shape = self.pick([
+            ("[%s]", 4), ("[ %s ]", 2), ("\t[%s]  ", 1), ("[%s] ; {c}", 4), ("[%s];{c}", 2),
+            ("[%s] # {c}", 2), ("[%s]#{c}", 1), ("[%s] ; x ] y", 1),
+            ("[%s ;{c}]", 3), ("[%s#{c}]", 2), ("[%s", 2), ("[%s]x", 2), ("[%s]%s]", 2),
+            ("[[%s]]", 2), ("[%s[x]", 1), ("[]", 1), ("[ ]", 1), ("[%s] x ;{c}", 1)])
+        line = shape.replace("%s", name).replace("{c}", comment)
+        good = header_name(line.strip(" \t")) == name
+        self.tags.add("header-shape-%s%s" % ("good" if good else "broken",
+                                             "-comment" if "{c}" in shape else ""))
+        return line, good
+
+    def odd_sections(self, folder):
+        """Sections under odd headers, each with the keys of a section;
+        their names go to the -j choices."""
+        lines = []
+        if not self.p(0.35):
+            return lines
+        for i in range(self.r.randrange(1, 4)):
+            name = self.odd_name(i)
+            self.job_names.append(name)
+            line, good = self.header_shape(name)
+            level = ("s-" if good else "broken-") + "x%d" % i
+            lines.append(line)
+            lines += self.service_lines(level)
+            lines += self.settings_lines(level, folder, {
+                "token": 0.7, "token_file": 0.1, "api_url": 0.3, "template": 0.3,
+                "method": 0.05, "number": 0.1})
+        return lines
+
+    def service_lines(self, level):
+        """A service for LEVEL of the file, with its base (api_url) beside
+        it: templates and an api_url of a lower level must not apply."""
+        if not self.p(0.12 if level == "global" else 0.2):
+            return []
+        svc = self.pick([(name, 10) for name in PRESETS] + [("healthcheks", 2), ("", 1)])
+        self.tags.add("file-service-" + (svc or "empty"))
+        if level != "global":
+            self.serviced.append(level)
+        if self.p(0.1):
+            svc = svc.upper()
+        return ["service = " + svc, "api_url = " + self.url(level)]
+
+    def templates_below_services(self):
+        """Global templates where a section names its own service: they
+        must not take that section's token to their server."""
+        if not (self.serviced and self.with_templates and self.p(0.7)):
+            return []
+        self.tags.add("templates-below-service")
+        keys = [k for k in ("ping_url", "start_url", "fail_url") if self.p(0.6)] or ["ping_url"]
+        return ["%s = %s" % (k, self.template_value("file", "global", k)) for k in keys]
+
+    def token_newlines(self, opts, env):
+        """A token on the command line or in HBRUN_TOKEN ending in a
+        newline or other white space, as a Kubernetes secret made from a
+        file does."""
+        end = self.r.choice(("\n", "\r\n", " \t", "\n\n"))
+        if self.p(0.15) and "HBRUN_TOKEN" in env:
+            self.tags.add("token-newline-env")
+            env["HBRUN_TOKEN"] += end
+        for i, w in enumerate(opts):
+            if self.p(0.3) and (w.startswith("--token=") or
+                                (w in ("-t", "--token") and i + 1 < len(opts))):
+                self.tags.add("token-newline-cli")
+                if w.startswith("--token="):
+                    opts[i] += end
+                else:
+                    opts[i + 1] += end
+
     def config_text(self, folder):
         lines = self.settings_lines("global", folder, {
             "token": 0.35, "token_file": 0.1, "api_url": 0.6, "template": 0.3, "method": 0.1,
             "number": 0.15})
+        lines[:0] = self.service_lines("global")
         for name in SECTIONS:
             if not self.p(0.55):
                 continue
@@ -913,11 +1040,12 @@ class Gen:
                 self.tags.add("header-" + header)
             lines.append({"good": "[%s]", "spaced": "[ %s ]", "broken": "[%s"}[header] % name)
             level = ("broken-" if header == "broken" else "s-") + name
+            lines += self.service_lines(level)
             lines += self.settings_lines(level, folder, {
                 "token": 0.6, "token_file": 0.12, "api_url": 0.3, "template": 0.3,
                 "method": 0.08, "number": 0.1})
-        for line in lines:
-            assert len(line) < 160 or len(line) > 300, line
+        lines += self.odd_sections(folder)
+        lines[:0] = self.templates_below_services()
         eol = "\n"
         if self.p(0.05):
             eol = "\r\n"
@@ -1077,6 +1205,10 @@ class Gen:
                 opts += ["--" + key.replace("_", "-"), self.template_value("cli", "cli", key)]
         if self.p(0.15):
             opts = self.service_opts()
+        self.token_newlines(opts, env)
+        if self.p(0.01):
+            self.tags.add("job-empty")
+            opts += self.r.choice((["-j", ""], ["--job= "], ["-j", "\t"]))
         job = self.job()
         opts += self.job_control(job)
         case = {"n": self.n, "opts": opts, "env": env, "files": self.files,
@@ -1637,8 +1769,49 @@ class OracleTest(unittest.TestCase):
         g, s = read_ini(BOM + b'token = "Q"\n[b\ntoken = B\n[ c ]\n  token = C ;x\n'
                         b"ping_retries = 1\n" + b"token = " + b"x" * 300 + b"\n")
         self.assertEqual(g, {"token": "Q"})
-        self.assertEqual(s, {"c": {"token": LONG, "ping_retries": 1}})
+        self.assertEqual(s, {"c": {"token": "x" * 300, "ping_retries": 1}})
         self.assertIsNone(read_ini(b"token = a\0b\n"))
+
+    def test_headers(self):
+        # a header is [NAME], then white space or a comment; anything else
+        # opens a section no job matches, never the one before it
+        for line, name in (("[b] ; " + "c" * 5000, "b"), ("[b];x", "b"), ("[b] #x", "b"),
+                           ("[ b ]", "b"), ("[" + "n" * 4000 + "]", "n" * 4000),
+                           ("[b ;x]", None), ("[]", None), ("[ ]", None), ("[j]x", None),
+                           ("[a]b]", None), ("[[a]]", None), ("[a#b]", None), ("[a", None),
+                           ("[b] x ;y", None)):
+            g, s = read_ini(("token = G\n[a]\ntoken = A\n%s\ntoken = T\n" % line).encode())
+            self.assertEqual((g, s.get("a")), ({"token": "G"}, {"token": "A"}), line)
+            self.assertEqual(s.get(name) if name else None, {"token": "T"} if name else None)
+        self.assertEqual(expect(hand_case(["-j", ""]))["rc"], 125)
+        self.assertEqual(expect(hand_case(["--job= "]))["rc"], 125)
+
+    def test_tokens_trimmed(self):
+        for opts, env in ((["-t", "T\n"], {}), ([], {"HBRUN_TOKEN": " T\r\n"})):
+            self.assertEqual(self.req(hand_case(opts, env)), "default")
+        files = {XDG_CONF: conf("token = G\napi_url = %s\n" % (U % "g"))}
+        # white space only: set but unusable, no lower level
+        self.assertIsNone(self.req(hand_case(["-t", " \n"], files=files)))
+        self.assertIsNone(self.req(hand_case([], {"HBRUN_TOKEN": "\n"}, files)))
+
+    def test_templates_and_api_url_scoped_to_the_service(self):
+        files = {XDG_CONF: conf("ping_url = http://127.0.0.1:9/g/p/{token}\n"
+                                "api_url = http://127.0.0.1:9/g\n[hc]\nservice = healthchecks\n"
+                                "api_url = http://127.0.0.1:9/hc\ntoken = T\n"
+                                "[own]\nservice = betterstack\nfail_url = http://127.0.0.1:9/o/{token}"
+                                "\napi_url = http://127.0.0.1:9/b\ntoken = T\n")}
+        self.assertEqual(self.req(hand_case(["-j", "hc"], files=files)), (9, "/hc/T?rid={run_id}"))
+        self.assertEqual(self.req(hand_case(["-j", "own"], files=files)), (9, "/b/T"))
+        e = expect(hand_case(["-j", "own"], files=files, job={"kind": "exit", "code": 2}))
+        self.assertEqual(e["request"], (9, "/o/T"))
+        # the command line's service: the file's api_url and templates do not apply
+        e = expect(hand_case(["-j", "hc", "--service", "betterstack", "--api-url",
+                              "http://127.0.0.1:9/c"], files=files))
+        self.assertEqual(e["request"], (9, "/c/T"))
+        # an unknown service in a section: no request at all
+        files = {XDG_CONF: conf("[x]\nservice = healthcheks\napi_url = %s\ntoken = T\n"
+                                % (U % "x"))}
+        self.assertIsNone(self.req(hand_case(["-j", "x"], files=files)))
 
     def test_broken_header_finds_no_section(self):
         files = {XDG_CONF: conf("api_url = %s\n[a]\ntoken = A\n[b\ntoken = B\n" % (U % "g"))}

@@ -1,7 +1,7 @@
 /* Fuzz target: config file text -> the file's layers -> settings merge.
  *
  * Input: the first line is the job name given with -j (empty: no -j), the
- * rest is the config file, read by config_load() through inih exactly as
+ * rest is the config file, read by config_load() (dialect.c) exactly as
  * hbrun reads it.  The file lives in a memfd, mode 0600, so a token in it
  * is trusted and used.  Checked: every merged setting is in its range, and
  * the token comes only from a layer that set one. */

@@ -27,7 +27,6 @@ SPEC = packaging_file("rpm", "hbrun.spec")
 # None: part of the toolchain or libc.
 DEBIAN_PACKAGE = {
     "libcurl": "libcurl4-openssl-dev",
-    "inih": "libinih-dev",
     "jansson": "libjansson-dev",
     "check": "check",
     "python3": "python3",

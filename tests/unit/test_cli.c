@@ -119,7 +119,7 @@ START_TEST(unusable_command_lines)
 	ck_assert(strstr(err, "hbrun: unknown option '-x'"));
 	ck_assert(strstr(err, "hbrun: option '-t' needs an argument"));
 	ck_assert(strstr(err, "hbrun: no command to run"));
-	ck_assert(strstr(err, "invalid value for --ping-retries: 'x'"));
+	ck_assert(strstr(err, "invalid value for --ping-retries: a whole number"));
 }
 END_TEST
 
