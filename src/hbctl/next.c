@@ -10,15 +10,10 @@
 
 int hbctl_next(const struct hbctl_args *a)
 {
-	struct schedule *s = schedule_new();
 	char err[256];
+	struct schedule *s = schedule_parse(a->operand, a->tz, err, sizeof err);
 	if (!s) {
-		msg_error("out of memory");
-		return HBCTL_EXIT_FAILURE;
-	}
-	if (schedule_add(s, a->operand, a->tz, err, sizeof err) < 0) {
 		msg_error("next: %s", err);
-		schedule_free(s);
 		return HBCTL_EXIT_USAGE;
 	}
 	enum schedule_zone_from from;

@@ -112,6 +112,28 @@ const char *schedule_zone_of(const struct schedule *s, size_t i,
 	return tz_name(s->items[i].zone);
 }
 
+struct schedule *schedule_parse(const char *text, const char *tz, char *err,
+				size_t errlen)
+{
+	struct schedule *s = schedule_new();
+	char *copy = s ? strdup(text) : NULL;
+	if (!copy) {
+		snprintf(err, errlen, "out of memory");
+		schedule_free(s);
+		return NULL;
+	}
+	char *rest = copy, *one;
+	while (s && (one = strsep(&rest, ";")))
+		if (s->n == 64 || schedule_add(s, one, tz, err, errlen) < 0) {
+			if (s->n == 64)
+				snprintf(err, errlen, "more than 64 expressions");
+			schedule_free(s);
+			s = NULL;
+		}
+	free(copy);
+	return s;
+}
+
 /* Five fields, or an @word (not "@123", a calendar event's instant). */
 static int is_cron(const char *text)
 {

@@ -102,5 +102,75 @@ class Next(unittest.TestCase):
             self.assertEqual(len(self.due("@daily", env={"HBRUN_CONFIG": f.name})), 5)
 
 
+def check(*args, conf=None, env=None):
+    """hbrun --check with ARGS (and config CONF), no request possible."""
+    home = tempfile.mkdtemp(prefix="hbrun-check-")
+    path = os.path.join(home, "hbrun.conf")
+    if conf is not None:
+        with open(path, "w") as f:
+            f.write(conf)
+        os.chmod(path, 0o600)
+    e = {"PATH": os.environ.get("PATH", ""), "HOME": home, "TZ": "UTC",
+         "HBRUN_CONFIG": path if conf is not None else os.path.join(home, "absent.conf")}
+    e.update(harness.SANITIZER_ENV)
+    e.update(env or {})
+    p = subprocess.run(WRAPPER + [harness.HBRUN, "--check", "-t", "tok",
+                                  "--ping-url", "http://127.0.0.1:9/{token}"] + list(args)
+                       + ["--", "true"], env=e, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True, timeout=scaled(60))
+    if harness.UNDER_VALGRIND and harness.VALGRIND_REPORT.search(p.stderr):
+        raise AssertionError("valgrind found errors in hbrun --check:\n%s" % p.stderr)
+    return p
+
+
+class CheckSchedule(unittest.TestCase):
+    def lines(self, p, prefix="ok: schedule: "):
+        return [line[len(prefix):] for line in p.stdout.splitlines() if line.startswith(prefix)]
+
+    def test_schedule_as_read_with_its_zone_and_where_from(self):
+        p = check(conf="[backup]\nschedule = 0 9 * * 1-5\ntz = Asia/Kolkata\n", *["-j", "backup"])
+        got = self.lines(p)
+        self.assertRegex(got[0], r"^a cron expression .* in zone Asia/Kolkata \(tz, .*hbrun.conf:3\)$")
+        due = got[1][len("next due "):].split(", ")
+        self.assertEqual(len(due), 3)
+        for t in due:
+            self.assertRegex(t, r"^\d{4}-\d\d-\d\dT09:00:00\+05:30$")
+        self.assertEqual(got[2], "longest gap 259200 s (3d), shortest 86400 s (1d), over this "
+                                 "year and the 28 after it")
+        self.assertEqual(len(got), 3)
+
+    def test_an_event_names_its_own_zone(self):
+        got = self.lines(check("--schedule", "daily America/New_York", "--tz", "Europe/Berlin"))
+        self.assertIn("in zone America/New_York (named by the event)", got[0])
+
+    def test_clock_change_stretching_the_gap_is_said(self):
+        got = self.lines(check("--schedule", "*-*-* 02:30", "--tz", "Europe/Berlin"))
+        self.assertRegex(got[-1], r"^a clock change makes the gap after \d{4}-03-\d\dT02:30:00"
+                                  r"\+01:00 169200 s \(1d 23h\), where the longest is usually "
+                                  r"86400 s \(1d\)$")
+
+    def test_overlap_is_a_problem_without_a_lock(self):
+        p = check("--schedule", "*/15 * * * *", "--timeout", "1200")
+        self.assertIn("problem: timeout 1200 s is longer than the schedule's shortest gap 900 s,"
+                      " and there is no lock: runs would overlap", p.stdout)
+        self.assertEqual(p.returncode, 1)
+        lock = os.path.join(tempfile.mkdtemp(prefix="hbrun-lock-"), "lock")
+        p = check("--schedule", "*/15 * * * *", "--timeout", "1200", "--lock", lock)
+        self.assertNotIn("overlap", p.stdout)
+        p = check("--schedule", "*/15 * * * *", "--timeout", "900")
+        self.assertNotIn("overlap", p.stdout)
+
+    def test_unusable_schedule_or_zone_is_a_warning_and_no_figure(self):
+        for args in (["--schedule", "61 * * * *"], ["--schedule", "@daily", "--tz", "Mars/Base"],
+                     ["--schedule", ""], ["--schedule", "@daily", "--tz", ""]):
+            p = check(*args)
+            self.assertEqual(self.lines(p), [], args)
+            self.assertEqual(len([line for line in p.stdout.splitlines()
+                                  if line.startswith("hbrun: ") and "schedule" in line
+                                  or "--tz" in line and line.startswith("hbrun: ")]), 1,
+                             (args, p.stdout))
+            self.assertNotIn("problem: timeout", p.stdout)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

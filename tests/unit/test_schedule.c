@@ -318,6 +318,26 @@ START_TEST(rfc3339)
 }
 END_TEST
 
+START_TEST(several_expressions_separated_by_semicolons)
+{
+	char err[256];
+	struct schedule *s = schedule_parse("Mon..Fri 09:00; Sat 10:00 ;0 12 * * 0", "UTC", err,
+					    sizeof err);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_int_eq(schedule_count(s), 3);
+	ck_assert_int_eq(schedule_grammar_of(s, 2), SCHEDULE_CRON);
+	struct schedule_gaps g;
+	ck_assert_int_eq(schedule_gaps(s, at("2026-06-01T00:00:00Z"), &g), 0);
+	ck_assert_int_eq(g.longest, 26 * H);  /* Sat 10:00 -> Sun 12:00 */
+	ck_assert_int_eq(g.shortest, 21 * H); /* Sun 12:00 -> Mon 09:00 */
+	schedule_free(s);
+	ck_assert_ptr_null(schedule_parse("daily; @reboot", "UTC", err, sizeof err));
+	ck_assert_ptr_nonnull(strstr(err, "@reboot"));
+	ck_assert_ptr_null(schedule_parse("daily;", "UTC", err, sizeof err));
+	ck_assert_ptr_null(schedule_parse("daily", "Nowhere/Zone", err, sizeof err));
+}
+END_TEST
+
 #define COUNT(a) ((int)(sizeof(a) / sizeof *(a)))
 
 Suite *unit_suite(void)
@@ -331,6 +351,7 @@ Suite *unit_suite(void)
 	tcase_add_loop_test(tc, unusable_zones, 0, COUNT(bad_zones));
 	tcase_add_test(tc, grammar_and_zone_are_told);
 	tcase_add_test(tc, rfc3339);
+	tcase_add_test(tc, several_expressions_separated_by_semicolons);
 	suite_add_tcase(s, tc);
 	return s;
 }
