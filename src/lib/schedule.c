@@ -504,6 +504,20 @@ static int first_cursor(const struct cursor *cur, size_t n)
 	return best;
 }
 
+/* V's two ascending runs [0, MID) and [MID, n) into one, through TMP. */
+static int merge_runs(struct instants *v, size_t mid, struct instants *tmp)
+{
+	tmp->n = 0;
+	size_t i = 0, j = mid;
+	while (i < mid || j < v->n) {
+		bool left = j == v->n || (i < mid && v->t[i] <= v->t[j]);
+		if (instants_add(tmp, left ? v->t[i++] : v->t[j++]) < 0)
+			return -1;
+	}
+	memcpy(v->t, tmp->t, v->n * sizeof *v->t);
+	return 0;
+}
+
 /* Chunks of several items that overlap, spelled out and merged. */
 static int acc_cluster(struct gap_acc *a, struct cursor *cur, size_t n, int i,
 		       struct instants *v, struct instants *all)
@@ -517,13 +531,13 @@ static int acc_cluster(struct gap_acc *a, struct cursor *cur, size_t n, int i,
 				continue;
 			if (cur[j].c.last > end)
 				end = cur[j].c.last;
+			size_t mid = all->n;
 			if (chunk_spell(&cur[j], cur[j].c_day, all) < 0 ||
-			    cursor_advance(&cur[j], v) < 0)
+			    merge_runs(all, mid, v) < 0 || cursor_advance(&cur[j], v) < 0)
 				return -1;
 			more = true;
 		}
 	}
-	instants_sort(all, 0);
 	for (size_t k = 0; k < all->n; k++)
 		acc_instant(a, all->t[k]);
 	return 0;
