@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "msg.h"
+#include "schedule.h"
 #include "url.h"
 #include "secret.h"
 #include "version.h"
@@ -24,6 +25,10 @@ enum {
 	OPT_INTERVAL,
 	OPT_GRACE,
 	OPT_LIMIT,
+	OPT_TZ,
+	OPT_COUNT,
+	OPT_AFTER,
+	OPT_SCHEDULE,
 };
 
 /* '+': the command and everything after it are the command's. */
@@ -48,12 +53,16 @@ static const struct option global_options[] = {
 static const struct option create_options[] = {
 	{ "interval", required_argument, NULL, OPT_INTERVAL },
 	{ "grace", required_argument, NULL, OPT_GRACE },
+	{ "schedule", required_argument, NULL, OPT_SCHEDULE },
+	{ "tz", required_argument, NULL, OPT_TZ },
 	HELP_OPTION, END_OPTIONS,
 };
 static const struct option update_options[] = {
 	{ "name", required_argument, NULL, OPT_NAME },
 	{ "interval", required_argument, NULL, OPT_INTERVAL },
 	{ "grace", required_argument, NULL, OPT_GRACE },
+	{ "schedule", required_argument, NULL, OPT_SCHEDULE },
+	{ "tz", required_argument, NULL, OPT_TZ },
 	HELP_OPTION, END_OPTIONS,
 };
 static const struct option pings_options[] = {
@@ -61,6 +70,12 @@ static const struct option pings_options[] = {
 	HELP_OPTION, END_OPTIONS,
 };
 static const struct option plain_options[] = { HELP_OPTION, END_OPTIONS };
+static const struct option next_options[] = {
+	{ "tz", required_argument, NULL, OPT_TZ },
+	{ "count", required_argument, NULL, OPT_COUNT },
+	{ "after", required_argument, NULL, OPT_AFTER },
+	HELP_OPTION, END_OPTIONS,
+};
 
 struct command_def {
 	const char *name;
@@ -72,36 +87,48 @@ struct command_def {
 };
 
 #define HELP_LINE "  -h, --help           show this help and exit\n"
+#define SCHEDULE_HELP \
+	"      --schedule EXPR  the interval is the longest gap of EXPR, a cron\n" \
+	"                       expression or a systemd calendar event (several\n" \
+	"                       separated by ';'); not with --interval\n" \
+	"      --tz ZONE        EXPR's zone, an IANA name (default: local)\n"
 
 static const struct command_def commands[] = {
 	{ "create", CMD_CREATE, "NAME", create_options,
-	  "NAME [--interval SECS] [--grace SECS]",
+	  "NAME [--interval SECS | --schedule EXPR [--tz ZONE]] [--grace SECS]",
 	  "Create a heartbeat and print its id, its token and the URL to ping.\n"
 	  "An alert is raised when no ping came for the interval plus the grace.\n\n"
 	  "      --interval SECS  pings are expected every SECS seconds, at least 60\n"
 	  "                       (default 3600)\n"
+	  SCHEDULE_HELP
 	  "      --grace SECS     lateness allowed before an alert (default 300)\n"
 	  "The server judges how long either may be.\n" HELP_LINE },
 	{ "ensure", CMD_ENSURE, "NAME", create_options,
-	  "NAME [--interval SECS] [--grace SECS]",
+	  "NAME [--interval SECS | --schedule EXPR [--tz ZONE]] [--grace SECS]",
 	  "Make sure one heartbeat named NAME exists, with the values given, and\n"
 	  "print it as 'get' does: created (with create's defaults) when there is\n"
 	  "none; when there is one, only the values given that differ are changed,\n"
 	  "and nothing is sent when none does; a value not given is left as it is.\n"
 	  "More than one heartbeat named NAME: exit 1, nothing changed.  With\n"
 	  "--json, the heartbeat as JSON:\n"
-	  "  hbctl --json ensure backup --interval 86400 | jq -r .token\n\n"
+	  "  hbctl --json ensure backup --interval 86400 | jq -r .token\n"
+	  "Without --interval or --schedule, the schedule, tz, timeout and\n"
+	  "ping_deadline of the config file's section [NAME] (the job's) are read:\n"
+	  "the interval is its schedule's longest gap, the grace (unless given)\n"
+	  "timeout + ping_deadline, or 300 without a timeout.\n\n"
 	  "      --interval SECS  pings are expected every SECS seconds, at least 60\n"
+	  SCHEDULE_HELP
 	  "      --grace SECS     lateness allowed before an alert\n" HELP_LINE },
 	{ "list", CMD_LIST, NULL, plain_options, "",
 	  "List every heartbeat, as a table.\n\n" HELP_LINE },
 	{ "get", CMD_GET, "ID", plain_options, "ID",
 	  "Show one heartbeat, its token and ping URL included.\n\n" HELP_LINE },
 	{ "update", CMD_UPDATE, "ID", update_options,
-	  "ID [--name NAME] [--interval SECS] [--grace SECS]",
+	  "ID [--name NAME] [--interval SECS | --schedule EXPR [--tz ZONE]] [--grace SECS]",
 	  "Change a heartbeat; only the values given are sent.\n\n"
 	  "      --name NAME      a new name\n"
 	  "      --interval SECS  a new interval, at least 60\n"
+	  SCHEDULE_HELP
 	  "      --grace SECS     a new grace\n" HELP_LINE },
 	{ "pause", CMD_PAUSE, "ID", plain_options, "ID",
 	  "Pause a heartbeat: no alerts until it is resumed (for maintenance).\n"
@@ -120,6 +147,15 @@ static const struct command_def commands[] = {
 	  "Ping the heartbeat with TOKEN once, as hbrun does when a job succeeded\n"
 	  "(with hbrun's retries).  No API key is needed: the token is the\n"
 	  "credential.\n\n" HELP_LINE },
+	{ "next", CMD_NEXT, "EXPR", next_options, "EXPR [--tz ZONE] [--count N] [--after TIME]",
+	  "Print the next due times of a schedule, one a line in RFC 3339 with the\n"
+	  "zone's offset.  EXPR is a cron expression (five fields or an @word) or a\n"
+	  "systemd calendar event; daylight saving as the scheduler that runs it\n"
+	  "would have it (see hbctl(1)).  Needs no API key and sends nothing.\n\n"
+	  "      --tz ZONE        the zone (an IANA name) of an EXPR that names none\n"
+	  "                       (default: the local zone)\n"
+	  "      --count N        how many, 1-1000 (default 5)\n"
+	  "      --after TIME     after TIME, in RFC 3339 (default: now)\n" HELP_LINE },
 };
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])
 
@@ -128,19 +164,22 @@ static void usage(void)
 	printf("Usage: hbctl [OPTION]... COMMAND [ARG]...\n"
 	       "Manage Tickstem heartbeats, the ones hbrun pings.\n\n"
 	       "Commands:\n"
-	       "  create NAME [--interval SECS] [--grace SECS]\n"
+	       "  create NAME [--interval SECS | --schedule EXPR [--tz ZONE]] [--grace SECS]\n"
 	       "                       new heartbeat: prints its id, token and ping URL\n"
-	       "  ensure NAME [--interval SECS] [--grace SECS]\n"
+	       "  ensure NAME [--interval SECS | --schedule EXPR [--tz ZONE]] [--grace SECS]\n"
 	       "                       the heartbeat NAME exists, with these values\n"
 	       "  list                 all heartbeats\n"
 	       "  get ID               one heartbeat\n"
-	       "  update ID [--name NAME] [--interval SECS] [--grace SECS]\n"
+	       "  update ID [--name NAME] [--interval SECS | --schedule EXPR [--tz ZONE]]\n"
+	       "            [--grace SECS]\n"
 	       "                       change a heartbeat\n"
 	       "  pause ID             suppress its alerts\n"
 	       "  resume ID            restore its alerts\n"
 	       "  delete ID            delete a heartbeat\n"
 	       "  pings ID [--limit N] ping history, newest first\n"
 	       "  ping TOKEN           one ping, with hbrun's retries\n"
+	       "  next EXPR [--tz ZONE] [--count N] [--after TIME]\n"
+	       "                       a schedule's next due times\n"
 	       "'hbctl COMMAND --help' tells more of each.\n\n"
 	       "Options (before COMMAND):\n"
 	       "      --api-key KEY    API key (else TICKSTEM_API_KEY, else api_key in the\n"
@@ -290,6 +329,26 @@ static enum hbctl_parsed take_command_option(int opt, const struct command_def *
 		if (!whole_in(optarg, 1, LIMIT_MAX, &a->limit))
 			return bad_value(name, "a whole number from 1 to 100");
 		break;
+	case OPT_TZ:
+		if (!*optarg)
+			return bad_value(name, optarg, "an IANA zone name, as Europe/Berlin");
+		a->tz = optarg;
+		break;
+	case OPT_SCHEDULE:
+		if (!*optarg)
+			return bad_value(name, optarg, "a cron expression or a calendar event");
+		a->schedule = optarg;
+		break;
+	case OPT_COUNT:
+		if (!whole_in(optarg, 1, COUNT_MAX, &a->count))
+			return bad_value(name, optarg, "a whole number from 1 to 1000");
+		break;
+	case OPT_AFTER:
+		if (schedule_parse_time(optarg, &a->after) < 0)
+			return bad_value(name, optarg,
+					 "a time in RFC 3339, as 2026-12-08T09:00:00+01:00");
+		a->after_set = true;
+		break;
 	case 'h':
 		command_usage(d);
 		return HBCTL_EXIT_OK;
@@ -321,7 +380,7 @@ static enum hbctl_parsed take_operands(const struct command_def *d,
 	/* An ID or token stands in the URL's path as one segment: "." or
 	 * ".." would be a step up the path for a server that decodes %2E. */
 	if (d->command != CMD_CREATE && d->command != CMD_ENSURE &&
-	    !url_segment_usable(words[0])) {
+	    d->command != CMD_NEXT && !url_segment_usable(words[0])) {
 		msg_error("%s: the %s '%s' cannot stand in a URL", d->name,
 			  d->operand, words[0]);
 		return HBCTL_USAGE;
@@ -369,13 +428,23 @@ static enum hbctl_parsed parse_command(int argc, char **argv,
 static enum hbctl_parsed finish(struct hbctl_args *a)
 {
 	if (a->command == CMD_CREATE) {
-		if (a->interval < 0)
+		if (a->interval < 0 && !a->schedule)
 			a->interval = INTERVAL_DEFAULT;
 		if (a->grace < 0)
 			a->grace = GRACE_DEFAULT;
 	}
+	if (a->schedule && a->interval >= 0) {
+		msg_error("%s: --interval and --schedule cannot both be given (the "
+			  "interval is the schedule's longest gap)", a->command_name);
+		return HBCTL_USAGE;
+	}
+	if (a->tz && !a->schedule && a->command != CMD_NEXT && a->command != CMD_ENSURE) {
+		msg_error("%s: --tz is the zone of --schedule, which is not given",
+			  a->command_name);
+		return HBCTL_USAGE;
+	}
 	if (a->command == CMD_UPDATE && !a->name && a->interval < 0 &&
-	    a->grace < 0) {
+	    a->grace < 0 && !a->schedule) {
 		msg_error("update: nothing to change (give --name, --interval or "
 			  "--grace)");
 		return HBCTL_USAGE;
@@ -388,6 +457,7 @@ enum hbctl_parsed hbctl_parse(int argc, char **argv, struct hbctl_args *a)
 	a->deadline = HBCTL_DEADLINE;
 	a->interval = a->grace = -1;
 	a->limit = LIMIT_DEFAULT;
+	a->count = COUNT_DEFAULT;
 	opterr = 0;
 	optind = 0; /* 0: full reset, so tests may parse more than once */
 	int opt;

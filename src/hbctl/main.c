@@ -18,7 +18,9 @@
 #include "reply.h"
 #include "state.h"
 #include "msg.h"
+#include "next.h"
 #include "ping.h"
+#include "sched_values.h"
 #include "settings.h"
 #include "tickstem.h"
 #include "url.h"
@@ -74,6 +76,7 @@ static int run(const struct hbctl_context *cx)
 						 a->grace));
 	case CMD_ENSURE: return hbctl_ensure(cx);
 	case CMD_PING: return run_ping(cx);
+	case CMD_NEXT: return hbctl_next(a);
 	case CMD_PAUSE:
 	case CMD_RESUME: return hbctl_pause(cx);
 	case CMD_LIST: tickstem_list(c, &r); view = &reply_list; break;
@@ -179,13 +182,24 @@ int main(int argc, char **argv)
 							    : HBCTL_EXIT_USAGE);
 	}
 
+	/* next needs no settings, no key and no network. */
+	if (args.command == CMD_NEXT) {
+		for (int i = 0; i < LAYER_COUNT; i++)
+			layer_free(&layers[i]);
+		int st = flush_output(hbctl_next(&args));
+		hbctl_args_free(&args);
+		return st;
+	}
+
 	struct settings settings;
 	settings_load_hbctl(&settings, layers, args.config);
 	scrub_key_from_environment();
 	for (int i = 0; i < LAYER_COUNT; i++)
 		layer_free(&layers[i]);
 
-	int status = preflight(&args, &settings);
+	int status = hbctl_schedule_values(&args, args.config);
+	if (status < 0)
+		status = preflight(&args, &settings);
 	if (status < 0) {
 		struct hbctl_context cx = {
 			.args = &args, .settings = &settings,

@@ -110,6 +110,14 @@ const struct setting_def setting_defs[S_COUNT] = {
 		NULL, 0, MAX_SEND_OUTPUT, "0",
 		SETTING_HBRUN, AT(send_output),
 		"POST the last BYTES of the job's output at its end" },
+	[S_SCHEDULE] = { "schedule", "schedule", 0, TYPE_STRING, "EXPR", NULL,
+		0, 0, NULL,
+		SETTING_HBRUN, AT(schedule),
+		"when the job is due: cron or a systemd calendar event (never runs it)" },
+	[S_TZ] = { "tz", "tz", 0, TYPE_STRING, "ZONE", NULL,
+		0, 0, NULL,
+		SETTING_HBRUN, AT(tz),
+		"the schedule's time zone, an IANA name (default: local)" },
 };
 
 int setting_by_key(const char *key)
