@@ -331,21 +331,21 @@ static enum hbctl_parsed take_command_option(int opt, const struct command_def *
 		break;
 	case OPT_TZ:
 		if (!*optarg)
-			return bad_value(name, optarg, "an IANA zone name, as Europe/Berlin");
+			return bad_value(name, "an IANA zone name, as Europe/Berlin");
 		a->tz = optarg;
 		break;
 	case OPT_SCHEDULE:
 		if (!*optarg)
-			return bad_value(name, optarg, "a cron expression or a calendar event");
+			return bad_value(name, "a cron expression or a calendar event");
 		a->schedule = optarg;
 		break;
 	case OPT_COUNT:
 		if (!whole_in(optarg, 1, COUNT_MAX, &a->count))
-			return bad_value(name, optarg, "a whole number from 1 to 1000");
+			return bad_value(name, "a whole number from 1 to 1000");
 		break;
 	case OPT_AFTER:
 		if (schedule_parse_time(optarg, &a->after) < 0)
-			return bad_value(name, optarg,
+			return bad_value(name,
 					 "a time in RFC 3339, as 2026-12-08T09:00:00+01:00");
 		a->after_set = true;
 		break;
