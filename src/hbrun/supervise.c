@@ -101,12 +101,14 @@ static void reap(struct supervisor *sv)
 		return;
 	for (;;) {
 		int status;
-		pid_t pid = waitpid(target, &status, WNOHANG);
+		struct rusage ru;
+		pid_t pid = wait4(target, &status, WNOHANG, &ru);
 		if (pid <= 0)
 			return;
 		if (pid == sv->job) {
 			sv->ended_at = monotime_now();
 			sv->wstatus = status;
+			sv->rusage = ru;
 			sv->job = 0;
 			if (!all)
 				return;
@@ -175,7 +177,8 @@ static void wait_for_job(struct supervisor *sv)
 			continue;
 		if (read_signal(sv->sigfd, &si) != 0) {
 			/* No signalfd: fall back to a plain wait. */
-			if (sv->job == 0 || waitpid(pid, &sv->wstatus, 0) == pid) {
+			if (sv->job == 0 ||
+			    wait4(pid, &sv->wstatus, 0, &sv->rusage) == pid) {
 				if (sv->job)
 					sv->ended_at = monotime_now();
 				sv->job = 0;

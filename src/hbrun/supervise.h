@@ -8,6 +8,7 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include "cancel.h"
@@ -26,6 +27,7 @@ struct supervisor {
 	int stop_signal;         /* the first of them, or 0 */
 	double started_at;       /* monotonic seconds: the job's start */
 	double ended_at;         /* and its end (when reaped) */
+	struct rusage rusage;    /* the job's, and the children it waited for */
 	/* Work beside the waiting (see during.h): called in the wait loop
 	 * instead of blocking on the signalfd; returns true once a signal
 	 * can be read from it.  NULL: block as usual. */
