@@ -348,12 +348,17 @@ static int on_setting(void *user, const char *section, const char *key,
 	int line = p->reader.line;
 	if (p->reader.broken_section)
 		return 1;
+	int id = setting_by_key(key);
+	if (!*section && id >= 0 && (setting_defs[id].flags & SETTING_SECTION)) {
+		msg_warn("%s:%d: '%s' belongs in a job's section; ignored",
+			 p->path, line, key);
+		return 1;
+	}
 	if (p->reader.long_line == line) {
 		too_long(p->path, line, l, key);
 		return 1;
 	}
-	switch (layer_set_id(l, setting_by_key(key), unquoted(value, buf),
-			     line)) {
+	switch (layer_set_id(l, id, unquoted(value, buf), line)) {
 	case SET_OK:
 		break;
 	case SET_UNKNOWN_KEY:

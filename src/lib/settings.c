@@ -110,6 +110,10 @@ const struct setting_def setting_defs[S_COUNT] = {
 		NULL, 0, MAX_SEND_OUTPUT, "0",
 		SETTING_HBRUN, AT(send_output),
 		"POST the last BYTES of the job's output at its end" },
+	[S_METRICS_FILE] = { "metrics_file", "metrics-file", 0, TYPE_STRING, "FILE",
+		NULL, 0, 0, NULL,
+		SETTING_HBRUN | SETTING_PATH | SETTING_SECTION, AT(metrics_file),
+		"after each run, rewrite FILE in Prometheus' text format" },
 };
 
 int setting_by_key(const char *key)

@@ -41,6 +41,7 @@ enum setting_id {
 	S_FAIL_URL,
 	S_METHOD,
 	S_SEND_OUTPUT,
+	S_METRICS_FILE,
 	S_COUNT
 };
 
@@ -65,6 +66,10 @@ enum setting_type {
  * error, since running the job without it could do harm (two runs at
  * once, a hung job never stopped). */
 #define SETTING_JOBCTL 0x80
+/* One job's own: read from the command line and a job's section; in a
+ * config file's global part it is ignored with a warning (every job would
+ * share it). */
+#define SETTING_SECTION 0x100
 
 #define NO_FIELD ((size_t)-1)
 
@@ -131,6 +136,7 @@ struct settings {
 	char *fail_url;
 	char *method;    /* "GET" or "POST"; NULL: the service's */
 	int send_output; /* bytes of output to send; 0: none */
+	char *metrics_file; /* rewritten after each run; NULL: none */
 	/* Set but unusable at the level that decides: no default stands in,
 	 * and nothing that needs the setting is sent. */
 	bool unusable[S_COUNT];
