@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -216,9 +217,27 @@ static void replace(struct writer *w, const char *text)
 	free(tmp);
 }
 
+/* The folder of W's file locked, so that two runs writing at once (one
+ * of them finding the lock held) both count: each reads what the other
+ * wrote.  -1 where it cannot be had; the file is written all the same. */
+static int lock_folder(const struct writer *w)
+{
+	const char *slash = strrchr(w->path, '/');
+	char *dir = slash ? strndup(w->path, (size_t)(slash - w->path) + 1)
+			  : strdup(".");
+	int fd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	free(dir);
+	if (fd >= 0 && flock(fd, LOCK_EX) != 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
 static void rewrite(struct writer *w)
 {
 	struct promtext_carried prev;
+	int dir = lock_folder(w);
 	read_previous(w, &prev);
 	char *text = promtext_format(w->job, &w->run, &prev);
 	if (text)
@@ -226,6 +245,8 @@ static void rewrite(struct writer *w)
 	else
 		say(w, "%s: out of memory; not updated", w->path);
 	free(text);
+	if (dir >= 0)
+		close(dir);
 }
 
 static void *write_in_thread(void *arg)
