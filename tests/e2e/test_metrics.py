@@ -260,6 +260,23 @@ class Exporter(MetricsCase):
         self.assertEqual(sorted(os.listdir(self.dir)), sorted(os.path.basename(p) for p in paths))
 
 
+RULES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                     "packaging", "prometheus")
+
+
+@unittest.skipUnless(PROMTOOL, "promtool (Debian: prometheus) is not installed")
+class Rules(unittest.TestCase):
+    """The shipped alerting rules: valid, and their unit tests pass."""
+
+    def test_promtool(self):
+        for args in (["check", "rules", "hbrun.rules.yml"],
+                     ["test", "rules", "hbrun.rules.test.yml"]):
+            p = subprocess.run([PROMTOOL] + args, cwd=RULES, capture_output=True,
+                               text=True, timeout=120)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            self.assertIn("SUCCESS", p.stdout)
+
+
 class PreviousFile(MetricsCase):
     """What stands at FILE before the run: only a trusted file that hbrun
     wrote for this job carries its counters over; the job and its request
