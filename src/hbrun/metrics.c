@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +86,13 @@ void metrics_run_lock_held(struct promtext_run *run)
 	run->result = RESULT_LOCK_HELD;
 }
 
+void metrics_run_stopped(struct promtext_run *run, int exit_status)
+{
+	metrics_run_lock_held(run);
+	run->exit_status = exit_status;
+	run->result = RESULT_STOPPED;
+}
+
 double metrics_reserve(const struct settings *s, double deadline)
 {
 	if (!s->metrics_file)
@@ -98,6 +104,7 @@ double metrics_reserve(const struct settings *s, double deadline)
  * hangs cannot hold hbrun past its deadline.  What it has to say waits in
  * SAID for the caller, who alone prints. */
 #define SAID_MAX 2
+#define RESTART "its counters restart at 0"
 struct writer {
 	char *path;
 	char *job;
@@ -107,15 +114,20 @@ struct writer {
 	int nsaid;
 };
 
-static void __attribute__((format(printf, 2, 3)))
-say(struct writer *w, const char *fmt, ...)
+/* "PATH: WHY; THEN", kept for the caller to say. */
+static void say(struct writer *w, const char *why, const char *then)
 {
-	if (w->nsaid >= SAID_MAX)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(w->said[w->nsaid++], sizeof w->said[0], fmt, ap);
-	va_end(ap);
+	if (w->nsaid < SAID_MAX)
+		snprintf(w->said[w->nsaid++], sizeof w->said[0], "%s: %s; %s",
+			 w->path, why, then);
+}
+
+/* "cannot write ... (the error)", then that it is not updated. */
+static void say_not_written(struct writer *w, const char *what, int err)
+{
+	char why[160];
+	snprintf(why, sizeof why, "cannot write %s (%s)", what, strerror(err));
+	say(w, why, "not updated");
 }
 
 /* Why a previous file that can be read is not to be believed, or NULL. */
@@ -160,8 +172,7 @@ static void read_previous(struct writer *w, struct promtext_carried *c)
 	int fd = file_open_regular(w->path, &st, &err);
 	if (fd < 0) {
 		if (err != ENOENT)
-			say(w, "%s: %s; its counters restart at 0", w->path,
-			    file_error(err));
+			say(w, file_error(err), RESTART);
 		return;
 	}
 	const char *why = distrust(&st);
@@ -171,7 +182,7 @@ static void read_previous(struct writer *w, struct promtext_carried *c)
 	if (!why && (!text || len > limit || !promtext_read(text, len, w->job, c)))
 		why = "not a metrics file hbrun wrote for this job";
 	if (why)
-		say(w, "%s: %s; its counters restart at 0", w->path, why);
+		say(w, why, RESTART);
 	free(text);
 }
 
@@ -203,15 +214,13 @@ static void replace(struct writer *w, const char *text)
 		fd = mkostemp(tmp, O_CLOEXEC);
 	}
 	if (fd < 0) {
-		say(w, "%s: cannot write in its folder (%s); not updated",
-		    w->path, strerror(tmp ? errno : ENOMEM));
+		say_not_written(w, "in its folder", tmp ? errno : ENOMEM);
 		free(tmp);
 		return;
 	}
 	int bad = fchmod(fd, 0644) || write_whole(fd, text, strlen(text));
 	if (close(fd) != 0 || bad || rename(tmp, w->path) != 0) {
-		say(w, "%s: cannot write it (%s); not updated", w->path,
-		    strerror(errno));
+		say_not_written(w, "it", errno);
 		unlink(tmp);
 	}
 	free(tmp);
@@ -243,7 +252,7 @@ static void rewrite(struct writer *w)
 	if (text)
 		replace(w, text);
 	else
-		say(w, "%s: out of memory; not updated", w->path);
+		say(w, "out of memory", "not updated");
 	free(text);
 	if (dir >= 0)
 		close(dir);

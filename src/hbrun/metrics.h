@@ -20,8 +20,10 @@ void metrics_run_of(const struct supervisor *sv,
 		    const struct run_ending *ending,
 		    const struct event_report *report, struct promtext_run *run);
 
-/* RUN filled for a run that found its lock held (75). */
+/* RUN filled for a run that found its lock held (75), or was asked to
+ * stop before the job started (EXIT_STATUS 128+S). */
 void metrics_run_lock_held(struct promtext_run *run);
+void metrics_run_stopped(struct promtext_run *run, int exit_status);
 
 /* The time the end request leaves for the file, out of a ping deadline
  * of DEADLINE seconds: 0 without a metrics file. */

@@ -68,7 +68,7 @@ static char *escaped(const char *job)
 	for (const char *p = job; *p; p++) {
 		if (*p == '\\' || *p == '"' || *p == '\n')
 			*o++ = '\\';
-		*o++ = *p == '\n' ? 'n' : *p;
+		*o++ = (char)(*p == '\n' ? 'n' : *p);
 	}
 	*o = '\0';
 	return out;
@@ -174,7 +174,7 @@ char *promtext_format(const char *job, const struct promtext_run *run,
 size_t promtext_read_limit(const char *job)
 {
 	/* Fewer than 40 lines, each under 200 bytes besides the label. */
-	return 8192 + 40 * 2 * strlen(job);
+	return 8192 + strlen(job) * 2 * 40;
 }
 
 /* Reading a previous file back: a cursor over one line. */

@@ -66,6 +66,18 @@ static void lock_held_metrics(const struct run *r)
 	metrics_write(r->s, r->job, &run, r->s->ping_deadline, NULL);
 }
 
+/* A stop signal during the random delay: the job never starts, and hbrun
+ * ends as killed by it (128+S as PID 1), the run counted as stopped. */
+static _Noreturn void stopped_in_delay(const struct run *r, int sig, bool pid1)
+{
+	struct promtext_run run;
+	if (r->s->metrics_file) {
+		metrics_run_stopped(&run, 128 + sig);
+		metrics_write(r->s, r->job, &run, r->s->ping_deadline, NULL);
+	}
+	end_as((struct ending){ 128 + sig, pid1 ? 0 : sig });
+}
+
 int run_prepare(struct run *r, const struct settings *s,
 		struct supervisor *sv, const char *job)
 {
@@ -77,7 +89,9 @@ int run_prepare(struct run *r, const struct settings *s,
 		lock_held_metrics(r);
 	if (code)
 		return code;
-	delay_before_job(s->random_delay, sv->sigfd, sv->pid1);
+	int stop = delay_before_job(s->random_delay, sv->sigfd);
+	if (stop)
+		stopped_in_delay(r, stop, sv->pid1);
 	if (timeout_init(&sv->timeout, s->timeout, s->kill_after) != 0)
 		msg_error("cannot watch the job's descendants (%m); the "
 			  "timeout reaches only those still below the job");

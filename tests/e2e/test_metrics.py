@@ -431,6 +431,30 @@ class Folder(MetricsCase):
         self.assertIn("empty value for --metrics-file", res.stderr)
         self.assertFalse(os.path.exists(self.file))
 
+    def test_stopped_during_the_random_delay(self):
+        """The run reached the lock: counted as stopped, the job never ran."""
+        p = start(["-j", "job", "--random-delay", "60", "--metrics-file", self.file,
+                   "--", "true"], self.sb.env())
+        deadline = time.monotonic() + harness.scaled(30)
+        # hbrun reads signals from its signalfd once it has blocked them
+        while time.monotonic() < deadline and not self.signals_blocked(p.pid):
+            time.sleep(0.01)
+        p.send_signal(signal.SIGTERM)
+        p.communicate(timeout=harness.scaled(30))
+        self.assertEqual(p.returncode, -signal.SIGTERM)
+        m = self.metrics()
+        self.assertEqual((m["hbrun_runs_total/stopped"], m["hbrun_last_exit_status"]), (1, 143))
+        self.assertNotIn("hbrun_last_duration_seconds", m)
+
+    @staticmethod
+    def signals_blocked(pid):
+        try:
+            with open("/proc/%d/status" % pid) as f:
+                blocked = [l for l in f if l.startswith("SigBlk:")][0].split()[1]
+        except (OSError, IndexError):
+            return False
+        return int(blocked, 16) & (1 << (signal.SIGTERM - 1)) != 0
+
     def test_unusable_config_file_blocks_it(self):
         self.sb.write_config("[nightly]\n", mode=0o666)
         res = self.hbrun(["-j", "nightly", "--metrics-file", self.file], ["true"])
