@@ -226,14 +226,27 @@ static void replace(struct writer *w, const char *text)
 	free(tmp);
 }
 
+/* PATH's folder, malloc'd: "." for a bare name. */
+static char *folder_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash ? strndup(path, (size_t)(slash - path) + 1) : strdup(".");
+}
+
+int metrics_folder_writable(const char *path)
+{
+	char *dir = folder_of(path);
+	int err = !dir ? ENOMEM : access(dir, W_OK | X_OK) == 0 ? 0 : errno;
+	free(dir);
+	return err;
+}
+
 /* The folder of W's file locked, so that two runs writing at once (one
  * of them finding the lock held) both count: each reads what the other
  * wrote.  -1 where it cannot be had; the file is written all the same. */
 static int lock_folder(const struct writer *w)
 {
-	const char *slash = strrchr(w->path, '/');
-	char *dir = slash ? strndup(w->path, (size_t)(slash - w->path) + 1)
-			  : strdup(".");
+	char *dir = folder_of(w->path);
 	int fd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
 	free(dir);
 	if (fd >= 0 && flock(fd, LOCK_EX) != 0) {

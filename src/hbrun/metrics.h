@@ -29,6 +29,10 @@ void metrics_run_stopped(struct promtext_run *run, int exit_status);
  * of DEADLINE seconds: 0 without a metrics file. */
 double metrics_reserve(const struct settings *s, double deadline);
 
+/* 0 when the folder of the metrics file PATH can be written, else an
+ * errno value (for --check; nothing is written). */
+int metrics_folder_writable(const char *path);
+
 /* Rewrite S's metrics file (if set) for RUN of JOB.  Returns within LIMIT
  * seconds, or sooner when CANCEL (may be NULL) says a stop signal came: a
  * file system that hangs is left to finish on its own, with a warning. */

@@ -455,6 +455,14 @@ class Folder(MetricsCase):
             return False
         return int(blocked, 16) & (1 << (signal.SIGTERM - 1)) != 0
 
+    def test_check_judges_the_folder(self):
+        for path, line in ((self.file, "ok: metrics file %s: its folder can be written"),
+                           (self.sb.path("nope/x.prom"), "problem: metrics file %s: its "
+                            "folder cannot be written (No such file or directory)")):
+            res = self.hbrun(["--check", "--metrics-file", path], ["true"])
+            self.assertIn(line % path, res.stdout)
+            self.assertEqual(os.listdir(self.dir), [])  # nothing written
+
     def test_unusable_config_file_blocks_it(self):
         self.sb.write_config("[nightly]\n", mode=0o666)
         res = self.hbrun(["-j", "nightly", "--metrics-file", self.file], ["true"])
