@@ -41,6 +41,8 @@ enum setting_id {
 	S_FAIL_URL,
 	S_METHOD,
 	S_SEND_OUTPUT,
+	S_SCHEDULE,
+	S_TZ,
 	S_METRICS_FILE,
 	S_COUNT
 };
@@ -136,6 +138,9 @@ struct settings {
 	char *fail_url;
 	char *method;    /* "GET" or "POST"; NULL: the service's */
 	int send_output; /* bytes of output to send; 0: none */
+	char *schedule;  /* when the job is due, as text; read only where a
+			    request or --check needs it (schedule.h) */
+	char *tz;        /* the schedule's zone; NULL: local */
 	char *metrics_file; /* rewritten after each run; NULL: none */
 	/* Set but unusable at the level that decides: no default stands in,
 	 * and nothing that needs the setting is sent. */
