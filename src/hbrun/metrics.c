@@ -17,6 +17,7 @@
 #include "file.h"
 #include "monotime.h"
 #include "msg.h"
+#include "schedule.h"
 
 /* What the end request leaves for the file at most: writing it takes
  * milliseconds where the disk answers. */
@@ -108,18 +109,25 @@ double metrics_reserve(const struct settings *s, double deadline)
 struct writer {
 	char *path;
 	char *job;
+	char *schedule, *tz; /* copies; SCHEDULE NULL: none usable */
 	struct promtext_run run;
 	int done_fd; /* an eventfd, written once the work is done */
 	char said[SAID_MAX][512];
 	int nsaid;
 };
 
-/* "PATH: WHY; THEN", kept for the caller to say. */
-static void say(struct writer *w, const char *why, const char *then)
+/* "[PATH: ]WHY; THEN", kept for the caller to say. */
+static void say_of(struct writer *w, const char *path, const char *why,
+		   const char *then)
 {
 	if (w->nsaid < SAID_MAX)
-		snprintf(w->said[w->nsaid++], sizeof w->said[0], "%s: %s; %s",
-			 w->path, why, then);
+		snprintf(w->said[w->nsaid++], sizeof w->said[0], "%s%s%s; %s",
+			 path ? path : "", path ? ": " : "", why, then);
+}
+
+static void say(struct writer *w, const char *why, const char *then)
+{
+	say_of(w, w->path, why, then);
 }
 
 /* "cannot write ... (the error)", then that it is not updated. */
@@ -256,9 +264,29 @@ static int lock_folder(const struct writer *w)
 	return fd;
 }
 
+/* The schedule's longest gap, worked out only now that the job has ended
+ * (and beside the deadline's wait: it may take a while). */
+static void add_gap(struct writer *w)
+{
+	char err[256], why[300];
+	struct schedule_gaps g;
+	if (!w->schedule)
+		return;
+	struct schedule *sc = schedule_parse(w->schedule, w->tz, err, sizeof err);
+	if (!sc) {
+		snprintf(why, sizeof why, "schedule unusable: %s", err);
+		say_of(w, NULL, why, "no figure of it is used");
+	} else if (schedule_gaps(sc, w->run.end_ms / 1000, &g) == 0) {
+		w->run.has_gap = true;
+		w->run.longest_gap_s = g.longest;
+	}
+	schedule_free(sc);
+}
+
 static void rewrite(struct writer *w)
 {
 	struct promtext_carried prev;
+	add_gap(w);
 	int dir = lock_folder(w);
 	read_previous(w, &prev);
 	char *text = promtext_format(w->job, &w->run, &prev);
@@ -287,20 +315,36 @@ static void writer_free(struct writer *w)
 		close(w->done_fd);
 	free(w->path);
 	free(w->job);
+	free(w->schedule);
+	free(w->tz);
 	free(w);
 }
 
-static struct writer *writer_new(const char *path, const char *job,
+/* A copy of S's TEXT, or NULL for none; *BAD when the copy failed. */
+static char *copy_of(const char *text, bool *bad)
+{
+	char *copy = text ? strdup(text) : NULL;
+	*bad |= text && !copy;
+	return copy;
+}
+
+static struct writer *writer_new(const struct settings *s, const char *job,
 				 const struct promtext_run *run)
 {
 	struct writer *w = calloc(1, sizeof *w);
+	bool bad = false;
 	if (!w)
 		return NULL;
 	w->run = *run;
-	w->path = strdup(path);
-	w->job = strdup(job);
+	w->path = copy_of(s->metrics_file, &bad);
+	w->job = copy_of(job, &bad);
+	/* An unusable schedule or zone was said when it was read. */
+	if (!s->unusable[S_SCHEDULE] && !s->unusable[S_TZ]) {
+		w->schedule = copy_of(s->schedule, &bad);
+		w->tz = copy_of(s->tz, &bad);
+	}
 	w->done_fd = eventfd(0, EFD_CLOEXEC);
-	if (!w->path || !w->job || w->done_fd < 0) {
+	if (bad || w->done_fd < 0) {
 		writer_free(w);
 		return NULL;
 	}
@@ -343,7 +387,7 @@ void metrics_write(const struct settings *s, const char *job,
 			 "written");
 		return;
 	}
-	struct writer *w = writer_new(s->metrics_file, job, run);
+	struct writer *w = writer_new(s, job, run);
 	pthread_t thread;
 	if (!w) {
 		msg_warn("%s: out of memory; not updated", s->metrics_file);

@@ -277,6 +277,40 @@ class Rules(unittest.TestCase):
             self.assertIn("SUCCESS", p.stdout)
 
 
+class Schedule(MetricsCase):
+    """With a schedule, its longest gap: the number the silence rule needs
+    of every job, and every series the shipped rules name."""
+
+    def test_longest_gap(self):
+        for expr, tz, gap in (("0 3 * * *", None, 86400), ("*/15 * * * *", None, 900),
+                              ("0 0 29 2 *", "Europe/Berlin", 1461 * 86400),
+                              ("Mon..Fri *-*-* 09:00", "UTC", 3 * 86400)):
+            args = ["-j", "job", "--schedule", expr, "--metrics-file", self.file]
+            res = self.hbrun(args + (["--tz", tz] if tz else []), ["true"])
+            self.assertEqual((res.returncode, self.warnings(res)), (0, []), res)
+            self.assertEqual(self.metrics()["hbrun_schedule_longest_gap_seconds"], gap, expr)
+
+    def test_unusable_schedule_is_one_warning(self):
+        for extra in (["--schedule", "61 * * * *"], ["--schedule", "@reboot"],
+                      ["--schedule", "0 3 * * *", "--tz", "Nowhere/Atlantis"]):
+            res = self.hbrun(["-j", "job", "--metrics-file", self.file] + extra, ["true"])
+            self.assertEqual(res.returncode, 0)
+            self.assertEqual(len(self.warnings(res)), 1, res)
+            m = self.metrics()
+            self.assertNotIn("hbrun_schedule_longest_gap_seconds", m)
+            self.assertIn("hbrun_last_success_timestamp_seconds", m)
+            os.unlink(self.file)
+
+    def test_every_series_the_rules_name(self):
+        with open(os.path.join(RULES, "hbrun.rules.yml")) as f:
+            named = set(re.findall(r"\b(hbrun_[a-z_]+)", f.read()))
+        self.hbrun(["-j", "job", "--schedule", "0 3 * * *", "--metrics-file", self.file],
+                   ["true"])
+        written = {k.split("/")[0] for k in self.metrics()}
+        self.assertTrue(named, "the rules name no series")
+        self.assertEqual(named - written, set())
+
+
 class PreviousFile(MetricsCase):
     """What stands at FILE before the run: only a trusted file that hbrun
     wrote for this job carries its counters over; the job and its request
