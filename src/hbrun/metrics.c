@@ -20,8 +20,9 @@
 #include "schedule.h"
 
 /* What the end request leaves for the file at most: writing it takes
- * milliseconds where the disk answers. */
-#define RESERVE_SECONDS 0.5
+ * milliseconds where the disk answers, and a loaded machine may take a
+ * while to run the thread at all. */
+#define RESERVE_SECONDS 2.0
 
 const char *metrics_job_name(const char *job, const char *command)
 {
