@@ -72,9 +72,10 @@ void metrics_run_of(const struct supervisor *sv,
 		run->duration_ms = (int64_t)((sv->ended_at - sv->started_at) *
 					     1000.0);
 		run->start_ms = run->end_ms - run->duration_ms;
-		run->max_rss_kb = sv->rusage.ru_maxrss;
-		run->cpu_user_us = us_of(sv->rusage.ru_utime);
-		run->cpu_system_us = us_of(sv->rusage.ru_stime);
+		run->has_usage = sv->usage_known;
+		run->max_rss_kb = sv->usage.ru_maxrss;
+		run->cpu_user_us = us_of(sv->usage.ru_utime);
+		run->cpu_system_us = us_of(sv->usage.ru_stime);
 	}
 	run->exit_status = report->exit_status;
 	run->result = result_of(ending, report);

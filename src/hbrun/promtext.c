@@ -103,6 +103,8 @@ static void job_figures(FILE *f, const char *job, const struct promtext_run *r)
 	head(f, DURATION);
 	sample(f, DURATION, job, NULL, NULL);
 	fraction(f, r->duration_ms, 3);
+	if (!r->has_usage)
+		return;
 	head(f, RSS);
 	sample(f, RSS, job, NULL, NULL);
 	fprintf(f, "%lld\n", (long long)r->max_rss_kb * 1024);

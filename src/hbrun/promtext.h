@@ -33,6 +33,7 @@ struct promtext_run {
 	 * then they are left out. */
 	bool job_ran;
 	int64_t duration_ms;
+	bool has_usage; /* wait4() told the two below */
 	int64_t max_rss_kb;
 	int64_t cpu_user_us, cpu_system_us;
 	bool has_gap; /* a usable schedule: its longest gap */

@@ -7,7 +7,7 @@
 static const struct promtext_run a_success = {
 	.start_ms = 1765100000123, .end_ms = 1765100002468, .exit_status = 0,
 	.result = RESULT_SUCCESS, .job_ran = true, .duration_ms = 2345,
-	.max_rss_kb = 2048, .cpu_user_us = 1500000, .cpu_system_us = 25,
+	.has_usage = true, .max_rss_kb = 2048, .cpu_user_us = 1500000, .cpu_system_us = 25,
 };
 
 /* The whole file of one run, as node_exporter is to read it. */
