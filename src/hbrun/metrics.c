@@ -270,12 +270,13 @@ static int lock_folder(const struct writer *w)
  * (and beside the deadline's wait: it may take a while). */
 static void add_gap(struct writer *w)
 {
-	char err[256], why[300];
+	char err[256];
 	struct schedule_gaps g;
 	if (!w->schedule)
 		return;
 	struct schedule *sc = schedule_parse(w->schedule, w->tz, err, sizeof err);
 	if (!sc) {
+		char why[300];
 		snprintf(why, sizeof why, "schedule unusable: %s", err);
 		say_of(w, NULL, why, "no figure of it is used");
 	} else if (schedule_gaps(sc, w->run.end_ms / 1000, &g) == 0) {
