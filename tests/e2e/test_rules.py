@@ -51,7 +51,8 @@ output -- runs each against local fake servers and asserts, for every case:
   other, and says the exit status; where none may be (125, a config file
   that blocks every monitoring setting, an unusable value or folder),
   whatever stood there is left as it was, as it is when hbrun says the
-  deadline's share did not see the file written (or is quiet);
+  deadline's share did not see the file written (or is quiet); and
+  `promtool check metrics` accepts the first 40 files the cases left;
 - no output shows more than 4 characters of any token of the case;
 - every line on stderr starts with "hbrun: ", and a quiet run (-q, or quiet
   in the file, the later of -q/-v on the command line winning) prints none;
@@ -174,6 +175,7 @@ import fcntl
 import os
 import random
 import re
+import shutil
 import signal
 import stat
 import subprocess
@@ -1661,6 +1663,29 @@ def check_metrics(case, exp, seen):
     return []
 
 
+PROMTOOL = shutil.which("promtool")
+PROMTOOL_FILES = 40
+
+
+def promtool_rejects(texts):
+    """What `promtool check metrics` says of up to PROMTOOL_FILES of the
+    metrics files the cases left (each a promtool of its own, 4 at once):
+    [(text, its words)] for each it rejects."""
+    files = [t for t in texts if t not in (None, "dir", "fifo")
+             and t.startswith("# HELP hbrun_")][:PROMTOOL_FILES]
+    if not PROMTOOL:
+        return []
+
+    def one(text):
+        p = subprocess.run([PROMTOOL, "check", "metrics"], input=text, text=True,
+                           capture_output=True, timeout=120)
+        return None if (p.returncode, p.stdout + p.stderr) == (0, "") else \
+            (text[:400], p.stdout + p.stderr)
+
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        return [r for r in pool.map(one, files) if r]
+
+
 def check(case, exp, seen, requests):
     """The failures of one case: a list of (class, detail)."""
     bad = []
@@ -2108,6 +2133,8 @@ class RulesTest(unittest.TestCase):
                   file=sys.stderr)
             print("rules: failing cases: %s" % " ".join(map(str, failed[:200])), file=sys.stderr)
         self.assertEqual(stray, [], "requests that name no case")
+        self.assertEqual(promtool_rejects([x["metrics"] for x in seen]), [],
+                         "metrics files promtool check metrics rejects")
         self.assertEqual(failed, [], "cases broke the rules (seed %s)" % seed)
 
 
