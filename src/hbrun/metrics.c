@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "file.h"
+#include "lock.h"
 #include "monotime.h"
 #include "msg.h"
 #include "schedule.h"
@@ -85,7 +86,7 @@ void metrics_run_lock_held(struct promtext_run *run)
 {
 	memset(run, 0, sizeof *run);
 	run->start_ms = run->end_ms = unix_ms_now();
-	run->exit_status = 75;
+	run->exit_status = EXIT_LOCK_HELD;
 	run->result = RESULT_LOCK_HELD;
 }
 
@@ -106,7 +107,7 @@ double metrics_reserve(const struct settings *s, double deadline)
 /* The file's work, done in a thread of its own so that a file system that
  * hangs cannot hold hbrun past its deadline.  What it has to say waits in
  * SAID for the caller, who alone prints. */
-#define SAID_MAX 2
+#define SAID_MAX 3
 #define RESTART "its counters restart at 0"
 struct writer {
 	char *path;
