@@ -56,7 +56,8 @@ class Next(unittest.TestCase):
 
     def test_five_by_default_and_count_bounds(self):
         self.assertEqual(len(self.due("@hourly")), 5)
-        self.assertEqual(len(self.due("@hourly", "--count", "1000")), 1000)
+        most = 100 if harness.UNDER_VALGRIND else 1000
+        self.assertEqual(len(self.due("@hourly", "--count", str(most))), most)
         for bad in ("0", "1001", "x", "", "-1"):
             p = next_("@hourly", "--count", bad)
             self.assertEqual((p.returncode, p.stdout), (2, ""), bad)

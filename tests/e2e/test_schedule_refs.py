@@ -75,7 +75,7 @@ def default_cases():
             asan = asan or b"__asan_init" in f.read()
     except OSError:
         pass
-    return 600 if asan else 2400
+    return 300 if asan else 2000
 
 
 CASES = int(os.environ.get("HBRUN_SCHEDULE_CASES", "") or default_cases())
