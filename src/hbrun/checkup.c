@@ -11,6 +11,7 @@
 #include "config.h"
 #include "http.h"
 #include "lock.h"
+#include "metrics.h"
 #include "msg.h"
 #include "notify.h"
 #include "sched_check.h"
@@ -307,6 +308,24 @@ static void check_lock(const struct settings *s)
 		problem("lock file %s: %s; a run would exit 125", s->lock, why);
 }
 
+static void check_metrics_file(const struct settings *s)
+{
+	int err;
+	if (s->unusable[S_METRICS_FILE])
+		problem("metrics_file: empty file name; no file would be written");
+	else if (!s->metrics_file)
+		return;
+	else if (s->no_requests)
+		problem("the config file cannot be used: the metrics file would "
+			"not be written");
+	else if ((err = metrics_folder_writable(s->metrics_file)) != 0)
+		problem("metrics file %s: its folder cannot be written (%s)",
+			s->metrics_file, strerror(err));
+	else
+		ok("metrics file %s: its folder can be written (nothing "
+		   "written)", s->metrics_file);
+}
+
 /* Resolve, connect and (https) a verified TLS handshake: no request. */
 static void check_connection(const struct settings *s, const char *url,
 			     const char *origin)
@@ -394,6 +413,7 @@ int check_main(const struct settings *s, const struct layer layers[],
 	if (cli->command && cli->command[0])
 		check_command(cli->command[0]);
 	check_lock(s);
+	check_metrics_file(s);
 	char tz_from[LINE_MAX_];
 	check_source(&setting_defs[S_TZ], layers, deciding(layers, S_TZ), S_TZ, tz_from,
 		     sizeof tz_from);

@@ -12,7 +12,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "exit_status.h"
 #include "monotime.h"
 #include "signals.h"
 
@@ -47,29 +46,30 @@ static struct timespec timespec_of(double secs)
 	return (struct timespec){ whole, (long)((secs - (double)whole) * 1e9) };
 }
 
-/* Read the signal waiting on SIGFD; a stop signal ends hbrun. */
-static void drop_or_die(int sigfd, bool pid1)
+/* Read the signal waiting on SIGFD: a stop signal, or 0 (dropped). */
+static int stop_or_drop(int sigfd)
 {
 	struct signalfd_siginfo si;
 	if (read(sigfd, &si, sizeof si) != (ssize_t)sizeof si)
-		return;
+		return 0;
 	int sig = (int)si.ssi_signo;
-	if (signal_is_stop(sig))
-		end_as((struct ending){ 128 + sig, pid1 ? 0 : sig });
+	return signal_is_stop(sig) ? sig : 0;
 }
 
-void delay_before_job(double max, int sigfd, bool pid1)
+int delay_before_job(double max, int sigfd)
 {
 	if (max <= 0)
-		return;
+		return 0;
 	double end = monotime_now() + delay_from_bits(random_bits(), max);
 	for (double left; (left = end - monotime_now()) > 0;) {
 		struct timespec ts = timespec_of(left);
 		struct pollfd pfd = { .fd = sigfd, .events = POLLIN };
 		int n = ppoll(&pfd, sigfd >= 0 ? 1 : 0, &ts, NULL);
-		if (n > 0)
-			drop_or_die(sigfd, pid1);
+		int stop = n > 0 ? stop_or_drop(sigfd) : 0;
+		if (stop)
+			return stop;
 	}
+	return 0;
 }
 
 int timeout_init(struct timeout *t, double secs, double kill_after)

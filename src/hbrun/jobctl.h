@@ -15,10 +15,11 @@
  * 64 random bits R. */
 double delay_from_bits(uint64_t r, double max);
 
-/* Wait a random 0 to MAX seconds, reading signals from SIGFD meanwhile.  A
- * stop signal (TERM, INT, HUP, QUIT) ends hbrun as killed by it (128+S as
- * PID 1, when PID1 is set); any other signal is read and dropped. */
-void delay_before_job(double max, int sigfd, bool pid1);
+/* Wait a random 0 to MAX seconds, reading signals from SIGFD meanwhile.
+ * Returns 0, or at once the stop signal (TERM, INT, HUP, QUIT) that came,
+ * which is to end hbrun as killed by it; any other signal is read and
+ * dropped. */
+int delay_before_job(double max, int sigfd);
 
 enum timeout_phase { TIMEOUT_WAITING, TIMEOUT_TERM, TIMEOUT_KILL };
 

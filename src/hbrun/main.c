@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "config.h"
 #include "exit_status.h"
+#include "metrics.h"
 #include "msg.h"
 #include "run.h"
 #include "settings.h"
@@ -70,13 +71,16 @@ static __attribute__((noinline)) int configure(int argc, char **argv,
 
 /* Run the job under the supervisor; how hbrun is to end. */
 static __attribute__((noinline)) struct ending run_job(struct settings *settings,
+							const char *job,
 							char **command)
 {
 	struct supervisor sv;
 	if (supervise_init(&sv) != 0)
 		msg_warn("cannot watch signals (%m); forwarding is limited");
 	struct run run;
-	struct ending ending = { run_prepare(&run, settings, &sv), 0 };
+	struct ending ending = {
+		run_prepare(&run, settings, &sv,
+			    metrics_job_name(job, command[0])), 0 };
 	if (ending.exit_code == 0) {
 		int err = supervise_run(&sv, command);
 		if (err)
@@ -99,7 +103,7 @@ int main(int argc, char **argv)
 	scrub_token_from_environment();
 	msg_release(settings.quiet, cli.verbose);
 
-	struct ending ending = run_job(&settings, cli.command);
+	struct ending ending = run_job(&settings, cli.job, cli.command);
 	settings_free(&settings);
 	end_as(ending);
 }

@@ -7,6 +7,7 @@
 #include "events.h"
 #include "jobctl.h"
 #include "lock.h"
+#include "metrics.h"
 #include "monotime.h"
 #include "msg.h"
 
@@ -55,15 +56,42 @@ static struct output *capture_output(const struct settings *s)
 	return out;
 }
 
+/* A run that found its lock held still counts, in the metrics file. */
+static void lock_held_metrics(const struct run *r)
+{
+	struct promtext_run run;
+	if (!r->s->metrics_file)
+		return;
+	metrics_run_lock_held(&run);
+	metrics_write(r->s, r->job, &run, r->s->ping_deadline, NULL);
+}
+
+/* A stop signal during the random delay: the job never starts, and hbrun
+ * ends as killed by it (128+S as PID 1), the run counted as stopped. */
+static _Noreturn void stopped_in_delay(const struct run *r, int sig, bool pid1)
+{
+	struct promtext_run run;
+	if (r->s->metrics_file) {
+		metrics_run_stopped(&run, 128 + sig);
+		metrics_write(r->s, r->job, &run, r->s->ping_deadline, NULL);
+	}
+	end_as((struct ending){ 128 + sig, pid1 ? 0 : sig });
+}
+
 int run_prepare(struct run *r, const struct settings *s,
-		struct supervisor *sv)
+		struct supervisor *sv, const char *job)
 {
 	memset(r, 0, sizeof *r);
 	r->s = s;
+	r->job = job;
 	int code = take_lock(s);
+	if (code == EXIT_LOCK_HELD)
+		lock_held_metrics(r);
 	if (code)
 		return code;
-	delay_before_job(s->random_delay, sv->sigfd, sv->pid1);
+	int stop = delay_before_job(s->random_delay, sv->sigfd);
+	if (stop)
+		stopped_in_delay(r, stop, sv->pid1);
 	if (timeout_init(&sv->timeout, s->timeout, s->kill_after) != 0)
 		msg_error("cannot watch the job's descendants (%m); the "
 			  "timeout reaches only those still below the job");
@@ -103,14 +131,13 @@ static struct run_ending ending_of(const struct supervisor *sv,
  * end. */
 static void send_end_request(const struct run *r,
 			     const struct run_ending *ending,
-			     struct supervisor *sv)
+			     struct supervisor *sv, double ended)
 {
 	const struct settings *s = r->s;
 	struct event_report report;
 	event_of(ending, &report);
 	if (!notify_wanted(s, report.event))
 		return;
-	double ended = ending->ran ? sv->ended_at : monotime_now();
 	long long ms = ending->ran ? (long long)((sv->ended_at -
 						   sv->started_at) * 1000.0)
 				   : 0;
@@ -120,13 +147,30 @@ static void send_end_request(const struct run *r,
 	struct planned_request req;
 	if (!notify_plan(s, report.event, &vals, &req))
 		return;
-	double left = s->ping_deadline - (monotime_now() - ended);
+	double left = s->ping_deadline - (monotime_now() - ended) -
+		      metrics_reserve(s, s->ping_deadline);
 	size_t len = 0;
 	const char *body = r->out ? output_tail(r->out, &len) : NULL;
 	struct cancel cancel = supervise_cancel(sv);
 	if (left > 0)
 		notify_send(s, &req, body, len, left, &cancel);
 	planned_request_free(&req);
+}
+
+/* The metrics file, after the end request and within the same deadline
+ * from the job's end. */
+static void write_metrics(const struct run *r, const struct run_ending *ending,
+			  struct supervisor *sv, double ended)
+{
+	if (!r->s->metrics_file)
+		return;
+	struct event_report report;
+	struct promtext_run run;
+	event_of(ending, &report);
+	metrics_run_of(sv, ending, &report, &run);
+	struct cancel cancel = supervise_cancel(sv);
+	metrics_write(r->s, r->job, &run,
+		      r->s->ping_deadline - (monotime_now() - ended), &cancel);
 }
 
 struct ending run_finish(struct run *r, struct supervisor *sv, int exec_err,
@@ -139,8 +183,10 @@ struct ending run_finish(struct run *r, struct supervisor *sv, int exec_err,
 	 * requests after it go without. */
 	unsetenv("SSLKEYLOGFILE");
 	struct run_ending ending = ending_of(sv, r->s, exec_err);
+	double ended = ending.ran ? sv->ended_at : monotime_now();
 	if (!stopped)
-		send_end_request(r, &ending, sv);
+		send_end_request(r, &ending, sv, ended);
+	write_metrics(r, &ending, sv, ended);
 	output_free(r->out);
 	if (exec_err)
 		return (struct ending){ ending.exec_status, 0 };

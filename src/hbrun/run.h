@@ -17,19 +17,22 @@ struct run {
 	char id[RUN_ID_SIZE];
 	struct output *out; /* the job's output, when it is to be sent */
 	struct during during;
+	const char *job; /* the job's name in the metrics file */
 };
 
 /* Everything before the job, in order: the lock, the random delay, the
  * timeout, the run id (HBRUN_RUN_ID for the job), the output's pipes and
  * the wait hook.  0, or the exit status when the job must not start (75:
- * the lock is held; 125: it cannot be used). */
+ * the lock is held, which the metrics file still counts, as JOB; 125: it
+ * cannot be used). */
 int run_prepare(struct run *r, const struct settings *s,
-		struct supervisor *sv);
+		struct supervisor *sv, const char *job);
 
 /* Everything after: the start request's last second, the end request
- * (none after a stop signal in that second), and how hbrun ends: 124
- * after a timeout, the exec error's status (EXEC_ERR, said already), or as
- * the job ended.  COMMAND names the job in the timeout's line. */
+ * (none after a stop signal in that second), the metrics file, and how
+ * hbrun ends: 124 after a timeout, the exec error's status (EXEC_ERR,
+ * said already), or as the job ended.  COMMAND names the job in the
+ * timeout's line. */
 struct ending run_finish(struct run *r, struct supervisor *sv, int exec_err,
 			 const char *command);
 

@@ -254,12 +254,16 @@ static void set_from_file(struct parse *p, struct layer *l,
 			  const struct dialect_line *line)
 {
 	char *key = span_dup(line->name), *value = span_dup(line->value);
-	if (key && value)
-		say_set(p->path, line->number, key, value,
-			layer_set_id(l, setting_by_key(key), value,
-				     line->number));
-	else
+	int id = key ? setting_by_key(key) : -1;
+	if (!key || !value)
 		msg_warn("%s:%d: out of memory", p->path, line->number);
+	else if (l == p->global && id >= 0 &&
+		 (setting_defs[id].flags & SETTING_SECTION))
+		msg_warn("%s:%d: '%s' belongs in a job's section; ignored",
+			 p->path, line->number, key);
+	else
+		say_set(p->path, line->number, key, value,
+			layer_set_id(l, id, value, line->number));
 	free(key);
 	secret_free(value);
 }

@@ -209,7 +209,10 @@ static bool fillable(const struct settings *s, const char *template,
 			 s->token, event_name(event));
 		return false;
 	}
-	if (!s->token && !told_no_token) {
+	/* With a metrics file and no token anywhere, Prometheus alone
+	 * watches the job: nothing to say on every run. */
+	bool metrics_only = s->metrics_file && s->from[S_TOKEN] < 0;
+	if (!s->token && !told_no_token && !metrics_only) {
 		told_no_token = true;
 		msg_warn("no token (-t, --token-file, HBRUN_TOKEN or the config "
 			 "file's token); no %s sent", event_name(event));

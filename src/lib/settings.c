@@ -118,6 +118,10 @@ const struct setting_def setting_defs[S_COUNT] = {
 		0, 0, NULL,
 		SETTING_HBRUN, AT(tz),
 		"the schedule's time zone, an IANA name (default: local)" },
+	[S_METRICS_FILE] = { "metrics_file", "metrics-file", 0, TYPE_STRING, "FILE",
+		NULL, 0, 0, NULL,
+		SETTING_HBRUN | SETTING_PATH | SETTING_SECTION, AT(metrics_file),
+		"after each run, rewrite FILE in Prometheus' text format" },
 };
 
 int setting_by_key(const char *key)

@@ -43,6 +43,7 @@ enum setting_id {
 	S_SEND_OUTPUT,
 	S_SCHEDULE,
 	S_TZ,
+	S_METRICS_FILE,
 	S_COUNT
 };
 
@@ -67,6 +68,10 @@ enum setting_type {
  * error, since running the job without it could do harm (two runs at
  * once, a hung job never stopped). */
 #define SETTING_JOBCTL 0x80
+/* One job's own: read from the command line and a job's section; in a
+ * config file's global part it is ignored with a warning (every job would
+ * share it). */
+#define SETTING_SECTION 0x100
 
 #define NO_FIELD ((size_t)-1)
 
@@ -136,6 +141,7 @@ struct settings {
 	char *schedule;  /* when the job is due, as text; read only where a
 			    request or --check needs it (schedule.h) */
 	char *tz;        /* the schedule's zone; NULL: local */
+	char *metrics_file; /* rewritten after each run; NULL: none */
 	/* Set but unusable at the level that decides: no default stands in,
 	 * and nothing that needs the setting is sent. */
 	bool unusable[S_COUNT];

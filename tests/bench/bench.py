@@ -33,6 +33,8 @@ machine:
      * * * * *, 0 0 29 2 * and a calendar event of several OnCalendar=
      lines; and a waiting hbrun's private memory with and without a
      schedule set (a run computes nothing of it).
+ 10. with --metrics-file: a waiting hbrun's memory with and without it,
+     and what a run that writes the file costs over one without.
 
 Wall times on a shared or virtual machine wander; where valgrind is
 installed, the bench also counts the instructions of 1 and 2 (callgrind,
@@ -392,6 +394,34 @@ def ms(seconds):
     return "%.2f ms" % (seconds * 1000)
 
 
+def bench_metrics(hbrun, env, box, rounds, samples, valgrind):
+    """--metrics-file: a waiting hbrun's memory with and without it (the
+    file is written only after the job), and what a run with the file
+    costs over one without (wall time, and instructions of every process
+    under callgrind)."""
+    path = os.path.join(box, "bench.prom")
+    plain = [hbrun, "-q", "-j", "bench"]
+    with_file = plain + ["--metrics-file", path]
+    rows = []
+    for name, words in (("without", plain), ("with", with_file)):
+        rows.append(waiting_memory("metrics-" + name,
+                                   lambda r, g, w=words: w + ["--"] + job_waiting(r, g),
+                                   env, box, samples))
+    print("metrics file     while job runs: hbrun private %d KiB without, %d KiB with; "
+          "RSS %d KiB without, %d KiB with (largest %d, %d)"
+          % (rows[0][0], rows[1][0], rows[0][1], rows[1][1], rows[0][2], rows[1][2]))
+    tw, to, ratio = compare(with_file + ["--", "true"], plain + ["--", "true"], env,
+                            rounds, 0)
+    line = ("metrics file     a run of true: %s with, %s without, +%s (ratio %.2f)"
+            % (ms(tw), ms(to), ms(tw - to), ratio))
+    if valgrind:
+        iw = instructions(valgrind, with_file + ["--", "true"], env, box, 0)
+        io = instructions(valgrind, plain + ["--", "true"], env, box, 0)
+        line += "; instructions %.0fk with, %.0fk without, +%.0fk" % (
+            iw / 1e3, io / 1e3, (iw - io) / 1e3)
+    print(line)
+
+
 SCHEDULES = (("* * * * *", "UTC"), ("0 0 29 2 *", "UTC"),
              ("Mon..Fri 09:00; Sat,Sun 10:30; *-*-1 03:00; *-02~1 23:59:59; "
               "*-*-* *:0/20", "Europe/Berlin"))
@@ -518,6 +548,7 @@ def main():
                 env, box, samples)
             print("with start URL   hbrun private %d KiB, RSS %d KiB (largest %d) "
                   "while its job runs" % (sp, sr, smax))
+            bench_metrics(hbrun, env, box, fast_rounds, samples, valgrind)
             n_fw = 10 if args.quick else 50
             d0, m0 = forwarding_delay("plain", [hbrun, "-q"], env, box, n_fw)
             d1, m1 = forwarding_delay("start", [hbrun, "-q"] + start_url, env, box, n_fw)

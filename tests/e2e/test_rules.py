@@ -42,6 +42,17 @@ output -- runs each against local fake servers and asserts, for every case:
 - what the job wrote reached hbrun's stdout byte for byte and its stderr
   line for line, in order, beside hbrun's own lines, with or without
   send_output's pipes (some jobs write past a pipe's capacity);
+- with --metrics-file (a quarter of the cases: a new file, a previous one
+  hbrun wrote for the job, a corrupt one, another user's, a group-writable
+  one, a FIFO or a folder in its place, a missing or unwritable folder, an
+  empty value), the status and the requests are all of the above, as if
+  it were not set; the file, where one may be written, counts the run's
+  result once more than a file hbrun wrote for the job and once after any
+  other, and says the exit status; where none may be (125, a config file
+  that blocks every monitoring setting, an unusable value or folder),
+  whatever stood there is left as it was, as it is when hbrun says the
+  deadline's share did not see the file written (or is quiet); and
+  `promtool check metrics` accepts the first 40 files the cases left;
 - no output shows more than 4 characters of any token of the case;
 - every line on stderr starts with "hbrun: ", and a quiet run (-q, or quiet
   in the file, the later of -q/-v on the command line winning) prints none;
@@ -171,7 +182,9 @@ import fcntl
 import os
 import random
 import re
+import shutil
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -377,7 +390,7 @@ def parse_cli(words):
              "--ping-deadline": "ping_deadline", "-j": "job", "--job": "job",
              "--service": "service", "--start-url": "start_url",
              "--fail-url": "fail_url", "--method": "method",
-             "--send-output": "send_output",
+             "--send-output": "send_output", "--metrics-file": "metrics_file",
              "-c": "config", "--config": "config"}
     names.update(SCHEDULE_OPTIONS)
     cli, job, config, quiet = {}, None, None, None
@@ -1147,6 +1160,40 @@ class Gen:
                                 ["--success-status", "1,,2"], ["--random-delay", "-1"]))
         return o
 
+    def metrics_file(self, opts, job):
+        """--metrics-file (a quarter of the cases): a path in a folder of
+        the sandbox, with what stands there before the run -- nothing, a
+        file hbrun wrote for this job (its counters carried over), one
+        that is corrupt, another user's, a FIFO, a folder -- or a folder
+        that is missing or cannot be written, or an empty value.  None of
+        it may change the job's status or the requests."""
+        self.metrics = None
+        if not self.p(0.25):
+            return []
+        kind = self.pick([("new", 30), ("previous", 20), ("corrupt", 10), ("fifo", 8),
+                          ("dir", 6), ("foreign", 8 if ROOT else 0), ("writable", 6),
+                          ("no-folder", 6), ("proc", 4), ("empty", 4)])
+        self.tags.add("metrics-" + kind)
+        self.metrics = {"kind": kind, "path": METRICS_PATH}
+        if kind in ("new", "previous", "corrupt", "fifo", "dir", "foreign", "writable"):
+            self.files["m"] = {"kind": "dir"}
+        previous = {"kind": "file", "mode": 0o644, "owner": 0, "data": None}
+        if kind == "corrupt":
+            previous["data"] = self.r.choice((b"", b"\0" * 64, b"hbrun_runs_total 1",
+                                              bytes(self.r.randrange(256) for _ in range(300))))
+        elif kind in ("previous", "foreign", "writable"):
+            name = metrics_job({"opts": opts, "job": job})
+            previous["data"] = METRICS_PREVIOUS_TEXT.replace("@JOB@", name).encode()
+            previous["owner"] = OTHER_UID if kind == "foreign" else 0
+            previous["mode"] = 0o666 if kind == "writable" else 0o644
+        elif kind in ("fifo", "dir"):
+            previous = {"kind": kind}
+        if kind in ("previous", "corrupt", "foreign", "writable", "fifo", "dir"):
+            self.files[METRICS_PATH] = previous
+        path = {"no-folder": "@/nofolder/job.prom", "proc": "/proc/hbrun-rules.prom",
+                "empty": ""}.get(kind, "@/" + METRICS_PATH)
+        return ["--metrics-file", path]
+
     def job_output(self):
         """What the job writes, in order: ("o", line) to stdout, ("e",
         LINE) to stderr, ("O", word, n) N bytes of "word\n" repeated to
@@ -1225,9 +1272,11 @@ class Gen:
             opts += self.r.choice((["-j", ""], ["--job= "], ["-j", "\t"]))
         job = self.job()
         opts += self.job_control(job)
+        opts += self.metrics_file(opts, job)
         case = {"n": self.n, "opts": opts, "env": env, "files": self.files,
                 "job": job, "server": self.server, "tokens": self.tokens,
                 "tags": sorted(self.tags), "held": self.held}
+        case["metrics"] = self.metrics
         # A slow server, or the default API behind the catching proxy, gets
         # a short deadline, so that no correct run takes long.
         exp = expect(case)
@@ -1471,7 +1520,8 @@ def run_case(case, exp, catch_port):
                 "stdout": raw_out.decode("utf-8", "replace"),
                 "stderr": raw_err.decode("utf-8", "replace"),
                 "after_job": done - ended, "bound": bound,
-                "cpu": cpu, "waiting": waiting, "stuck_in": stuck_in, "elapsed": done - t0}
+                "cpu": cpu, "waiting": waiting, "stuck_in": stuck_in, "elapsed": done - t0,
+                "metrics": metrics_seen(case, sb)}
     finally:
         if held is not None:
             os.close(held)
@@ -1640,6 +1690,134 @@ def check_output(case, exp, seen):
     return bad
 
 
+# ---- the metrics file --------------------------------------------------------
+
+METRICS_PATH = "m/job.prom"
+METRICS_RESULTS = ("success", "failure", "timeout", "stopped", "lock_held")
+# A previous file as hbrun writes it, for the job of the case: '@JOB@'.
+METRICS_PREVIOUS_TEXT = "".join('hbrun_runs_total{job="@JOB@",result="%s"} 7\n' % r
+                                for r in METRICS_RESULTS)
+METRICS_RUN = re.compile(r'^hbrun_runs_total\{job="((?:[^"\\]|\\.)*)",result="(\w+)"\} (\d+)$',
+                         re.M)
+METRICS_EXIT = re.compile(r'^hbrun_last_exit_status\{job="(?:[^"\\]|\\.)*"\} (\d+)$', re.M)
+
+
+def metrics_job(case):
+    """The job label's value: -j NAME, else the command's base name."""
+    parsed = parse_cli(case["opts"])
+    job = parsed[1] if parsed else None
+    if job is not None:
+        return job
+    return "job" if case["job"]["kind"] == "missing" else "sh"
+
+
+def metrics_seen(case, sb):
+    """The metrics file after the run: its text, 'dir', or None."""
+    m = case.get("metrics")
+    if not m:
+        return None
+    path = os.path.join(sb.dir, m["path"])
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    if stat.S_ISDIR(st.st_mode) or stat.S_ISFIFO(st.st_mode):
+        return "dir" if stat.S_ISDIR(st.st_mode) else "fifo"
+    try:
+        with open(path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+    except OSError:
+        return None
+
+
+def metrics_expected(case, exp):
+    """(result, exit status, count) the file must hold, or None when no
+    file may be written: a usage error, a config file that blocks every
+    monitoring setting, an unusable value or folder."""
+    m = case.get("metrics")
+    parsed = parse_cli(case["opts"])
+    if not m or exp["rc"] == 125 or parsed is None:
+        return None
+    if m["kind"] in ("dir", "no-folder", "proc", "empty"):
+        return None
+    if find_config(case, parsed[2]) == "blocked":
+        return None
+    count = 8 if m["kind"] == "previous" else 1
+    if case.get("held"):  # not a job that exited 75 itself
+        return "lock_held", 75, count
+    cli, kind = parsed[0], case["job"]["kind"]
+    if kind == "exit" and (exp["rc"] == 0 or exp["rc"] in cli.get("--success-status", ())):
+        return "success", 0, count
+    status = ending_fields(case, cli)[0]
+    result = {"hang": "timeout", "stop": "stopped", "stop_trap": "stopped"}.get(kind, "failure")
+    return result, status, count
+
+
+def metrics_before(case):
+    """What stood at the metrics file's place before the run, as
+    metrics_seen() would read it."""
+    before = case["files"].get(METRICS_PATH) if case["metrics"]["kind"] != "new" else None
+    if before is None or before["kind"] in ("fifo", "dir"):
+        return None if before is None else before["kind"]
+    return before["data"].decode("utf-8", "replace")
+
+
+def check_metrics(case, exp, seen):
+    """The file hbrun wrote says how the run ended, its count carried over
+    from a file hbrun wrote for the job and restarted after any other;
+    where none may be written, none is."""
+    m = case.get("metrics")
+    if not m or seen["killed"]:
+        return []
+    want = metrics_expected(case, exp)
+    got = seen["metrics"]
+    if m["kind"] == "dir":
+        return [] if got == "dir" else [("metrics", "the folder at the file's place is gone")]
+    if want is None:
+        return [] if got == metrics_before(case) else \
+            [("metrics", "a file was written: %r" % (got or "")[:300])]
+    result, status, count = want
+    # Rule 1 before the file: one that the deadline's share did not see
+    # written (a loaded machine, valgrind) is left, and said (unless quiet).
+    late = "not written within the ping deadline" in seen["stderr"] or exp["quiet"]
+    if late and got == metrics_before(case):
+        return []
+    if got in (None, "dir", "fifo"):
+        return [("metrics", "no metrics file; expected %s" % (want,))]
+    job = metrics_job(case).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    runs = {(j, r): int(n) for j, r, n in METRICS_RUN.findall(got)}
+    wanted = {(job, r): (count if r == result else 7 if count == 8 else 0)
+              for r in METRICS_RESULTS}
+    exit_status = METRICS_EXIT.findall(got)
+    if runs != wanted or exit_status != [str(status)]:
+        return [("metrics", "expected %s for %r, exit status %d; got %r"
+                 % (wanted, job, status, got[:600]))]
+    return []
+
+
+PROMTOOL = shutil.which("promtool")
+PROMTOOL_FILES = 40
+
+
+def promtool_rejects(texts):
+    """What `promtool check metrics` says of up to PROMTOOL_FILES of the
+    metrics files the cases left (each a promtool of its own, 4 at once):
+    [(text, its words)] for each it rejects."""
+    files = [t for t in texts if t not in (None, "dir", "fifo")
+             and t.startswith("# HELP hbrun_")][:PROMTOOL_FILES]
+    if not PROMTOOL:
+        return []
+
+    def one(text):
+        p = subprocess.run([PROMTOOL, "check", "metrics"], input=text, text=True,
+                           capture_output=True, timeout=120)
+        return None if (p.returncode, p.stdout + p.stderr) == (0, "") else \
+            (text[:400], p.stdout + p.stderr)
+
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        return [r for r in pool.map(one, files) if r]
+
+
 def check(case, exp, seen, requests):
     """The failures of one case: a list of (class, detail)."""
     bad = []
@@ -1663,6 +1841,7 @@ def check(case, exp, seen, requests):
     if shown:
         bad.append(("token shown", "output shows %r" % shown))
     bad += check_output(case, exp, seen)
+    bad += check_metrics(case, exp, seen)
     # valgrind's own notes (--PID--, such as a syscall it does not know)
     # are the wrapper's, not hbrun's; the job's lines are upper-case.
     lines = [l for l in seen["stderr"].splitlines()
@@ -2127,6 +2306,8 @@ class RulesTest(unittest.TestCase):
                   file=sys.stderr)
             print("rules: failing cases: %s" % " ".join(map(str, failed[:200])), file=sys.stderr)
         self.assertEqual(stray, [], "requests that name no case")
+        self.assertEqual(promtool_rejects([x["metrics"] for x in seen]), [],
+                         "metrics files promtool check metrics rejects")
         self.assertEqual(failed, [], "cases broke the rules (seed %s)" % seed)
 
 

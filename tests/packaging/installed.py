@@ -54,8 +54,17 @@ class Package(unittest.TestCase):
                   EXAMPLES + "/cron/hbrun-jobs", EXAMPLES + "/cron/hbrun.conf",
                   EXAMPLES + "/systemd/hbrun-backup.service",
                   EXAMPLES + "/systemd/hbrun-backup.timer",
-                  EXAMPLES + "/kubernetes/cronjob.yaml"):
+                  EXAMPLES + "/kubernetes/cronjob.yaml",
+                  EXAMPLES + "/prometheus/hbrun.rules.yml",
+                  EXAMPLES + "/prometheus/hbrun.rules.test.yml"):
             self.assertIn(f, files)
+
+    @unittest.skipUnless(shutil.which("promtool"), "promtool (prometheus) is not installed")
+    def test_prometheus_rules_as_installed(self):
+        for args in (["check", "rules", "hbrun.rules.yml"],
+                     ["test", "rules", "hbrun.rules.test.yml"]):
+            p = sh(["promtool"] + args, cwd=EXAMPLES + "/prometheus")
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
 
     def test_versions_print(self):
         for prog in (HBRUN, HBCTL):
