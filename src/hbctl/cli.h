@@ -5,6 +5,7 @@
 #define HBCTL_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "call.h"
 #include "settings.h"
@@ -27,6 +28,19 @@ enum hbctl_command {
 	CMD_DELETE,
 	CMD_PINGS,
 	CMD_PING,
+	CMD_SYNC,
+};
+
+/* sync's sources and --apply; each list points into argv. */
+struct sync_sources {
+	const char **crontab;  /* --crontab FILE */
+	size_t ncrontab;
+	bool crontab_user;     /* they are users' crontabs: no user field */
+	const char **units;    /* --units DIR */
+	size_t nunits;
+	const char **manifest; /* --manifest FILE, "-" standard input */
+	size_t nmanifest;
+	bool apply;
 };
 
 struct hbctl_args {
@@ -41,6 +55,7 @@ struct hbctl_args {
 	int interval;         /* create: the default if not given; */
 	int grace;            /* ensure, update: -1 when not given */
 	int limit;
+	struct sync_sources sync;
 };
 
 enum hbctl_parsed { HBCTL_RUN, HBCTL_EXIT_OK, HBCTL_USAGE };

@@ -1,0 +1,113 @@
+#include "found.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "invocation.h"
+
+struct found_job *found_add(struct found_list *l, enum found_kind kind,
+			    const char *path, long line)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		struct found_job *v = realloc(l->v, cap * sizeof *v);
+		if (!v)
+			return NULL;
+		l->v = v;
+		l->cap = cap;
+	}
+	struct found_job *j = &l->v[l->n];
+	memset(j, 0, sizeof *j);
+	j->kind = kind;
+	j->grace = -1;
+	size_t len = strlen(path) + 24;
+	j->place = malloc(len);
+	if (!j->place)
+		return NULL;
+	snprintf(j->place, len, "%s:%ld", path, line);
+	l->n++;
+	return j;
+}
+
+bool found_set(char **slot, const char *value)
+{
+	free(*slot);
+	*slot = value ? strdup(value) : NULL;
+	return !value || *slot;
+}
+
+bool found_from_words(struct found_job *j, char *const *words, size_t n)
+{
+	struct invocation inv;
+	if (!invocation_read(words, n, &inv))
+		return false;
+	bool ok = true;
+	if (!inv.runs_hbrun) {
+		j->kind = FOUND_UNMONITORED;
+	} else {
+		if (j->kind != FOUND_SUSPENDED)
+			j->kind = inv.name ? FOUND_JOB : FOUND_NO_NAME;
+		ok = found_set(&j->name, inv.name) &&
+		     found_set(&j->config, inv.config ? inv.config
+						      : inv.config_env) &&
+		     found_set(&j->token_file, inv.token_file) &&
+		     found_set(&j->timeout, inv.timeout) &&
+		     found_set(&j->ping_deadline, inv.ping_deadline);
+		j->token_given = inv.token_given;
+	}
+	invocation_free(&inv);
+	return ok;
+}
+
+bool found_from_shell(struct found_job *j, const char *text)
+{
+	struct strv *cmds;
+	size_t n;
+	if (!shell_commands(text, &cmds, &n)) {
+		j->kind = FOUND_UNREADABLE;
+		return found_set(&j->why, "a quote is left open");
+	}
+	size_t pick = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct invocation inv;
+		if (!invocation_read(cmds[i].v, cmds[i].n, &inv))
+			break;
+		bool runs = inv.runs_hbrun;
+		invocation_free(&inv);
+		if (runs) {
+			pick = i;
+			break;
+		}
+	}
+	bool ok = n == 0 ? (j->kind = FOUND_UNMONITORED, true)
+			 : found_from_words(j, cmds[pick].v, cmds[pick].n);
+	words_free_all(cmds, n);
+	return ok;
+}
+
+static void found_job_free(struct found_job *j)
+{
+	free(j->place);
+	free(j->command);
+	free(j->name);
+	strv_free(&j->exprs);
+	free(j->tz);
+	free(j->user);
+	free(j->config);
+	free(j->token_file);
+	free(j->secret);
+	free(j->timeout);
+	free(j->ping_deadline);
+	free(j->why);
+	free(j->section_tz);
+	free(j->dest);
+}
+
+void found_list_free(struct found_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		found_job_free(&l->v[i]);
+	free(l->v);
+	memset(l, 0, sizeof *l);
+}
