@@ -79,13 +79,6 @@ static bool words_of(const struct doc *x, yaml_node_t *n, struct strv *w,
 	return true;
 }
 
-static bool is_shell(const char *w)
-{
-	const char *b = strrchr(w, '/');
-	b = b ? b + 1 : w;
-	return !strcmp(b, "sh") || !strcmp(b, "bash") || !strcmp(b, "dash") ||
-	       !strcmp(b, "ash");
-}
 
 static bool join_words(const struct strv *w, char **out)
 {
@@ -189,10 +182,7 @@ static bool container_job(const struct doc *x, const struct cronjob *cj,
 		return ok && found_set(&j->why, "command or args is not a list "
 				       "of strings");
 	}
-	if (w.n >= 3 && is_shell(w.v[0]) && strcmp(w.v[1], "-c") == 0)
-		ok = found_from_shell(j, w.v[2]);
-	else
-		ok = found_from_words(j, w.v, w.n);
+	ok = found_from_words(j, w.v, w.n);
 	ok = ok && join_words(&w, &j->command);
 	strv_free(&w);
 	if (ok && j->kind == FOUND_JOB && cj->suspended)

@@ -37,8 +37,19 @@ bool found_set(char **slot, const char *value)
 	return !value || *slot;
 }
 
+static bool is_shell(const char *w)
+{
+	const char *b = strrchr(w, '/');
+	b = b ? b + 1 : w;
+	return !strcmp(b, "sh") || !strcmp(b, "bash") || !strcmp(b, "dash") ||
+	       !strcmp(b, "ash");
+}
+
 bool found_from_words(struct found_job *j, char *const *words, size_t n)
 {
+	/* sh -c SCRIPT: the script's own commands are what runs. */
+	if (n >= 3 && is_shell(words[0]) && strcmp(words[1], "-c") == 0)
+		return found_from_shell(j, words[2]);
 	struct invocation inv;
 	if (!invocation_read(words, n, &inv))
 		return false;

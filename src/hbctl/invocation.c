@@ -32,6 +32,8 @@ static bool wrapper_takes_arg(const char *prog, const char *opt)
 		       !strcmp(opt, "-S") || !strcmp(opt, "--split-string");
 	if (strcmp(prog, "nice") == 0)
 		return !strcmp(opt, "-n") || !strcmp(opt, "--adjustment");
+	if (strcmp(prog, "exec") == 0)
+		return !strcmp(opt, "-a");
 	if (strcmp(prog, "ionice") == 0)
 		return !strcmp(opt, "-c") || !strcmp(opt, "-n") ||
 		       !strcmp(opt, "-p") || !strcmp(opt, "-P") ||
@@ -64,7 +66,8 @@ static size_t past_wrapper(char *const *w, size_t n, size_t i,
 static bool is_wrapper(const char *w)
 {
 	const char *b = base_name(w);
-	return !strcmp(b, "env") || !strcmp(b, "nice") || !strcmp(b, "ionice");
+	return !strcmp(b, "env") || !strcmp(b, "nice") || !strcmp(b, "ionice") ||
+	       !strcmp(w, "exec") || !strcmp(b, "nohup");
 }
 
 static bool keep(char **slot, const char *value)

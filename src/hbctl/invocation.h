@@ -20,7 +20,7 @@ struct invocation {
 
 /* Read the words of one simple command (WORDS, N of them): hbrun itself,
  * or after environment assignments, env (and its options), nice, ionice,
- * under any folder.  Options are hbrun's, read up to the job's command.
+ * nohup (under any folder) and the shell's exec.  Options are hbrun's, read up to the job's command.
  * False when memory ran out; otherwise OUT says whether hbrun runs. */
 bool invocation_read(char *const *words, size_t n, struct invocation *out);
 
