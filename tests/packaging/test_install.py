@@ -29,6 +29,7 @@ DEBIAN_PACKAGE = {
     "libcurl": "libcurl4-openssl-dev",
     "inih": "libinih-dev",
     "jansson": "libjansson-dev",
+    "yaml-0.1": "libyaml-dev",
     "check": "check",
     "python3": "python3",
     "scdoc": "scdoc",
