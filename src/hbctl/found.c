@@ -79,20 +79,10 @@ bool found_from_shell(struct found_job *j, const char *text)
 		j->kind = FOUND_UNREADABLE;
 		return found_set(&j->why, "a quote is left open");
 	}
-	size_t pick = 0;
-	for (size_t i = 0; i < n; i++) {
-		struct invocation inv;
-		if (!invocation_read(cmds[i].v, cmds[i].n, &inv))
-			break;
-		bool runs = inv.runs_hbrun;
-		invocation_free(&inv);
-		if (runs) {
-			pick = i;
-			break;
-		}
-	}
-	bool ok = n == 0 ? (j->kind = FOUND_UNMONITORED, true)
-			 : found_from_words(j, cmds[pick].v, cmds[pick].n);
+	bool ok = true;
+	j->kind = FOUND_UNMONITORED;
+	for (size_t i = 0; ok && i < n && j->kind == FOUND_UNMONITORED; i++)
+		ok = found_from_words(j, cmds[i].v, cmds[i].n);
 	words_free_all(cmds, n);
 	return ok;
 }

@@ -7,6 +7,7 @@
 #include "conf_edit.h"
 #include "find_cron.h"
 #include "find_manifest.h"
+#include "found.h"
 #include "invocation.h"
 #include "plan.h"
 #include "unitfile.h"
@@ -131,6 +132,24 @@ START_TEST(shell_text_into_commands)
 	ck_assert_int_eq(c[2].n, 2);
 	words_free_all(c, n);
 	ck_assert(!shell_commands("echo 'open", &c, &n));
+}
+END_TEST
+
+START_TEST(hbrun_anywhere_in_a_shell_line)
+{
+	static const char *const lines[] = {
+		"cd / && sh -c 'hbrun -j a -- x'",
+		"test -x /x || exec nohup /usr/bin/hbrun -j a -- x",
+		"bash -c \"cd /srv; hbrun --job a -- x\" 2>&1 | logger",
+	};
+	for (size_t i = 0; i < sizeof lines / sizeof *lines; i++) {
+		struct found_list l = { 0 };
+		struct found_job *j = found_add(&l, FOUND_UNMONITORED, "f", 1);
+		ck_assert(found_from_shell(j, lines[i]));
+		ck_assert_int_eq(j->kind, FOUND_JOB);
+		ck_assert_str_eq(j->name, "a");
+		found_list_free(&l);
+	}
 }
 END_TEST
 
@@ -376,6 +395,7 @@ Suite *unit_suite(void)
 	tcase_add_loop_test(t, hbrun_in_a_command, 0,
 			    sizeof inv_cases / sizeof *inv_cases);
 	tcase_add_test(t, shell_text_into_commands);
+	tcase_add_test(t, hbrun_anywhere_in_a_shell_line);
 	tcase_add_test(t, execstart_words);
 	tcase_add_test(t, unit_files_as_systemd_reads_them);
 	tcase_add_loop_test(t, time_spans, 0,
