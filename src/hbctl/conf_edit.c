@@ -228,16 +228,20 @@ bool conf_write_token(const char *path, const char *section,
 	const char *reason;
 	if (!read_existing(path, &text, &len, &st, why, size))
 		return false;
-	bool ok = conf_insert(text ? text : "", len, section, token, &out,
+	bool existed = text != NULL;
+	bool ok = conf_insert(existed ? text : "", len, section, token, &out,
 			      &out_len, &reason);
-	if (text) {
+	if (existed) {
 		explicit_bzero(text, len);
 		free(text);
 	}
 	if (!ok)
-		return fail(why, size, path,
-			    reason ? reason : "out of memory");
-	ok = replace(path, out, out_len, &st, why, size);
+		return fail(why, size, path, reason ? reason : "out of memory");
+	/* A link (a mounted secret's, a file kept elsewhere) keeps pointing
+	 * at the file: the new one takes the target's place. */
+	char *target = existed ? realpath(path, NULL) : NULL;
+	ok = replace(target ? target : path, out, out_len, &st, why, size);
+	free(target);
 	explicit_bzero(out, out_len);
 	free(out);
 	return ok;

@@ -170,6 +170,17 @@ class TestApply(SyncCase):
         self.assertEqual(after, text[:at] + added + text[at:])
         self.assertEqual(stat.S_IMODE(os.stat(self.conf).st_mode), 0o640)
 
+    def test_a_linked_config_stays_a_link(self):
+        target = self.sb.write_file("real.conf", "# kept\n", 0o600)
+        os.symlink(target, self.conf)
+        tab = self.crontab("@daily hbrun -j l -c %s -- y\n" % self.conf)
+        res = self.sync("--apply", "--crontab-user", "--crontab", tab)
+        self.assertEqual(res.returncode, 0, res)
+        (hb,) = self.store.heartbeats
+        self.assertTrue(os.path.islink(self.conf))
+        with open(target) as f:
+            self.assertEqual(f.read(), "# kept\n\n[l]\ntoken = %s\n" % hb["token"])
+
     def test_token_file_and_credential(self):
         units = self.sb.path("units")
         os.mkdir(units)
