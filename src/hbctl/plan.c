@@ -154,12 +154,43 @@ static bool named_job(struct plan *p, const struct found_job *jobs, size_t n,
 	return true;
 }
 
+/* A found job that cannot be planned: its place stands for its name where
+ * it has none. */
+static bool skip_found(struct plan *p, const struct found_job *j,
+		       const char *why)
+{
+	struct action *a = plan_add(p, ACT_SKIP, j);
+	if (a && j->name)
+		skip(a, j->place, why);
+	else if (a)
+		snprintf(a->why, sizeof a->why, "%s", why);
+	return a != NULL;
+}
+
+/* A job that makes no heartbeat is still judged by its schedule: a line
+ * its scheduler would refuse is a skip, not a job. */
+static bool schedule_usable(const struct found_job *j, char *err, size_t len)
+{
+	struct schedule *s = schedule_new();
+	bool ok = s != NULL;
+	const char *tz = j->tz ? j->tz : j->section_tz;
+	for (size_t e = 0; ok && e < j->exprs.n; e++)
+		ok = schedule_add(s, j->exprs.v[e], tz, err, len) == 0;
+	if (!s)
+		snprintf(err, len, "out of memory");
+	schedule_free(s);
+	return ok;
+}
+
 static bool one_job(struct plan *p, const struct found_job *jobs, size_t n,
 		    size_t i, const struct heartbeat *hb, size_t nhb,
 		    int64_t now)
 {
 	const struct found_job *j = &jobs[i];
-	struct action *a;
+	char err[256];
+	if (j->kind != FOUND_JOB && j->kind != FOUND_UNREADABLE &&
+	    !schedule_usable(j, err, sizeof err))
+		return skip_found(p, j, err);
 	switch (j->kind) {
 	case FOUND_JOB:
 		return named_job(p, jobs, n, i, hb, nhb, now);
@@ -170,12 +201,7 @@ static bool one_job(struct plan *p, const struct found_job *jobs, size_t n,
 	case FOUND_SUSPENDED:
 		return plan_add(p, ACT_SUSPENDED, j) != NULL;
 	case FOUND_UNREADABLE:
-		a = plan_add(p, ACT_SKIP, j);
-		if (a && j->name)
-			skip(a, j->place, j->why);
-		else if (a)
-			snprintf(a->why, sizeof a->why, "%s", j->why);
-		return a != NULL;
+		return skip_found(p, j, j->why);
 	}
 	return true;
 }

@@ -14,6 +14,8 @@ creates and PATCHes the plan named, a second --apply nothing but the list.
 import json
 import os
 import pwd
+import random
+import re
 import shutil
 import stat
 import sys
@@ -21,6 +23,7 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
 
+import harness  # noqa: E402
 from fakeapi import HeartbeatStore  # noqa: E402
 from servercase import ServerCase  # noqa: E402
 from test_hbctl import KEY, hbctl, leaks  # noqa: E402
@@ -335,6 +338,153 @@ class TestRealFormats(SyncCase):
                          "created k8s-hello every 3600 grace 300 (stdin:24): put its token in "
                          "Secret hello-heartbeat key token")
         self.assertEqual(os.listdir(self.sb.dir), ["xdg"])   # written nowhere
+
+
+# The plan's lines (hbctl(1), SYNC); PLACE is FILE:LINE.
+PLAN_LINE = re.compile(
+    r"^(create \S+ every \d+ grace \d+ \(.+\)(, token (to|from) .+)?"
+    r"|update \S+( interval \d+ -> \d+)?( grace \d+ -> \d+)?"
+    r"|ok \S+|unmonitored \S+:\d+ .*|no job name \S+:\d+"
+    r"|suspended \S+ \(\S+:\d+\)|skip \S+: .+)$")
+
+
+class SyncGen:
+    """Crontabs of generated lines: every form a crontab line takes, good
+    and broken, hbrun anywhere in its command or not, names shared between
+    lines, config files good, refused (0666) and holding a token already."""
+
+    NAMES = ["a", "b", "c", "db-dump"]
+    WHEN = ["@daily", "@hourly", "0 * * * *", "@weekly", "15 3 * * *", "@reboot",
+            "5 4 * *", "61 * * * *", "*/30 * * * *"]
+    VARS = ["CRON_TZ=Etc/UTC", "CRON_TZ=", "MAILTO=root", "# 0 * * * * hbrun -j x",
+            "", "   ", "CRON_TZ=Nowhere/Zone"]
+
+    def __init__(self, rng, confs):
+        self.rng = rng
+        self.confs = confs
+
+    def command(self):
+        r = self.rng
+        name = r.choice(self.NAMES)
+        conf = self.confs[0] if r.random() < 0.7 else r.choice(self.confs)
+        return r.choice([
+            "hbrun -j %s -c %s -- /bin/job" % (name, conf),
+            "cd / && /usr/bin/hbrun --job=%s -c %s -- y %%stdin%%" % (name, conf),
+            "env A=1 nice -n 5 hbrun -j%s --config=%s -- z" % (name, conf),
+            "sh -c 'exec hbrun -j %s -c %s -- w'" % (name, conf),
+            "hbrun -- nameless", "/bin/plain --flag", "echo 100\\% done",
+            "hbrun -j %s -c %s -- 'open" % (name, conf),
+            "hbrun -j %s -c %s -t TOKEN123 -- x" % (name, conf),
+            "hbrun -j %s -c %s -- \x01odd \xe9t\xe9" % (name, conf),
+        ])
+
+    def crontab(self, n):
+        lines = []
+        for _ in range(n):
+            if self.rng.random() < 0.25:
+                lines.append(self.rng.choice(self.VARS))
+            else:
+                lines.append("%s %s" % (self.rng.choice(self.WHEN), self.command()))
+        return "\n".join(lines) + "\n"
+
+
+def cases():
+    """Fewer where every hbctl runs under valgrind or the sanitizers."""
+    n = int(os.environ.get("HBRUN_SYNC_CASES", "0")) or (
+        4 if harness.UNDER_VALGRIND else 12)
+    return n
+
+
+class TestGenerated(ServerCase):
+    """Over generated crontabs: a plan sends the list alone and changes no
+    file; its exit says whether it would change anything; --apply makes
+    exactly its creates and PATCHes, the tokens only where its lines said;
+    a second --apply changes nothing; no token is ever shown."""
+
+    def one(self, seed):
+        rng = random.Random(seed)
+        store = HeartbeatStore(api_key=KEY, plan="business", max_secs=10 ** 8)
+        srv = self.server(store=store)
+        for name in rng.sample(SyncGen.NAMES, rng.randrange(3)):
+            store.add(name=name, interval_secs=rng.choice([3600, 86400]),
+                      grace_secs=rng.choice([300, 60]))
+        confs = {self.sb.path("good.conf"): ("# by hand\n\n[zz]\nlock = /x\n", 0o600),
+                 self.sb.path("open.conf"): ("[a]\n", 0o666),
+                 self.sb.path("held.conf"): ("[a]\ntoken = 0ld70ken\n[b]\ntoken = 0ld70ken\n"
+                                             "[c]\ntoken = 0ld70ken\n[db-dump]\ntoken = x\n",
+                                             0o600)}
+        for path, (text, mode) in confs.items():
+            self.sb.write_file(path, text, mode)
+        tab = self.sb.write_file("tab%d" % seed,
+                                 SyncGen(rng, list(confs)).crontab(rng.randrange(1, 12)),
+                                 0o644)
+        env = self.sb.env(TICKSTEM_API_KEY=KEY)
+        args = ["--api-url", srv.url, "sync", "--crontab-user", "--crontab", tab]
+
+        def files():
+            out = {}
+            for path in confs:
+                with open(path, "rb") as f:
+                    out[path] = f.read()
+            return out
+
+        def shown(res):
+            for hb in store.heartbeats:
+                self.assertEqual(leaks(res.stdout + res.stderr, hb["token"]), [], res)
+            for line in res.stderr.splitlines():
+                self.assertTrue(line.startswith("hbctl: "), res)
+
+        before = files()
+        plan = hbctl(args, env)
+        if os.environ.get("HBRUN_SYNC_SHOW"):
+            print(plan.stdout, plan.stderr)
+        shown(plan)
+        lines = plan.stdout.splitlines()
+        for line in lines:
+            self.assertRegex(line, PLAN_LINE)
+        creates = [ln.split()[1] for ln in lines if ln.startswith("create ")]
+        updates = [ln.split()[1] for ln in lines if ln.startswith("update ")]
+        self.assertEqual(plan.returncode, CHANGES if creates or updates else 0, plan)
+        self.assertEqual([(r.method, r.path) for r in srv.requests],
+                         [("GET", "/v1/heartbeats")])
+        self.assertEqual(files(), before)
+        self.assertEqual(len(set(creates + updates)), len(creates + updates), plan)
+
+        n = len(srv.requests)
+        done = hbctl(args[:2] + ["sync", "--apply"] + args[3:], env)
+        shown(done)
+        self.assertEqual(done.returncode, 0, done)
+        sent = [(r.method, r.path.rsplit("/", 1)[0] if r.method == "PATCH" else r.path)
+                for r in srv.requests[n:]]
+        self.assertEqual(sorted(sent), sorted([("GET", "/v1/heartbeats")]
+                                              + [("POST", "/v1/heartbeats")] * len(creates)
+                                              + [("PATCH", "/v1/heartbeats")] * len(updates)))
+        by_name = {hb["name"]: hb for hb in store.heartbeats}
+        after = files()
+        for line in lines:
+            if line.startswith("create "):
+                token = by_name[line.split()[1]]["token"].encode()
+                dests = set(re.findall(r"token to (\S+) \[", line))
+                for path in confs:
+                    self.assertEqual(token in after[path], path in dests, (line, path))
+        for path in (self.sb.path("open.conf"), self.sb.path("held.conf")):
+            self.assertEqual(after[path], before[path])
+
+        n = len(srv.requests)
+        again = hbctl(args[:2] + ["sync", "--apply"] + args[3:], env)
+        shown(again)
+        self.assertEqual(again.returncode, 0, again)
+        self.assertEqual([(r.method, r.path) for r in srv.requests[n:]],
+                         [("GET", "/v1/heartbeats")])
+        self.assertNotRegex(again.stdout, r"(?m)^(create|update)")
+
+    def test_generated_crontabs(self):
+        seed = int(os.environ.get("HBRUN_SYNC_SEED", random.randrange(1 << 30)))
+        for i in range(cases()):
+            with self.subTest(seed=seed + i):
+                self.sb = harness.Sandbox()
+                self.addCleanup(self.sb.close)
+                self.one(seed + i)
 
 
 if __name__ == "__main__":

@@ -386,6 +386,22 @@ START_TEST(plan_without_changes)
 }
 END_TEST
 
+START_TEST(plan_skips_a_line_its_scheduler_refuses)
+{
+	struct found_list l = { 0 };
+	job(&l, NULL, "@reboot", -1, TOKEN_TO_CONFIG);
+	job(&l, NULL, "@daily", -1, TOKEN_TO_CONFIG);
+	struct plan p;
+	ck_assert(plan_make(l.v, l.n, NULL, 0, 1790000000, &p));
+	ck_assert_int_eq(p.n, 2);
+	ck_assert_int_eq(p.v[0].kind, ACT_SKIP);
+	ck_assert_int_eq(p.v[1].kind, ACT_UNMONITORED);
+	ck_assert(!p.changes);
+	plan_free(&p);
+	found_list_free(&l);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("sync");
@@ -406,6 +422,7 @@ Suite *unit_suite(void)
 	tcase_add_test(t, cronjob_manifests);
 	tcase_add_test(t, plan_one_heartbeat_per_name);
 	tcase_add_test(t, plan_without_changes);
+	tcase_add_test(t, plan_skips_a_line_its_scheduler_refuses);
 	suite_add_tcase(s, t);
 	return s;
 }
