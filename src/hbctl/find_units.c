@@ -213,6 +213,29 @@ static char *specifiers(const char *word, const char *unit)
 	return out;
 }
 
+/* Environment= of the service as hbrun sees it: HBRUN_CONFIG names the
+ * config where no -c does; HBRUN_TOKEN puts the token in the unit. */
+static bool service_environment(const struct unit *svc, struct found_job *j)
+{
+	const struct unit_entry *env[LIST_MAX];
+	size_t n = unit_list(svc, "Service", "Environment", env, LIST_MAX);
+	bool ok = true;
+	for (size_t i = 0; ok && i < n && i < LIST_MAX; i++) {
+		struct strv w = { 0 };
+		if (!exec_words(env[i]->value, &w))
+			continue;
+		for (size_t k = 0; ok && k < w.n; k++) {
+			if (strncmp(w.v[k], "HBRUN_TOKEN=", 12) == 0 && w.v[k][12])
+				j->token_given = true;
+			if (strncmp(w.v[k], "HBRUN_CONFIG=", 13) == 0 &&
+			    w.v[k][13] && !j->config)
+				ok = found_set(&j->config, w.v[k] + 13);
+		}
+		strv_free(&w);
+	}
+	return ok;
+}
+
 /* The service's commands: the first ExecStart= that runs hbrun decides,
  * else the first, unmonitored. */
 static bool service_job(const struct unit *svc, const char *name,
@@ -244,7 +267,8 @@ static bool service_job(const struct unit *svc, const char *name,
 	}
 	const struct unit_entry *user = unit_last(svc, "Service", "User");
 	return ok && found_set(&j->user, user ? user->value : NULL) &&
-	       credential_source(svc, j);
+	       credential_source(svc, j) &&
+	       (j->kind == FOUND_UNMONITORED || service_environment(svc, j));
 }
 
 /* The span of KEY in [Timer]: the last one; *OK false when unreadable. */

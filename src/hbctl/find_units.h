@@ -4,7 +4,8 @@
  * after it; a unit linked to /dev/null is masked.  From a timer:
  * OnCalendar= (their union), OnUnitActiveSec=, RandomizedDelaySec= and
  * AccuracySec= (added to the grace), Unit=; from its service: ExecStart=,
- * LoadCredential= (where a %d/ID token file comes from), User=. */
+ * LoadCredential= (where a %d/ID token file comes from), User=,
+ * Environment= (HBRUN_CONFIG, HBRUN_TOKEN). */
 #ifndef HBCTL_FIND_UNITS_H
 #define HBCTL_FIND_UNITS_H
 

@@ -201,6 +201,19 @@ class TestApply(SyncCase):
             self.assertEqual(f.read(), hb["token"] + "\n")
         self.assertEqual(stat.S_IMODE(os.stat(token).st_mode), 0o600)
 
+    def test_a_services_environment_names_its_config(self):
+        units = self.sb.path("units")
+        os.mkdir(units)
+        self.sb.write_file("units/e.timer", "[Timer]\nOnCalendar=hourly\nAccuracySec=0\n", 0o644)
+        self.sb.write_file("units/e.service", "[Service]\nEnvironment=\"HBRUN_CONFIG=%s\" A=1\n"
+                           "ExecStart=/usr/bin/hbrun -j e -- /bin/e\n" % self.conf, 0o644)
+        res = self.sync("--apply", "--units", units)
+        self.assertEqual(res.returncode, 0, res)
+        (hb,) = self.store.heartbeats
+        self.assertEqual((hb["interval_secs"], hb["grace_secs"]), (3600, 300))
+        with open(self.conf) as f:
+            self.assertEqual(f.read(), "[e]\ntoken = %s\n" % hb["token"])
+
     def test_refused_config_sends_no_create(self):
         self.sb.write_file(self.conf, "[x]\n", 0o666)
         tab = self.crontab("@daily hbrun -j x -c %s -- y\n" % self.conf)
