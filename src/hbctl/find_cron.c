@@ -141,22 +141,47 @@ void cron_line_read(char *line, bool user_field, struct cron_line *out)
 	out->command = cmd;
 }
 
-static bool cron_entry(const struct cron_line *c, const char *tz,
+/* The variables of a crontab that sync reads: they hold for the entries
+ * after them, as cron gives them to those commands. */
+struct cron_vars {
+	char *tz;          /* CRON_TZ */
+	char *config;      /* HBRUN_CONFIG */
+	bool token;        /* HBRUN_TOKEN set */
+};
+
+static bool cron_variable(const struct cron_line *c, struct cron_vars *v)
+{
+	const char *value = *c->value ? c->value : NULL;
+	if (strcmp(c->name, "CRON_TZ") == 0)
+		return found_set(&v->tz, value);
+	if (strcmp(c->name, "HBRUN_CONFIG") == 0)
+		return found_set(&v->config, value);
+	if (strcmp(c->name, "HBRUN_TOKEN") == 0)
+		v->token = value != NULL;
+	return true;
+}
+
+static bool cron_entry(const struct cron_line *c, const struct cron_vars *v,
 		       const char *user, const char *path, long line,
 		       struct found_list *l)
 {
 	struct found_job *j = found_add(l, FOUND_UNMONITORED, path, line);
 	if (!j || !found_set(&j->command, c->command) ||
-	    !strv_add(&j->exprs, c->expr) || !found_set(&j->tz, tz) ||
-	    !found_set(&j->user, c->user ? c->user : user))
+	    !strv_add(&j->exprs, c->expr) || !found_set(&j->tz, v->tz) ||
+	    !found_set(&j->user, c->user ? c->user : user) ||
+	    !found_from_shell(j, c->command))
 		return false;
-	return found_from_shell(j, c->command);
+	if (j->kind != FOUND_JOB && j->kind != FOUND_NO_NAME)
+		return true;
+	j->token_given |= v->token;
+	return j->config || found_set(&j->config, v->config);
 }
 
 static bool cron_lines(FILE *f, const char *path, bool user_field,
 		       const char *user, struct found_list *l)
 {
-	char *buf = NULL, *tz = NULL;
+	char *buf = NULL;
+	struct cron_vars v = { 0 };
 	size_t cap = 0;
 	long line = 0;
 	bool ok = true;
@@ -164,10 +189,10 @@ static bool cron_lines(FILE *f, const char *path, bool user_field,
 		struct cron_line c;
 		line++;
 		cron_line_read(buf, user_field, &c);
-		if (c.kind == CRON_VARIABLE && strcmp(c.name, "CRON_TZ") == 0)
-			ok = found_set(&tz, *c.value ? c.value : NULL);
+		if (c.kind == CRON_VARIABLE)
+			ok = cron_variable(&c, &v);
 		else if (c.kind == CRON_ENTRY)
-			ok = cron_entry(&c, tz, user, path, line, l);
+			ok = cron_entry(&c, &v, user, path, line, l);
 		else if (c.kind == CRON_BAD) {
 			struct found_job *j = found_add(l, FOUND_UNREADABLE,
 							path, line);
@@ -175,7 +200,8 @@ static bool cron_lines(FILE *f, const char *path, bool user_field,
 		}
 	}
 	free(buf);
-	free(tz);
+	free(v.tz);
+	free(v.config);
 	return ok;
 }
 

@@ -66,7 +66,7 @@ static bool token_place(struct found_job *j, const char *path,
 {
 	char why[1024];
 	if (j->token_given)
-		return nowhere(j, "its token is on its command line");
+		return nowhere(j, "its token is set where it runs (-t or HBRUN_TOKEN)");
 	if (j->token_file)
 		return to_token_file(j, j->token_file);
 	if (r == CONFIG_UNUSABLE) {

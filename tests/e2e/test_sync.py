@@ -201,6 +201,18 @@ class TestApply(SyncCase):
             self.assertEqual(f.read(), hb["token"] + "\n")
         self.assertEqual(stat.S_IMODE(os.stat(token).st_mode), 0o600)
 
+    def test_a_crontabs_variables_name_the_config(self):
+        other = self.sb.path("other.conf")
+        tab = self.crontab("HBRUN_CONFIG=%s\n@daily hbrun -j v -- x\n"
+                           "HBRUN_TOKEN=abc\n@daily hbrun -j w -- x\n" % self.conf)
+        res = self.sync("--apply", "--crontab-user", "--crontab", tab)
+        self.assertEqual(res.returncode, 0, res)
+        self.assertEqual([h["name"] for h in self.store.heartbeats], ["v"])
+        self.assertIn("skip w: %s:4: its token is set where it runs (-t or HBRUN_TOKEN)" % tab, res.stdout)
+        with open(self.conf) as f:
+            self.assertEqual(f.read(), "[v]\ntoken = %s\n" % self.store.heartbeats[0]["token"])
+        self.assertFalse(os.path.exists(other))
+
     def test_a_services_environment_names_its_config(self):
         units = self.sb.path("units")
         os.mkdir(units)
