@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "msg.h"
+#include "schedule.h"
 #include "url.h"
 #include "secret.h"
 #include "version.h"
@@ -29,6 +30,9 @@ enum {
 	OPT_UNITS,
 	OPT_MANIFEST,
 	OPT_APPLY,
+	OPT_TZ,
+	OPT_COUNT,
+	OPT_AFTER,
 };
 
 /* '+': the command and everything after it are the command's. */
@@ -72,6 +76,12 @@ static const struct option sync_options[] = {
 	{ "units", required_argument, NULL, OPT_UNITS },
 	{ "manifest", required_argument, NULL, OPT_MANIFEST },
 	{ "apply", no_argument, NULL, OPT_APPLY },
+	HELP_OPTION, END_OPTIONS,
+};
+static const struct option next_options[] = {
+	{ "tz", required_argument, NULL, OPT_TZ },
+	{ "count", required_argument, NULL, OPT_COUNT },
+	{ "after", required_argument, NULL, OPT_AFTER },
 	HELP_OPTION, END_OPTIONS,
 };
 
@@ -150,6 +160,15 @@ static const struct command_def commands[] = {
 	  "                       - is standard input):\n"
 	  "  kubectl get cronjobs -A -o yaml | hbctl sync --manifest -\n"
 	  "      --apply          carry the plan out\n" HELP_LINE },
+	{ "next", CMD_NEXT, "EXPR", next_options, "EXPR [--tz ZONE] [--count N] [--after TIME]",
+	  "Print the next due times of a schedule, one a line in RFC 3339 with the\n"
+	  "zone's offset.  EXPR is a cron expression (five fields or an @word) or a\n"
+	  "systemd calendar event; daylight saving as the scheduler that runs it\n"
+	  "would have it (see hbctl(1)).  Needs no API key and sends nothing.\n\n"
+	  "      --tz ZONE        the zone (an IANA name) of an EXPR that names none\n"
+	  "                       (default: the local zone)\n"
+	  "      --count N        how many, 1-1000 (default 5)\n"
+	  "      --after TIME     after TIME, in RFC 3339 (default: now)\n" HELP_LINE },
 };
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])
 
@@ -173,6 +192,8 @@ static void usage(void)
 	       "  ping TOKEN           one ping, with hbrun's retries\n"
 	       "  sync [--apply] [SOURCES]\n"
 	       "                       heartbeats for every scheduled job\n"
+	       "  next EXPR [--tz ZONE] [--count N] [--after TIME]\n"
+	       "                       a schedule's next due times\n"
 	       "'hbctl COMMAND --help' tells more of each.\n\n"
 	       "Options (before COMMAND):\n"
 	       "      --api-key KEY    API key (else TICKSTEM_API_KEY, else api_key in the\n"
@@ -361,6 +382,21 @@ static enum hbctl_parsed take_command_option(int opt, const struct command_def *
 		return sync_source(opt, a);
 	case OPT_CRONTAB_USER: a->sync.crontab_user = true; break;
 	case OPT_APPLY: a->sync.apply = true; break;
+	case OPT_TZ:
+		if (!*optarg)
+			return bad_value(name, optarg, "an IANA zone name, as Europe/Berlin");
+		a->tz = optarg;
+		break;
+	case OPT_COUNT:
+		if (!whole_in(optarg, 1, COUNT_MAX, &a->count))
+			return bad_value(name, optarg, "a whole number from 1 to 1000");
+		break;
+	case OPT_AFTER:
+		if (schedule_parse_time(optarg, &a->after) < 0)
+			return bad_value(name, optarg,
+					 "a time in RFC 3339, as 2026-12-08T09:00:00+01:00");
+		a->after_set = true;
+		break;
 	case 'h':
 		command_usage(d);
 		return HBCTL_EXIT_OK;
@@ -392,7 +428,7 @@ static enum hbctl_parsed take_operands(const struct command_def *d,
 	/* An ID or token stands in the URL's path as one segment: "." or
 	 * ".." would be a step up the path for a server that decodes %2E. */
 	if (d->command != CMD_CREATE && d->command != CMD_ENSURE &&
-	    !url_segment_usable(words[0])) {
+	    d->command != CMD_NEXT && !url_segment_usable(words[0])) {
 		msg_error("%s: the %s '%s' cannot stand in a URL", d->name,
 			  d->operand, words[0]);
 		return HBCTL_USAGE;
@@ -464,6 +500,7 @@ enum hbctl_parsed hbctl_parse(int argc, char **argv, struct hbctl_args *a)
 	a->deadline = HBCTL_DEADLINE;
 	a->interval = a->grace = -1;
 	a->limit = LIMIT_DEFAULT;
+	a->count = COUNT_DEFAULT;
 	opterr = 0;
 	optind = 0; /* 0: full reset, so tests may parse more than once */
 	int opt;

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "call.h"
 #include "settings.h"
@@ -16,6 +17,8 @@
 #define GRACE_DEFAULT 300
 #define LIMIT_DEFAULT 50
 #define LIMIT_MAX 100
+#define COUNT_DEFAULT 5
+#define COUNT_MAX 1000
 
 enum hbctl_command {
 	CMD_CREATE,
@@ -28,6 +31,7 @@ enum hbctl_command {
 	CMD_DELETE,
 	CMD_PINGS,
 	CMD_PING,
+	CMD_NEXT,
 	CMD_SYNC,
 };
 
@@ -56,6 +60,12 @@ struct hbctl_args {
 	int grace;            /* ensure, update: -1 when not given */
 	int limit;
 	struct sync_sources sync;
+	/* next, and the schedule of create, ensure and update */
+	const char *schedule; /* --schedule, or next's EXPR */
+	const char *tz;       /* --tz; NULL: not given */
+	int count;            /* next --count */
+	bool after_set;       /* next --after */
+	int64_t after;
 };
 
 enum hbctl_parsed { HBCTL_RUN, HBCTL_EXIT_OK, HBCTL_USAGE };
