@@ -97,7 +97,9 @@ static bool logical_line(const char **p, const char *end, char **joined,
 		size_t t = n;
 		while (t && (s[t - 1] == '\r' || s[t - 1] == ' ' || s[t - 1] == '\t'))
 			t--;
-		size_t lead = strspn(s, " \t");
+		size_t lead = 0; /* the text is not NUL-ended: count within it */
+		while (lead < n && (s[lead] == ' ' || s[lead] == '\t'))
+			lead++;
 		if (*len && lead < n && (s[lead] == '#' || s[lead] == ';'))
 			continue;
 		more = t > 0 && s[t - 1] == '\\';
