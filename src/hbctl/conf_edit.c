@@ -31,10 +31,17 @@ static bool token_fits(const char *t)
 
 /* The line at P (up to END): [NAME] with only white space or a comment
  * after the ']'?  *IS_NAMED: the name is SECTION. */
+static const char *past_blanks(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	return p;
+}
+
 static bool header(const char *p, const char *end, const char *section,
 		   bool *is_named)
 {
-	p += strspn(p, " \t");
+	p = past_blanks(p, end);
 	if (p >= end || *p != '[')
 		return false;
 	const char *close = memchr(p, ']', (size_t)(end - p));
@@ -59,7 +66,7 @@ static bool header(const char *p, const char *end, const char *section,
 /* A key line "token = ..." (or "token=..."). */
 static bool is_token_key(const char *p, const char *end)
 {
-	p += strspn(p, " \t");
+	p = past_blanks(p, end);
 	if ((size_t)(end - p) < 5 || memcmp(p, "token", 5) != 0)
 		return false;
 	p += 5;
@@ -174,6 +181,7 @@ static bool read_existing(const char *path, char **text, size_t *len,
 			    got < 0 ? strerror(errno) : "changed while read, or "
 			    "holds a NUL byte");
 	}
+	(*text)[got] = '\0';
 	*len = (size_t)got;
 	return true;
 }
