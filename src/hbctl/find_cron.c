@@ -46,20 +46,28 @@ static void trim_end(char *s)
 		s[--n] = '\0';
 }
 
-/* NAME = VALUE: a name without blanks (or quoted), then '='. */
+/* NAME = VALUE: a name without blanks (or quoted), then '='.  Nothing of
+ * the line is changed until it is known to be one. */
 static bool variable(char *s, struct cron_line *out)
 {
 	char *eq = strchr(s, '=');
 	if (!eq)
 		return false;
-	char *name = s;
-	*eq = '\0';
-	trim_end(name);
-	unquote(&name);
-	if (!*name || strpbrk(name, BLANKS)) {
-		*eq = '=';
-		return false;
+	char *name = s, *end = eq;
+	while (end > name && strchr(BLANKS "\r\n", end[-1]))
+		end--;
+	size_t len = (size_t)(end - name);
+	if (len >= 2 && (name[0] == '"' || name[0] == '\'') &&
+	    name[len - 1] == name[0]) {
+		name++;
+		len -= 2;
 	}
+	for (size_t i = 0; i < len; i++)
+		if (strchr(BLANKS "\r\n", name[i]))
+			return false;
+	if (len == 0)
+		return false;
+	name[len] = '\0';
 	char *value = skip_blanks(eq + 1);
 	trim_end(value);
 	unquote(&value);
@@ -95,6 +103,10 @@ static void bad(struct cron_line *out, const char *why)
 static bool entry_when(char **s, struct cron_line *out)
 {
 	char *f = next_field(s);
+	if (!f) {
+		bad(out, "no time fields");
+		return false;
+	}
 	if (f[0] == '@') {
 		snprintf(out->expr, sizeof out->expr, "%s", f);
 		return true;
