@@ -53,10 +53,10 @@ static bool variable(char *s, struct cron_line *out)
 	char *eq = strchr(s, '=');
 	if (!eq)
 		return false;
-	char *name = s, *end = eq;
-	while (end > name && strchr(BLANKS "\r\n", end[-1]))
-		end--;
-	size_t len = (size_t)(end - name);
+	char *name = s;
+	size_t len = (size_t)(eq - s);
+	while (len > 0 && strchr(BLANKS "\r\n", name[len - 1]))
+		len--;
 	if (len >= 2 && (name[0] == '"' || name[0] == '\'') &&
 	    name[len - 1] == name[0]) {
 		name++;

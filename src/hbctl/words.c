@@ -77,7 +77,6 @@ static bool buf_flush(struct buf *b, struct strv *to)
 }
 
 struct shell {
-	const char *s;
 	struct strv *cmds;
 	size_t n, cap;
 	struct buf w;
@@ -198,7 +197,7 @@ static bool shell_step(struct shell *sh, const char **p)
 
 bool shell_commands(const char *text, struct strv **cmds, size_t *n)
 {
-	struct shell sh = { .s = text };
+	struct shell sh = { 0 };
 	bool ok = true;
 	for (const char *p = text; ok && *p; p++)
 		ok = shell_step(&sh, &p);
