@@ -80,8 +80,11 @@ static const char *element(const char *p, const struct cal_field *f, uint64_t *b
 		a = year_of(a);
 		b = year_of(b);
 	}
+	/* As systemd: a repetition must repeat within the field at least
+	 * once; from the month's end it counts back past its start; a range
+	 * of seconds without a repetition must be more than one second. */
 	if (a < f->lo || b > f->hi || a > b || (r && f->end && (range || a <= r)) ||
-	    (r && !range && a + r > f->hi))
+	    (r && !range && !f->end && a + r > f->hi) || (range && f->seconds && a == b && !r))
 		return NULL;
 	if (r && !range && !f->end)
 		b = f->hi;
