@@ -88,12 +88,15 @@ static bool join_words(const struct strv *w, char **out)
 	*out = malloc(len);
 	if (!*out)
 		return false;
-	(*out)[0] = '\0';
+	char *at = *out;
 	for (size_t i = 0; i < w->n; i++) {
 		if (i)
-			strcat(*out, " ");
-		strcat(*out, w->v[i]);
+			*at++ = ' ';
+		size_t n = strlen(w->v[i]);
+		memcpy(at, w->v[i], n);
+		at += n;
 	}
+	*at = '\0';
 	return true;
 }
 
@@ -235,21 +238,29 @@ static bool cronjob(const struct doc *x, yaml_node_t *obj)
 	return ok;
 }
 
-/* One object: a CronJob, or a List (any kind ending in List) of them. */
-static bool object(const struct doc *x, yaml_node_t *obj, int depth)
+static bool is_list(const char *kind)
+{
+	size_t n = kind ? strlen(kind) : 0;
+	return n >= 4 && strcmp(kind + n - 4, "List") == 0;
+}
+
+/* One document: a CronJob, or a List (any kind ending in List, as kubectl
+ * prints them) of objects, the CronJobs among them read. */
+static bool object(const struct doc *x, yaml_node_t *obj)
 {
 	const char *kind = scalar(get(x, obj, "kind"));
-	if (!kind || depth > 4)
-		return true;
-	if (strcmp(kind, "CronJob") == 0)
+	if (kind && strcmp(kind, "CronJob") == 0)
 		return cronjob(x, obj);
-	size_t n = strlen(kind);
-	if (n < 4 || strcmp(kind + n - 4, "List") != 0)
+	if (!is_list(kind))
 		return true;
 	yaml_node_t *items = get(x, obj, "items");
 	bool ok = true;
-	for (size_t i = 0; ok && i < seq_len(items); i++)
-		ok = object(x, seq_at(x, items, i), depth + 1);
+	for (size_t i = 0; ok && i < seq_len(items); i++) {
+		yaml_node_t *item = seq_at(x, items, i);
+		const char *k = scalar(get(x, item, "kind"));
+		if (k && strcmp(k, "CronJob") == 0)
+			ok = cronjob(x, item);
+	}
 	return ok;
 }
 
@@ -282,7 +293,7 @@ bool manifest_parse(const char *text, size_t len, const char *path,
 		struct doc x = { &d, path, l };
 		yaml_node_t *root = yaml_document_get_root_node(&d);
 		if (root)
-			ok = object(&x, root, 0);
+			ok = object(&x, root);
 		yaml_document_delete(&d);
 		if (!root || !ok)
 			break;

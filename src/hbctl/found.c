@@ -45,11 +45,9 @@ static bool is_shell(const char *w)
 	       !strcmp(b, "ash");
 }
 
-bool found_from_words(struct found_job *j, char *const *words, size_t n)
+/* WORDS as one command: hbrun's or not. */
+static bool command_job(struct found_job *j, char *const *words, size_t n)
 {
-	/* sh -c SCRIPT: the script's own commands are what runs. */
-	if (n >= 3 && is_shell(words[0]) && strcmp(words[1], "-c") == 0)
-		return found_from_shell(j, words[2]);
 	struct invocation inv;
 	if (!invocation_read(words, n, &inv))
 		return false;
@@ -71,7 +69,12 @@ bool found_from_words(struct found_job *j, char *const *words, size_t n)
 	return ok;
 }
 
-bool found_from_shell(struct found_job *j, const char *text)
+typedef bool command_fn(struct found_job *j, char *const *words, size_t n);
+
+/* The simple commands of shell TEXT, each read by STEP until one runs
+ * hbrun. */
+static bool each_command(struct found_job *j, const char *text,
+			 command_fn *step)
 {
 	struct strv *cmds;
 	size_t n;
@@ -82,9 +85,29 @@ bool found_from_shell(struct found_job *j, const char *text)
 	bool ok = true;
 	j->kind = FOUND_UNMONITORED;
 	for (size_t i = 0; ok && i < n && j->kind == FOUND_UNMONITORED; i++)
-		ok = found_from_words(j, cmds[i].v, cmds[i].n);
+		ok = step(j, cmds[i].v, cmds[i].n);
 	words_free_all(cmds, n);
 	return ok;
+}
+
+/* sh -c SCRIPT: the script's own commands are what runs (one level: an
+ * sh -c inside it is read as a command, not opened again). */
+static bool shell_or_command(struct found_job *j, char *const *words,
+			     size_t n)
+{
+	if (n >= 3 && is_shell(words[0]) && strcmp(words[1], "-c") == 0)
+		return each_command(j, words[2], command_job);
+	return command_job(j, words, n);
+}
+
+bool found_from_words(struct found_job *j, char *const *words, size_t n)
+{
+	return shell_or_command(j, words, n);
+}
+
+bool found_from_shell(struct found_job *j, const char *text)
+{
+	return each_command(j, text, shell_or_command);
 }
 
 static void found_job_free(struct found_job *j)

@@ -65,8 +65,8 @@ struct found_job *found_add(struct found_list *l, enum found_kind kind,
 bool found_set(char **slot, const char *value);
 
 /* From the hbrun command line in WORDS (N of them): the kind, the name,
- * the config, the token file; sh -c SCRIPT read as found_from_shell
- * does.  False when memory ran out. */
+ * the config, the token file; for sh -c SCRIPT, from the script's
+ * commands (one level deep).  False when memory ran out. */
 bool found_from_words(struct found_job *j, char *const *words, size_t n);
 
 /* The same from shell text (a crontab's command, a container's sh -c):

@@ -36,7 +36,7 @@ static bool same_name(const char *a, const char *b)
 static bool gather(struct action *a, const struct found_job *jobs, size_t n,
 		   size_t first)
 {
-	a->jobs = malloc((n - first) * sizeof *a->jobs);
+	a->jobs = calloc(n - first, sizeof *a->jobs);
 	if (!a->jobs)
 		return false;
 	for (size_t i = first; i < n; i++)

@@ -25,7 +25,7 @@ static int call_failed(const struct call_result *r, struct sync_outcome *o)
 			 *text ? text : *r->error ? r->error
 						  : "no reply from the server");
 	o->done = false;
-	return r->body_cut ? HBCTL_EXIT_FAILURE : hbctl_exit_of(r);
+	return r->body_cut ? (int)HBCTL_EXIT_FAILURE : (int)hbctl_exit_of(r);
 }
 
 /* The token into every distinct place its jobs read it from. */

@@ -83,9 +83,8 @@ static bool unit_line(struct unit *u, char **section, const char *s,
 /* Gather a line and its continuations (a trailing backslash) into *JOINED;
  * comment lines inside a continuation are skipped, as systemd does. */
 static bool logical_line(const char **p, const char *end, char **joined,
-			 size_t *len, long *lines)
+			 size_t *cap, size_t *len, long *lines)
 {
-	size_t cap = 0;
 	*len = 0;
 	bool more = true;
 	while (more && *p < end) {
@@ -105,9 +104,9 @@ static bool logical_line(const char **p, const char *end, char **joined,
 		more = t > 0 && s[t - 1] == '\\';
 		if (more)
 			n = t - 1;
-		if (*len + n + 2 > cap) {
-			cap = (*len + n + 2) * 2;
-			char *j = realloc(*joined, cap);
+		if (!*joined || *len + n + 2 > *cap) {
+			*cap = (*len + n + 2) * 2;
+			char *j = realloc(*joined, *cap);
 			if (!j)
 				return false;
 			*joined = j;
@@ -138,12 +137,13 @@ bool unit_parse(struct unit *u, const char *text, size_t len,
 		return false;
 	const char *p = text, *end = text + len;
 	char *section = NULL, *joined = NULL;
+	size_t cap = 0;
 	long lines = 0;
 	bool ok = true;
 	while (ok && p < end) {
 		size_t n;
 		long first = lines + 1;
-		ok = logical_line(&p, end, &joined, &n, &lines) &&
+		ok = logical_line(&p, end, &joined, &cap, &n, &lines) &&
 		     (!joined || memchr(joined, '\0', n) ||
 		      unit_line(u, &section, joined, n, first));
 	}

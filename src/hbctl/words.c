@@ -85,7 +85,7 @@ struct shell {
 
 static struct strv *shell_current(struct shell *sh)
 {
-	if (sh->n == 0) {
+	if (!sh->cmds) {
 		sh->cmds = calloc(8, sizeof *sh->cmds);
 		if (!sh->cmds)
 			return NULL;
