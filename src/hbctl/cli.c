@@ -25,6 +25,11 @@ enum {
 	OPT_INTERVAL,
 	OPT_GRACE,
 	OPT_LIMIT,
+	OPT_CRONTAB,
+	OPT_CRONTAB_USER,
+	OPT_UNITS,
+	OPT_MANIFEST,
+	OPT_APPLY,
 	OPT_TZ,
 	OPT_COUNT,
 	OPT_AFTER,
@@ -70,6 +75,14 @@ static const struct option pings_options[] = {
 	HELP_OPTION, END_OPTIONS,
 };
 static const struct option plain_options[] = { HELP_OPTION, END_OPTIONS };
+static const struct option sync_options[] = {
+	{ "crontab", required_argument, NULL, OPT_CRONTAB },
+	{ "crontab-user", no_argument, NULL, OPT_CRONTAB_USER },
+	{ "units", required_argument, NULL, OPT_UNITS },
+	{ "manifest", required_argument, NULL, OPT_MANIFEST },
+	{ "apply", no_argument, NULL, OPT_APPLY },
+	HELP_OPTION, END_OPTIONS,
+};
 static const struct option next_options[] = {
 	{ "tz", required_argument, NULL, OPT_TZ },
 	{ "count", required_argument, NULL, OPT_COUNT },
@@ -147,6 +160,23 @@ static const struct command_def commands[] = {
 	  "Ping the heartbeat with TOKEN once, as hbrun does when a job succeeded\n"
 	  "(with hbrun's retries).  No API key is needed: the token is the\n"
 	  "credential.\n\n" HELP_LINE },
+	{ "sync", CMD_SYNC, NULL, sync_options,
+	  "[--apply] [--crontab FILE [--crontab-user]] [--units DIR] "
+	  "[--manifest FILE]",
+	  "Find every scheduled job that runs 'hbrun -j NAME' and make the heartbeat\n"
+	  "NAME match its schedule: create it, or change the interval and grace that\n"
+	  "differ; never delete.  Without --apply, print the plan and change nothing:\n"
+	  "exit 0 when nothing would change, 6 when something would.  With --apply,\n"
+	  "carry it out; a created heartbeat's token goes where the job reads it.\n"
+	  "Sources, when none is named: /etc/crontab, /etc/cron.d, the users'\n"
+	  "crontabs, and the systemd timers of the system's unit folders.\n\n"
+	  "      --crontab FILE   a crontab (repeatable); with a user field unless\n"
+	  "      --crontab-user   the crontabs named are users' crontabs\n"
+	  "      --units DIR      a folder of systemd units (repeatable)\n"
+	  "      --manifest FILE  Kubernetes CronJob manifests, YAML (repeatable;\n"
+	  "                       - is standard input):\n"
+	  "  kubectl get cronjobs -A -o yaml | hbctl sync --manifest -\n"
+	  "      --apply          carry the plan out\n" HELP_LINE },
 	{ "next", CMD_NEXT, "EXPR", next_options, "EXPR [--tz ZONE] [--count N] [--after TIME]",
 	  "Print the next due times of a schedule, one a line in RFC 3339 with the\n"
 	  "zone's offset.  EXPR is a cron expression (five fields or an @word) or a\n"
@@ -178,6 +208,8 @@ static void usage(void)
 	       "  delete ID            delete a heartbeat\n"
 	       "  pings ID [--limit N] ping history, newest first\n"
 	       "  ping TOKEN           one ping, with hbrun's retries\n"
+	       "  sync [--apply] [SOURCES]\n"
+	       "                       heartbeats for every scheduled job\n"
 	       "  next EXPR [--tz ZONE] [--count N] [--after TIME]\n"
 	       "                       a schedule's next due times\n"
 	       "'hbctl COMMAND --help' tells more of each.\n\n"
@@ -196,7 +228,8 @@ static void usage(void)
 	       "Environment: TICKSTEM_API_KEY, HBRUN_API_URL, HBRUN_CONFIG.\n"
 	       "Exit status: 0 done, 1 failure (network, server, unexpected reply),\n"
 	       "2 usage or invalid value (nothing sent), 3 unauthorized (API key),\n"
-	       "4 heartbeat limit of the plan reached, 5 not found.\n",
+	       "4 heartbeat limit of the plan reached, 5 not found, 6 sync would\n"
+	       "change something.\n",
 	       DEFAULT_API_URL, HBCTL_DEADLINE);
 }
 
@@ -305,6 +338,34 @@ static enum hbctl_parsed take_global(int opt, struct hbctl_args *a)
 	return HBCTL_RUN;
 }
 
+static bool push(const char ***list, size_t *n, const char *value)
+{
+	const char **v = realloc(*list, (*n + 1) * sizeof *v);
+	if (!v)
+		return false;
+	v[(*n)++] = value;
+	*list = v;
+	return true;
+}
+
+/* sync's sources: each a file or folder, never empty. */
+static enum hbctl_parsed sync_source(int opt, struct hbctl_args *a)
+{
+	struct sync_sources *s = &a->sync;
+	const char *name = opt == OPT_CRONTAB ? "crontab"
+			 : opt == OPT_UNITS ? "units" : "manifest";
+	if (!*optarg)
+		return bad_value(name, optarg, "a file name cannot be empty");
+	bool ok = opt == OPT_CRONTAB ? push(&s->crontab, &s->ncrontab, optarg)
+		: opt == OPT_UNITS ? push(&s->units, &s->nunits, optarg)
+				   : push(&s->manifest, &s->nmanifest, optarg);
+	if (!ok) {
+		msg_error("out of memory");
+		return HBCTL_USAGE;
+	}
+	return HBCTL_RUN;
+}
+
 static enum hbctl_parsed take_command_option(int opt, const struct command_def *d,
 					     struct hbctl_args *a)
 {
@@ -329,6 +390,12 @@ static enum hbctl_parsed take_command_option(int opt, const struct command_def *
 		if (!whole_in(optarg, 1, LIMIT_MAX, &a->limit))
 			return bad_value(name, "a whole number from 1 to 100");
 		break;
+	case OPT_CRONTAB:
+	case OPT_UNITS:
+	case OPT_MANIFEST:
+		return sync_source(opt, a);
+	case OPT_CRONTAB_USER: a->sync.crontab_user = true; break;
+	case OPT_APPLY: a->sync.apply = true; break;
 	case OPT_TZ:
 		if (!*optarg)
 			return bad_value(name, "an IANA zone name, as Europe/Berlin");
@@ -443,6 +510,11 @@ static enum hbctl_parsed finish(struct hbctl_args *a)
 			  a->command_name);
 		return HBCTL_USAGE;
 	}
+	if (a->sync.crontab_user && !a->sync.ncrontab) {
+		msg_error("sync: --crontab-user says how the crontabs named "
+			  "with --crontab read; none is named");
+		return HBCTL_USAGE;
+	}
 	if (a->command == CMD_UPDATE && !a->name && a->interval < 0 &&
 	    a->grace < 0 && !a->schedule) {
 		msg_error("update: nothing to change (give --name, --interval or "
@@ -487,6 +559,10 @@ enum hbctl_parsed hbctl_parse(int argc, char **argv, struct hbctl_args *a)
 
 void hbctl_args_free(struct hbctl_args *a)
 {
+	free(a->sync.crontab);
+	free(a->sync.units);
+	free(a->sync.manifest);
+	memset(&a->sync, 0, sizeof a->sync);
 	secret_free(a->operand);
 	a->operand = NULL;
 }

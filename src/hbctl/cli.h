@@ -5,6 +5,7 @@
 #define HBCTL_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "call.h"
@@ -31,6 +32,19 @@ enum hbctl_command {
 	CMD_PINGS,
 	CMD_PING,
 	CMD_NEXT,
+	CMD_SYNC,
+};
+
+/* sync's sources and --apply; each list points into argv. */
+struct sync_sources {
+	const char **crontab;  /* --crontab FILE */
+	size_t ncrontab;
+	bool crontab_user;     /* they are users' crontabs: no user field */
+	const char **units;    /* --units DIR */
+	size_t nunits;
+	const char **manifest; /* --manifest FILE, "-" standard input */
+	size_t nmanifest;
+	bool apply;
 };
 
 struct hbctl_args {
@@ -45,6 +59,7 @@ struct hbctl_args {
 	int interval;         /* create: the default if not given; */
 	int grace;            /* ensure, update: -1 when not given */
 	int limit;
+	struct sync_sources sync;
 	/* next, and the schedule of create, ensure and update */
 	const char *schedule; /* --schedule, or next's EXPR */
 	const char *tz;       /* --tz; NULL: not given */

@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "reply.h"
 #include "state.h"
+#include "sync.h"
 #include "msg.h"
 #include "next.h"
 #include "ping.h"
@@ -75,6 +76,7 @@ static int run(const struct hbctl_context *cx)
 		return send_body(cx, update_body(a->name, a->interval,
 						 a->grace));
 	case CMD_ENSURE: return hbctl_ensure(cx);
+	case CMD_SYNC: return hbctl_sync(cx);
 	case CMD_PING: return run_ping(cx);
 	case CMD_NEXT: return hbctl_next(a);
 	case CMD_PAUSE:

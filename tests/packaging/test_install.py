@@ -28,6 +28,7 @@ SPEC = packaging_file("rpm", "hbrun.spec")
 DEBIAN_PACKAGE = {
     "libcurl": "libcurl4-openssl-dev",
     "jansson": "libjansson-dev",
+    "yaml-0.1": "libyaml-dev",
     "check": "check",
     "python3": "python3",
     "scdoc": "scdoc",

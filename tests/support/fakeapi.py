@@ -780,7 +780,8 @@ class HeartbeatStore:
     FakeAPI's connection threads call handle(); a lock keeps it whole."""
 
     def __init__(self, api_key="tk_test_0123456789abcdef", plan="free",
-                 null_lists=True, pause_mode="both", pause_reply="heartbeat"):
+                 null_lists=True, pause_mode="both", pause_reply="heartbeat",
+                 max_secs=86400):
         if plan not in PLAN_LIMITS:
             raise ValueError("unknown plan %r" % plan)
         if pause_mode not in PAUSE_MODES:
@@ -788,6 +789,7 @@ class HeartbeatStore:
         if pause_reply not in ("heartbeat", "empty"):
             raise ValueError("unknown pause reply %r" % pause_reply)
         self.pause_mode = pause_mode
+        self.max_secs = max_secs  # the upper end of an interval or grace
         self.pause_reply = pause_reply
         self.api_key = api_key
         self.plan = plan
@@ -918,8 +920,8 @@ class HeartbeatStore:
     def _create(self, req):
         body = _json_body(req, {"name", "interval_secs", "grace_secs"})
         name = _name(body)
-        interval = _seconds(body, "interval_secs", 60, 86400, 3600)
-        grace = _seconds(body, "grace_secs", 0, 86400, 300)
+        interval = _seconds(body, "interval_secs", 60, self.max_secs, 3600)
+        grace = _seconds(body, "grace_secs", 0, self.max_secs, 300)
         limit = PLAN_LIMITS[self.plan]
         if limit is not None and len(self._heartbeats) >= limit:
             raise _Refusal(402, "heartbeat limit reached: the %s plan allows %d"
@@ -935,7 +937,7 @@ class HeartbeatStore:
             changes["name"] = _name(body)
         for key, low in (("interval_secs", 60), ("grace_secs", 0)):
             if key in body:
-                changes[key] = _seconds(body, key, low, 86400, None)
+                changes[key] = _seconds(body, key, low, self.max_secs, None)
         if "status" in body and self.pause_mode not in ("post", "neither"):
             if body["status"] not in ("active", "paused"):
                 raise _Refusal(400, "status must be active or paused")

@@ -1,0 +1,25 @@
+/* systemd timers and the services they start, as systemd reads their unit
+ * files: the first folder of the search path that holds a unit decides
+ * it, its drop-ins (the *.conf files of NAME.d/ of every folder, by file name) come
+ * after it; a unit linked to /dev/null is masked.  From a timer:
+ * OnCalendar= (their union), OnUnitActiveSec=, RandomizedDelaySec= and
+ * AccuracySec= (added to the grace), Unit=; from its service: ExecStart=,
+ * LoadCredential= (where a %d/ID token file comes from), User=,
+ * Environment= (HBRUN_CONFIG, HBRUN_TOKEN). */
+#ifndef HBCTL_FIND_UNITS_H
+#define HBCTL_FIND_UNITS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "found.h"
+
+/* The folders systemd reads system units from, in its order. */
+extern const char *const units_default_dirs[];
+
+/* Every timer in DIRS (N folders, highest precedence first) into L.  A
+ * folder that cannot be read is a warning; false only when memory ran
+ * out. */
+bool find_units(const char *const *dirs, size_t n, struct found_list *l);
+
+#endif
