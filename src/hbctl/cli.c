@@ -355,7 +355,7 @@ static enum hbctl_parsed sync_source(int opt, struct hbctl_args *a)
 	const char *name = opt == OPT_CRONTAB ? "crontab"
 			 : opt == OPT_UNITS ? "units" : "manifest";
 	if (!*optarg)
-		return bad_value(name, optarg, "a file name cannot be empty");
+		return bad_value(name, "a file name cannot be empty");
 	bool ok = opt == OPT_CRONTAB ? push(&s->crontab, &s->ncrontab, optarg)
 		: opt == OPT_UNITS ? push(&s->units, &s->nunits, optarg)
 				   : push(&s->manifest, &s->nmanifest, optarg);

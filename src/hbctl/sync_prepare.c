@@ -99,7 +99,7 @@ static char *job_config_path(const struct found_job *j)
 	bool explicit;
 	if (j->config)
 		return strdup(j->config);
-	char *found = config_find(NULL, &explicit);
+	char *found = config_find(NULL, &explicit, NULL);
 	return found ? found : new_config_path();
 }
 
