@@ -170,7 +170,10 @@ bool parse_count(const char *s, int max, int *out)
 static bool parse_decimal(const char *s, double min, double max, double *out)
 {
 	char *end;
-	if (!s || !((*s >= '0' && *s <= '9') || *s == '.'))
+	/* strtod() would take hex and exponents too. */
+	size_t digits = s ? strspn(s, "0123456789") : 0;
+	if (!s || s[strspn(s, "0123456789.")] != '\0' ||
+	    strchr(s + digits, '.') != strrchr(s, '.'))
 		return false;
 	errno = 0;
 	double v = strtod(s, &end);
