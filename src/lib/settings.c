@@ -53,7 +53,7 @@ const struct setting_def setting_defs[S_COUNT] = {
 		"limit of the whole ping phase" },
 	[S_CACERT] = { "cacert", "cacert", 0, TYPE_STRING, "FILE", NULL,
 		0, 0, NULL,
-		BOTH, AT(cacert),
+		BOTH | SETTING_PATH, AT(cacert),
 		"extra CA bundle to trust" },
 	[S_ALLOW_HTTP] = { "allow_http", "allow-http", 0, TYPE_BOOL, NULL, NULL,
 		0, 1, "false",
