@@ -964,6 +964,9 @@ class HeartbeatStore:
                 break
         else:
             raise _Refusal(404, "heartbeat not found")
+        if hb["status"] == "paused":
+            # Tickstem takes the ping of a paused heartbeat and says so.
+            return 200, {"status": "paused"}
         ping = {"id": str(uuid.uuid4()), "heartbeat_id": hb["id"], "pinged_at": _now()}
         self._pings[hb["id"]].append(ping)
         hb["last_pinged_at"] = ping["pinged_at"]
