@@ -301,22 +301,28 @@ bool tree_unpinned(const struct tree *t)
 
 void tree_note_strangers(struct tree *t)
 {
-	char path[64];
+	char path[64], buf[4096];
 	snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)getpid());
-	FILE *f = fopen(path, "re");
-	long pid;
-	while (f && fscanf(f, "%ld", &pid) == 1) {
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	/* More children than the buffer holds: the rest are not noted. */
+	char *end;
+	for (const char *p = buf;; p = end) {
+		long pid = strtol(p, &end, 10);
+		if (end == p || pid <= 0 || pid > INT32_MAX)
+			break;
 		struct pinned *grown = realloc(t->strangers,
 					       (t->n_strangers + 1) * sizeof *grown);
 		if (!grown)
 			break;
 		t->strangers = grown;
-		int fd = pidfd_open_((pid_t)pid);
-		if (fd >= 0 || fd == UNPINNED)
-			t->strangers[t->n_strangers++] = (struct pinned){ (pid_t)pid, fd };
+		int pfd = pidfd_open_((pid_t)pid);
+		if (pfd >= 0 || pfd == UNPINNED)
+			t->strangers[t->n_strangers++] = (struct pinned){ (pid_t)pid, pfd };
 	}
-	if (f)
-		fclose(f);
 }
 
 void tree_free(struct tree *t)

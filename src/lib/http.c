@@ -430,11 +430,25 @@ static bool try_whole_trust(struct http_transfer *t)
 	return false;
 }
 
+/* Whether T's certificate was refused for want of a trusted issuer, which
+ * more CAs could change; not for an expiry or a wrong name, which they
+ * could not.  OpenSSL's verify results: no issuer certificate (2, 20),
+ * self-signed (18, 19), leaf signature unverifiable (21); GnuTLS's status
+ * flags: signer not found. */
+static bool issuer_unknown(const struct http_transfer *t)
+{
+	long result = 0;
+	t->c->easy_getinfo(t->e, CURLINFO_SSL_VERIFYRESULT, &result);
+	return result == 2 || (result >= 18 && result <= 21) ||
+	       (result & 0x40) != 0;
+}
+
 /* The attempt ended with CODE: finished, unless the folder alone refused
- * the certificate and the whole trust gets its try. */
+ * the certificate's issuer and the whole trust gets its try. */
 static bool attempt_done(struct http_transfer *t, CURLcode code)
 {
-	if (code == CURLE_PEER_FAILED_VERIFICATION && try_whole_trust(t))
+	if (code == CURLE_PEER_FAILED_VERIFICATION && t->trust.folder_only &&
+	    issuer_unknown(t) && try_whole_trust(t))
 		return false;
 	return t->done || finished(t, code);
 }

@@ -882,6 +882,7 @@ class Gen:
                 else:
                     value = self.r.choice(good)
                 lines.append((key, value))
+        lines += self.round3_file_lines(folder)
         out = []
         for key, value in lines:
             sep = self.r.choice((" = ", "=", "  =  "))
@@ -1003,7 +1004,38 @@ class Gen:
                                 ["--lock", "@/"], ["--success-status", ""],
                                 ["--success-status", "0"], ["--success-status", "256"],
                                 ["--success-status", "1,,2"], ["--random-delay", "-1"]))
+        o += self.seconds_spelling()
         return o
+
+    # Seconds are digits and one point only (hbrun(1)): what strtod() reads
+    # beyond that (hex, exponents, signs, white space) or a suffix is a
+    # usage error on the command line, and ignored with a warning in a
+    # file (the oracle's parse_seconds and parse_range say so).
+    SECONDS_SPELLINGS = ("0x10", "0X1A", "1e2", "1E1", "2.5e0", "0x1p3", "+5", " 5", "5 ",
+                         "1.2.3", ".", "1d", "10s", "inf", "nan", "-0", "1_0", "\u0661")
+
+    def seconds_spelling(self):
+        if not self.p(0.03):
+            return []
+        self.tags.add("seconds-spelling")
+        return [self.r.choice(("--timeout", "--kill-after", "--random-delay",
+                               "--ping-timeout", "--ping-deadline")),
+                self.r.choice(self.SECONDS_SPELLINGS)]
+
+    def round3_file_lines(self, folder):
+        """Lines of a config file that change no request of a loopback
+        http run: a cacert relative to the file's folder (there or not),
+        and seconds spelt as strtod() reads them (ignored, warned)."""
+        lines = []
+        if self.p(0.05):
+            self.tags.add("file-cacert-relative")
+            lines.append(("cacert", self.r.choice(("ca.pem", "sub/ca.pem", "../ca.pem",
+                                                   "missing.pem"))))
+        if self.p(0.03):
+            self.tags.add("file-seconds-spelling")
+            lines.append((self.r.choice(("ping_timeout", "ping_deadline")),
+                          self.r.choice(self.SECONDS_SPELLINGS).strip() or "0x10"))
+        return lines
 
     def job_output(self):
         """What the job writes, in order: ("o", line) to stdout, ("e",
