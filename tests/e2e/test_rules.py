@@ -143,6 +143,11 @@ Readings where the SPEC leaves room (the lead reconciles):
   event only.  Only tickstem's default API is reached through the proxy.
 - The job's output goes to regular files here; send_output's behaviour
   with a terminal, a slow reader or a closed output is test_output.py's.
+- Seconds spelt as strtod() reads them but hbrun(1) does not (hex,
+  exponents, signs, white space, suffixes) on the command line (125) and
+  in a file (ignored, warned): seconds_spelling(), round3_file_lines().
+  A cacert relative to the config file's folder, there or not, changes
+  no loopback http request.
 Not generated: config files over 1 MiB, --cacert, service in a config
 file, duplicate keys in one section, the same section twice, a
 Ping-Body-Limit header.
