@@ -107,7 +107,7 @@ class CoreutilsTimeout(ServerCase):
         # The same, with a sidecar that would show it: it ignores TERM and
         # outlives the job.  hbrun inherited it; it is not the job's.
         mark = self.sb.path("sidecar.done")
-        res = hbrun_sh(self.sb, "sh -c 'trap \"\" TERM; echo $$ > \"$0.pid\"; sleep 3; touch \"$0\"' "
+        res = hbrun_sh(self.sb, "sh -c 'trap \"\" TERM; echo $$ > \"$0.pid\"; sleep 2; touch \"$0\"' "
                        "'%s' >/dev/null 2>&1 & exec $HBRUN -q --api-url %s --timeout .3 "
                        "--kill-after 20 -- sleep 10" % (mark, NOWHERE), self.sb.env())
         self.assertEqual(res.returncode, 124, res.stderr)

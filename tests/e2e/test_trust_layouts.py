@@ -14,6 +14,7 @@ its bundle; servers are FakeAPIs on 127.0.0.1.
     HBRUN=build/src/hbrun/hbrun HBCTL=build/src/hbctl/hbctl python3 tests/e2e/test_trust_layouts.py
 """
 
+import glob
 import os
 import shutil
 import subprocess
@@ -189,6 +190,52 @@ class Layouts(TLSServerCase):
                            timeout=scaled(60), stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, text=True)
         self.assertEqual(len(srv.requests), 1, p.stderr)
+
+
+def libcurl_files(pattern):
+    return sorted(glob.glob("/usr/lib/*/" + pattern) + glob.glob("/usr/lib64/" + pattern))
+
+
+GNUTLS = libcurl_files("libcurl-gnutls.so.4")
+
+
+@unittest.skipIf(WHY_NOT, WHY_NOT)
+@unittest.skipUnless(GNUTLS, "libcurl-gnutls.so.4 is not installed")
+class GnuTLSLayouts(Layouts):
+    """The same, with the libcurl that cannot take CA certificates from
+    memory (GnuTLS): the bundle is named to it by its path.  curl itself
+    cannot run there (its libcurl is hidden): hbrun's verdicts alone, each
+    the one the OpenSSL flavour gave curl above."""
+
+    def gnutls(self, binds):
+        empty = self.sb.write_file("empty.so", "", 0o644)
+        return bind([(empty, f) for f in libcurl_files("libcurl.so.4*")] + binds)
+
+    def verdicts(self, binds, *opts):
+        env = self.sb.env()
+        out = []
+        for cert in (self.by_corp, self.by_other):
+            srv = self.server(tls=cert)
+            out.append(self.hbrun(srv, self.gnutls(binds), env, *opts))
+        return out
+
+    def test_ca_appended_to_the_bundle_alone(self):
+        self.assertEqual(self.verdicts([(self.appended, trust_store.CERTS)]), [True, False])
+
+    def test_bundle_mounted_over_the_stock_one(self):
+        self.assertEqual(self.verdicts([(self.bundle, BUNDLE_PATH)]), [True, False])
+
+    def test_cacert_beside_an_appended_bundle(self):
+        self.assertEqual(self.verdicts([(self.appended, trust_store.CERTS)],
+                                       "--cacert", self.other_ca[0]), [True, True])
+
+    # The cases of the class above that compare with curl do not apply.
+    test_ssl_cert_file = test_ssl_cert_file_without_the_ca_folder_with_it = None
+    test_ssl_cert_file_missing = test_ssl_cert_dir = test_ssl_cert_dir_list = None
+    test_ssl_cert_dir_without_links_by_hash = None
+    test_ssl_cert_dir_beside_an_appended_bundle = test_empty_variables_are_unset = None
+    test_cacert_adds_to_an_appended_bundle = test_check_says_the_same = None
+    test_hbctl_same_trust = None
 
 
 class RelativeCacert(TLSServerCase):
