@@ -203,9 +203,11 @@ GNUTLS = libcurl_files("libcurl-gnutls.so.4")
 @unittest.skipUnless(GNUTLS, "libcurl-gnutls.so.4 is not installed")
 class GnuTLSLayouts(Layouts):
     """The same, with the libcurl that cannot take CA certificates from
-    memory (GnuTLS): the bundle is named to it by its path.  curl itself
-    cannot run there (its libcurl is hidden): hbrun's verdicts alone, each
-    the one the OpenSSL flavour gave curl above."""
+    memory (GnuTLS), which hbrun loads where libcurl.so.4 is missing: the
+    files are named to it by their paths (and GnuTLS reads every file of a
+    CA folder, the bundle among them).  curl itself cannot run there (its
+    libcurl is hidden): hbrun's verdicts alone, each the one the OpenSSL
+    flavour gave curl above."""
 
     def gnutls(self, binds):
         empty = self.sb.write_file("empty.so", "", 0o644)
