@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "ca_blob.h"
@@ -416,7 +417,10 @@ static bool finished(struct http_transfer *t, CURLcode code)
  * True when the transfer goes on. */
 static bool try_whole_trust(struct http_transfer *t)
 {
-	if (!t->trust.folder_only)
+	/* Without a bundle the whole is what was just tried. */
+	struct stat st;
+	if (!t->trust.folder_only || !t->trust.bundle ||
+	    stat(t->trust.bundle, &st) != 0)
 		return false;
 	t->trust.folder_only = false;
 	t->c->multi_remove_handle(t->m, t->e);

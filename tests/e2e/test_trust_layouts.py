@@ -163,6 +163,25 @@ class Layouts(TLSServerCase):
     def test_empty_variables_are_unset(self):
         self.same(trust_store.prefix(self.appended), SSL_CERT_FILE="", SSL_CERT_DIR="")
 
+    def test_deliberate_folder_without_its_bundle(self):
+        # The hashed folder with no ca-certificates.crt beside it: curl
+        # (OpenSSL) refuses every certificate for the missing file (77);
+        # hbrun, as Go, goes by the folder, and a certificate it refuses is
+        # refused for its issuer, not for the missing bundle.
+        store = trust_store.make(self.dir, [self.corp_ca[0]], name="no-bundle")
+        os.unlink(os.path.join(store, trust_store.BUNDLE))
+        env = self.sb.env()
+        prefix = trust_store.prefix(store)
+        for cert, verdict in ((self.by_corp, True), (self.by_other, False)):
+            with self.subTest(cert=os.path.basename(cert[0])):
+                srv = self.server(tls=cert)
+                self.assertEqual((self.hbrun(srv, prefix, env), self.curl(srv, prefix, env)),
+                                 (verdict, False))
+        srv = self.server(tls=self.by_other)
+        res = run(["-t", TOKEN, "--api-url", srv.url] + list(FAST) + ["--", "true"], env,
+                  timeout=scaled(60), prefix=prefix)
+        self.assertRegex(res.stderr, r"(?i)issuer")
+
     def test_cacert_adds_to_an_appended_bundle(self):
         # curl's --cacert replaces the bundle; hbrun's adds to the system's
         # trust (hbrun(1)): no comparison with curl here, by design.
@@ -237,6 +256,7 @@ class GnuTLSLayouts(Layouts):
     test_ssl_cert_dir_without_links_by_hash = None
     test_ssl_cert_dir_beside_an_appended_bundle = test_empty_variables_are_unset = None
     test_cacert_adds_to_an_appended_bundle = test_check_says_the_same = None
+    test_deliberate_folder_without_its_bundle = None
     test_hbctl_same_trust = None
 
 
