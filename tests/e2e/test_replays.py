@@ -54,6 +54,15 @@ def hbrun_sh(sb, script, env, **kw):
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
 
 
+def asan_build():
+    """Whether hbrun was built with AddressSanitizer."""
+    try:
+        with open(harness.HBRUN, "rb") as f:
+            return b"__asan_init" in f.read()
+    except OSError:
+        return False
+
+
 class CoreutilsTimeout(ServerCase):
     """coreutils tests/timeout/timeout.sh."""
 
@@ -397,7 +406,8 @@ class NoProc(ServerCase):
     says so, as descendants in other sessions may run on."""
 
     @unittest.skipUnless(can_unshare("--mount"), "no mount namespaces here")
-    @unittest.skipIf(harness.UNDER_VALGRIND, "valgrind itself needs /proc")
+    @unittest.skipIf(harness.UNDER_VALGRIND or asan_build(),
+                     "valgrind and LeakSanitizer need /proc themselves")
     def test_says_so_in_one_line(self):
         pidfile = self.sb.path("daemon.pid")
         res = run(QUIET + ["--timeout", ".3", "--", "sh", "-c",
