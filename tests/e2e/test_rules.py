@@ -146,8 +146,9 @@ Readings where the SPEC leaves room (the lead reconciles):
 - Seconds spelt as strtod() reads them but hbrun(1) does not (hex,
   exponents, signs, white space, suffixes) on the command line (125) and
   in a file (ignored, warned): seconds_spelling(), round3_file_lines().
-  A cacert relative to the config file's folder, there or not, changes
-  no loopback http request.
+  A cacert relative to the config file's folder, there or not, and
+  SSL_CERT_FILE or SSL_CERT_DIR set to anything change no loopback http
+  request: trust_env().
 Not generated: config files over 1 MiB, --cacert, service in a config
 file, duplicate keys in one section, the same section twice, a
 Ping-Body-Limit header.
@@ -1027,6 +1028,21 @@ class Gen:
                                "--ping-timeout", "--ping-deadline")),
                 self.r.choice(self.SECONDS_SPELLINGS)]
 
+    def trust_env(self):
+        """SSL_CERT_FILE and SSL_CERT_DIR, as curl and Go read them: they
+        name the system's trust for https, and change nothing of a
+        loopback http run.  (A bundle SSL_CERT_FILE names that cannot be
+        read fails an https request before it connects, as a bad cacert
+        does: not generated, as the default API's runs must reach the
+        catching proxy.)"""
+        env = {}
+        for var, values in (("SSL_CERT_FILE", ("", "/etc/ssl/certs/ca-certificates.crt")),
+                            ("SSL_CERT_DIR", ("", "@/missing", "@/", "/nonexistent:@/"))):
+            if self.p(0.04):
+                self.tags.add("env-" + var.lower())
+                env[var] = self.r.choice(values)
+        return env
+
     def round3_file_lines(self, folder):
         """Lines of a config file that change no request of a loopback
         http run: a cacert relative to the file's folder (there or not),
@@ -1108,6 +1124,7 @@ class Gen:
         if self.p(0.03):
             self.tags.add("env-run-id")
             env["HBRUN_RUN_ID"] = "inherited-" + self.r.choice(OUTPUT_WORDS)
+        env.update(self.trust_env())
         opts = self.cli(conf_name)
         for key in ("ping_url", "start_url", "fail_url"):
             if self.with_templates and self.p(0.35):

@@ -25,6 +25,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
 
 import certs  # noqa: E402
 import trust_store  # noqa: E402
+import harness  # noqa: E402
 from harness import WRAPPER, run, scaled  # noqa: E402
 from servercase import TLSServerCase  # noqa: E402
 
@@ -83,6 +84,16 @@ class Layouts(TLSServerCase):
         shutil.copy(cls.corp_ca[0], os.path.join(cls.unhashed, "corp.pem"))
         for path in (cls.folder, cls.unhashed):
             os.chmod(path, 0o755)
+
+    # Under valgrind each https run takes seconds: memcheck sees the two
+    # paths (the folder alone, then the bundle; a named bundle read whole)
+    # in these, and the verdicts of the rest are the plain and ASan builds'.
+    VALGRIND_KEEP = ("test_ca_appended_to_the_bundle_alone", "test_ssl_cert_file")
+
+    def setUp(self):
+        super().setUp()
+        if harness.UNDER_VALGRIND and self._testMethodName not in self.VALGRIND_KEEP:
+            self.skipTest("under valgrind, only %s" % ", ".join(self.VALGRIND_KEEP))
 
     def hbrun(self, srv, prefix, env, *opts):
         """True when hbrun's ping got through, False when TLS refused it."""
@@ -227,6 +238,7 @@ class GnuTLSLayouts(Layouts):
     CA folder, the bundle among them).  curl itself cannot run there (its
     libcurl is hidden): hbrun's verdicts alone, each the one the OpenSSL
     flavour gave curl above."""
+    VALGRIND_KEEP = ("test_ca_appended_to_the_bundle_alone",)
 
     def gnutls(self, binds):
         empty = self.sb.write_file("empty.so", "", 0o644)
