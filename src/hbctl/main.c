@@ -172,6 +172,9 @@ static int flush_output(int status)
 int main(int argc, char **argv)
 {
 	msg_set_program("hbctl");
+	/* libcurl would write the TLS secrets of every connection to the
+	 * file this names: with them a recorded call shows the API key. */
+	unsetenv("SSLKEYLOGFILE");
 	struct layer layers[LAYER_COUNT];
 	for (int i = 0; i < LAYER_COUNT; i++)
 		layer_init(&layers[i]);

@@ -6,6 +6,22 @@
 
 #define NUMBER_MAX 24
 
+/* The length of the bidirectional formatting character P starts with
+ * (U+061C, U+200E, U+200F, U+202A-U+202E, U+2066-U+2069), else 0: each
+ * can turn the text after it around on the terminal, so that a name shows
+ * as something else. */
+static size_t bidi_len(const unsigned char *p)
+{
+	if (p[0] == 0xd8 && p[1] == 0x9c)
+		return 2;
+	if (p[0] != 0xe2 || !p[1] || !p[2])
+		return 0;
+	if (p[1] == 0x80 && (p[2] == 0x8e || p[2] == 0x8f ||
+			     (p[2] >= 0xaa && p[2] <= 0xae)))
+		return 3;
+	return p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9 ? 3 : 0;
+}
+
 char *out_clean(const char *s)
 {
 	char *copy = strdup(s ? s : "-");
@@ -13,12 +29,16 @@ char *out_clean(const char *s)
 		return NULL;
 	char *o = copy;
 	for (const unsigned char *p = (const unsigned char *)copy; *p; p++) {
+		size_t bidi = bidi_len(p); /* before O writes over P */
 		if (*p < 0x20 || *p == 0x7f) {
 			*o++ = '?';
 		} else if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
 			/* U+0080-U+009F: 8-bit controls, CSI among them. */
 			*o++ = '?';
 			p++;
+		} else if (bidi) {
+			*o++ = '?';
+			p += bidi - 1;
 		} else {
 			*o++ = (char)*p;
 		}

@@ -9,6 +9,10 @@
 #include "msg.h"
 #include "tickstem.h"
 
+/* What pause_shown() and pause_judged() say of a heartbeat not as asked
+ * after the PATCH: the POST form is still to come. */
+#define TRY_POST (-2)
+
 /* Whether HB shows what pause (PAUSE) or resume asked for: paused, or any
  * status but paused (a resumed heartbeat may be failing). */
 static bool status_reached(const struct heartbeat *hb, bool pause)
@@ -23,8 +27,10 @@ static bool status_reached(const struct heartbeat *hb, bool pause)
  * is as asked, else what the server left said. */
 static int pause_shown(const struct hbctl_context *cx,
 		       const struct call_result *r, const struct heartbeat *hb,
-		       bool pause)
+		       bool pause, bool fallback)
 {
+	if (!status_reached(hb, pause) && fallback)
+		return TRY_POST;
 	if (!status_reached(hb, pause)) {
 		char *status = out_clean(hb->status);
 		char *id = out_clean(cx->args->operand);
@@ -50,7 +56,8 @@ static int pause_shown(const struct hbctl_context *cx,
 /* After the pause or resume request R (or the get after it, LAST): the
  * heartbeat judged by its status, never by the 2xx alone. */
 static int pause_judged(const struct hbctl_context *cx,
-			const struct call_result *r, bool pause, bool last)
+			const struct call_result *r, bool pause, bool last,
+			bool fallback)
 {
 	if (r->body_cut)
 		return reply_unexpected(cx, "longer than 1 MiB");
@@ -60,51 +67,77 @@ static int pause_judged(const struct hbctl_context *cx,
 	struct heartbeat hb;
 	int status = NO_HEARTBEAT;
 	if (heartbeat_read(root, &hb))
-		status = pause_shown(cx, r, &hb, pause);
+		status = pause_shown(cx, r, &hb, pause, fallback);
 	else if (last)
 		status = reply_unexpected(cx, "no heartbeat in it");
 	json_decref(root);
 	return status;
 }
 
-/* The request: the POST endpoint that Tickstem's Node SDK and MCP server
- * use; where the server has none (404 or 405), the status field that its
- * Python SDK PATCHes, and that answer stands (an unknown ID is a 404
- * there too).  False when the PATCH body cannot be made. */
-static bool pause_request(const struct hbctl_context *cx, bool pause,
-			  struct call_result *r)
+/* The reply R to a pause or resume request (sent with FALLBACK still to
+ * come), and to the get after it where R holds no heartbeat. */
+static int pause_outcome(const struct hbctl_context *cx, struct call_result *r,
+			 bool pause, bool fallback)
 {
-	tickstem_pause(&cx->client, cx->args->operand, pause, r);
-	if (r->body_cut || r->outcome != OUTCOME_REJECTED ||
-	    (r->status != 404 && r->status != 405))
-		return true;
+	int status = pause_judged(cx, r, pause, false, fallback);
 	call_result_free(r);
-	char *body = status_body(pause ? "paused" : "active");
-	if (!body)
-		return false;
-	tickstem_update(&cx->client, cx->args->operand, body, r);
-	free(body);
-	return true;
+	if (status == NO_HEARTBEAT) {
+		tickstem_get(&cx->client, cx->args->operand, r);
+		status = pause_judged(cx, r, pause, true, fallback);
+		call_result_free(r);
+	}
+	return status;
 }
 
-/* A server that ignores what it does not know answers 2xx either way: the
- * status of the heartbeat in the reply decides, or of a get's when the
- * reply holds none. */
+/* A server without the route R was sent to. */
+static bool no_such_route(const struct call_result *r)
+{
+	return !r->body_cut && r->outcome == OUTCOME_REJECTED &&
+	       (r->status == 404 || r->status == 405);
+}
+
+/* The POST form after PATCHED was answered 404 or 405; where it has no
+ * route either, PATCHED's answer stands (an unknown ID's 404). */
+static int pause_post(const struct hbctl_context *cx, bool pause,
+		      struct call_result *patched)
+{
+	struct call_result r;
+	tickstem_pause(&cx->client, cx->args->operand, pause, &r);
+	bool neither = no_such_route(&r);
+	call_result_free(neither ? &r : patched);
+	return pause_outcome(cx, neither ? patched : &r, pause, false);
+}
+
+/* The status field PATCHed, as Tickstem's Python and Node SDKs send it;
+ * where the server has no such route (404 or 405) or left the heartbeat
+ * otherwise (a server that ignores the field), the POST form its MCP
+ * server sends, and that answer stands.  A server that ignores what it
+ * does not know answers 2xx either way: the heartbeat's status in the
+ * reply decides, or in a get's when the reply holds none. */
 int hbctl_pause(const struct hbctl_context *cx)
 {
 	bool pause = cx->args->command == CMD_PAUSE;
-	struct call_result r;
-	if (!pause_request(cx, pause, &r)) {
+	char *body = status_body(pause ? "paused" : "active");
+	if (!body) {
 		msg_error("%s: out of memory", cx->args->command_name);
 		return HBCTL_EXIT_FAILURE;
 	}
-	int status = pause_judged(cx, &r, pause, false);
+	struct call_result r;
+	tickstem_update(&cx->client, cx->args->operand, body, &r);
+	free(body);
+	if (no_such_route(&r))
+		return pause_post(cx, pause, &r);
+	int status = pause_outcome(cx, &r, pause, true);
+	if (status != TRY_POST)
+		return status;
+	tickstem_pause(&cx->client, cx->args->operand, pause, &r);
+	if (!no_such_route(&r))
+		return pause_outcome(cx, &r, pause, false);
+	/* Neither form: what the PATCH left is what there is to say. */
 	call_result_free(&r);
-	if (status == NO_HEARTBEAT) {
-		tickstem_get(&cx->client, cx->args->operand, &r);
-		status = pause_judged(cx, &r, pause, true);
-		call_result_free(&r);
-	}
+	tickstem_get(&cx->client, cx->args->operand, &r);
+	status = pause_judged(cx, &r, pause, true, false);
+	call_result_free(&r);
 	return status;
 }
 

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "monotime.h"
+#include "msg.h"
 #include "signals.h"
 
 double delay_from_bits(uint64_t r, double max)
@@ -80,6 +81,7 @@ int timeout_init(struct timeout *t, double secs, double kill_after)
 	t->kill_after = kill_after;
 	if (secs <= 0)
 		return 0;
+	tree_note_strangers(&t->tree);
 	return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 }
 
@@ -111,6 +113,10 @@ static void on_timer(struct timeout *t, pid_t job)
 		t->phase = TIMEOUT_TERM;
 		tree_pin(&t->tree, job);
 		tree_signal(&t->tree, SIGTERM);
+		if (t->tree.proc_unreadable)
+			msg_error("cannot read /proc: only the job itself was "
+				  "signalled; processes it left in other "
+				  "groups or sessions may still run");
 		if (t->kill_after > 0)
 			set_timer(t->timerfd, t->kill_after);
 	} else if (t->phase == TIMEOUT_TERM) {

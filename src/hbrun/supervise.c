@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -64,11 +65,18 @@ int supervise_init(struct supervisor *sv)
  * changes no variable of hbrun's and never returns: what it has to say
  * goes through the pipe. */
 static _Noreturn void exec_job(const struct supervisor *sv,
-			       char *const argv[], int errfd)
+			       char *const argv[], int errfd, pid_t parent)
 {
 	if (sv->chld_ignored)
 		signal(SIGCHLD, SIG_IGN);
 	sigprocmask(SIG_SETMASK, &sv->inherited_mask, NULL);
+	/* With a timeout, a job must not run on unlimited if hbrun is
+	 * killed. */
+	if (sv->timeout.secs > 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		if (getppid() != parent)
+			_exit(128 + SIGKILL); /* hbrun died before that */
+	}
 	for (int i = 0; i < 2; i++)
 		if (sv->job_stdio[i] >= 0)
 			dup2(sv->job_stdio[i], STDOUT_FILENO + i);
@@ -117,6 +125,14 @@ static void reap(struct supervisor *sv)
 	}
 }
 
+/* Whether JOB is in hbrun's process group; a job already gone counts as
+ * in it, as there is nothing to forward to. */
+static bool in_our_group(pid_t job)
+{
+	pid_t group = job > 0 ? getpgid(job) : -1;
+	return group < 0 || group == getpgrp();
+}
+
 static void forward(struct supervisor *sv, const struct signalfd_siginfo *si)
 {
 	int sig = (int)si->ssi_signo;
@@ -125,8 +141,9 @@ static void forward(struct supervisor *sv, const struct signalfd_siginfo *si)
 			sv->stop_signal = sig;
 		sv->stop_requested = true;
 	}
-	/* The terminal sent it to the whole process group, the job included. */
-	if (si->ssi_code == SI_KERNEL)
+	/* The terminal sent it to hbrun's whole process group: the job has
+	 * it already, unless it moved to a group of its own. */
+	if (si->ssi_code == SI_KERNEL && in_our_group(sv->job))
 		return;
 	/* hbrun's own doing, such as SIGPIPE from a write to a closed stderr. */
 	if ((pid_t)si->ssi_pid == getpid() &&
@@ -207,9 +224,10 @@ int supervise_run(struct supervisor *sv, char *const argv[])
 	 * hbrun is suspended only until the exec.  (valgrind runs it as a
 	 * fork, which the pipe is right for too.)  The analyzers object to
 	 * any call in a vfork child but exec and _exit; exec_job's others are
-	 * sigprocmask, sigaction and write, system calls that change nothing
+	 * sigprocmask, sigaction, prctl, getppid and write, system calls that change nothing
 	 * of hbrun's, as in glibc's own posix_spawn, which cannot be used
 	 * here: it has no way to hand the job SIGCHLD ignored. */
+	pid_t self = getpid();
 	/* NOLINTNEXTLINE(clang-analyzer-security.insecureAPI.vfork) */
 	pid_t pid = vfork();
 	if (pid < 0) {
@@ -220,7 +238,7 @@ int supervise_run(struct supervisor *sv, char *const argv[])
 	}
 	if (pid == 0)
 		/* NOLINTNEXTLINE(clang-analyzer-unix.Vfork) */
-		exec_job(sv, argv, pipefd[1]);
+		exec_job(sv, argv, pipefd[1], self);
 	sv->job = pid;
 	sv->started_at = monotime_now();
 	close(pipefd[1]);

@@ -31,6 +31,36 @@ pid_t stat_ppid(const char *stat)
 	return (pid_t)ppid;
 }
 
+unsigned long long stat_starttime(const char *stat)
+{
+	/* Field 22; the fields after COMM are counted from its ')'. */
+	const char *p = strrchr(stat, ')');
+	for (int field = 2; p && field < 22; field++) {
+		p = strchr(p + 1, ' ');
+		if (p && p[1] == ' ')
+			return 0;
+	}
+	char *after;
+	errno = 0;
+	unsigned long long v = p ? strtoull(p + 1, &after, 10) : 0;
+	return p && !errno && after != p + 1 ? v : 0;
+}
+
+/* The 22nd field of /proc/PID/stat, when the process started; 0 when it
+ * cannot be read. */
+static unsigned long long start_of(pid_t pid)
+{
+	char path[32], buf[1024];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return stat_starttime(buf);
+}
+
 /* The third field of /proc/PID/stat, and the state in *STATE. */
 static pid_t stat_of(pid_t pid, char *state)
 {
@@ -103,6 +133,18 @@ static bool is_ours(const struct tree *t, pid_t ppid)
 	return ppid > 0 && (ppid == getpid() || is_pinned(t, ppid));
 }
 
+/* A process hbrun had before the job started (`sidecar & exec hbrun`), or
+ * one started before the job was (an orphan of such a one): never the
+ * job's descendant. */
+static bool is_stranger(const struct tree *t, pid_t pid)
+{
+	for (size_t i = 0; i < t->n_strangers; i++)
+		if (t->strangers[i].pid == pid && running(&t->strangers[i]))
+			return true;
+	unsigned long long start = t->job_start ? start_of(pid) : 0;
+	return start && start < t->job_start;
+}
+
 static bool add(struct tree *t, pid_t pid, int fd)
 {
 	if (t->n == t->cap) {
@@ -124,6 +166,8 @@ static bool add(struct tree *t, pid_t pid, int fd)
  * run after the read (a running process keeps its PID). */
 static bool pin(struct tree *t, pid_t pid)
 {
+	if (is_stranger(t, pid))
+		return false;
 	int fd = pidfd_open_(pid);
 	if (fd < 0 && fd != UNPINNED)
 		return false;
@@ -141,6 +185,8 @@ void tree_pin(struct tree *t, pid_t job)
 {
 	/* Our own child, not reaped: its PID cannot change hands. */
 	int fd = job > 0 && !is_pinned(t, job) ? pidfd_open_(job) : -1;
+	if (job > 0 && !t->job_start)
+		t->job_start = start_of(job);
 	if ((fd >= 0 || fd == UNPINNED) && !add(t, job, fd) && fd >= 0)
 		close(fd);
 }
@@ -153,6 +199,8 @@ struct proc {
 static struct proc *snapshot(size_t *count)
 {
 	DIR *d = opendir("/proc");
+	if (!d)
+		*count = 0;
 	struct proc *all = NULL;
 	size_t n = 0, cap = 0;
 	struct dirent *e;
@@ -182,6 +230,9 @@ static void pin_descendants(struct tree *t)
 {
 	size_t count;
 	struct proc *all = snapshot(&count);
+	/* /proc shows at least hbrun itself. */
+	if (!all || !count)
+		t->proc_unreadable = true;
 	bool more = true;
 	while (more) {
 		more = false;
@@ -248,8 +299,38 @@ bool tree_unpinned(const struct tree *t)
 	return false;
 }
 
+void tree_note_strangers(struct tree *t)
+{
+	char path[64], buf[4096];
+	snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)getpid());
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	/* More children than the buffer holds: the rest are not noted. */
+	char *end;
+	for (const char *p = buf;; p = end) {
+		long pid = strtol(p, &end, 10);
+		if (end == p || pid <= 0 || pid > INT32_MAX)
+			break;
+		struct pinned *grown = realloc(t->strangers,
+					       (t->n_strangers + 1) * sizeof *grown);
+		if (!grown)
+			break;
+		t->strangers = grown;
+		int pfd = pidfd_open_((pid_t)pid);
+		if (pfd >= 0 || pfd == UNPINNED)
+			t->strangers[t->n_strangers++] = (struct pinned){ (pid_t)pid, pfd };
+	}
+}
+
 void tree_free(struct tree *t)
 {
+	for (size_t i = 0; i < t->n_strangers; i++)
+		if (t->strangers[i].fd >= 0)
+			close(t->strangers[i].fd);
+	free(t->strangers);
 	for (size_t i = 0; i < t->n; i++)
 		if (t->p[i].fd >= 0)
 			close(t->p[i].fd);

@@ -23,11 +23,24 @@ struct tree {
 	struct pinned *p;
 	size_t n, cap;
 	size_t alive;
+	/* hbrun's children from before the job: not the job's */
+	struct pinned *strangers;
+	size_t n_strangers;
+	unsigned long long job_start; /* the job's start in /proc, or 0 */
+	bool proc_unreadable;         /* a walk found no /proc to read */
 };
 
 /* Pure: the parent PID in the text of /proc/PID/stat, or -1.  The command
  * name in it may hold spaces and parentheses. */
 pid_t stat_ppid(const char *stat);
+
+/* Pure: the start time (field 22) in the text of /proc/PID/stat, or 0. */
+unsigned long long stat_starttime(const char *stat);
+
+/* Before the job starts: note hbrun's children (inherited, such as a
+ * sidecar that `sidecar & exec hbrun` leaves), never to be signalled or
+ * waited for. */
+void tree_note_strangers(struct tree *t);
 
 /* Pin JOB (hbrun's own child, not yet reaped) first: found even where
  * /proc shows another PID namespace. */

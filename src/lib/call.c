@@ -87,6 +87,11 @@ static void attempts(struct http_request *req, const struct retry_policy *p,
 						  end - monotime_now());
 		http_perform(req, reply);
 		res->attempts++;
+		if (p->body_is_tail && reply->body_limit >= 0 &&
+		    req->body_len > (size_t)reply->body_limit) {
+			req->body += req->body_len - (size_t)reply->body_limit;
+			req->body_len = (size_t)reply->body_limit;
+		}
 		res->outcome = outcome_classify(reply->curl_code, reply->status);
 		if (res->outcome != OUTCOME_TRANSIENT) {
 			log_attempt(p, origin, res->attempts, reply, "");

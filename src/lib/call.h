@@ -21,6 +21,10 @@ struct retry_policy {
 	/* Retry only failures that cannot have reached the server (see
 	 * outcome_never_sent): for a call that must not be made twice. */
 	bool unsent_only;
+	/* The body is the end of something longer (the job's output): a
+	 * Ping-Body-Limit a reply names cuts its start off for the later
+	 * attempts, as the server would keep no more. */
+	bool body_is_tail;
 };
 
 /* What a call came to: the outcome of its last attempt (retry.h's one

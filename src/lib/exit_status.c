@@ -68,8 +68,12 @@ void exec_error_reason(const char *command, int err, char *buf, size_t size)
 	head[n > 0 ? n : 0] = '\0';
 	if (strncmp(head, "#!", 2) == 0) {
 		const char *word = head + 2 + strspn(head + 2, " \t");
-		snprintf(buf, size, "its interpreter '%.*s' is missing",
-			 (int)strcspn(word, " \t\r\n"), word);
+		int len = (int)strcspn(word, " \t\n");
+		/* A script saved with CRLF line ends names "/bin/sh\r". */
+		bool cr = len > 0 && word[len - 1] == '\r';
+		snprintf(buf, size, cr ? "its #! line names '%.*s' followed by "
+			 "a stray CR (\\r): the script has CRLF line ends"
+			 : "its interpreter '%.*s' is missing", len - cr, word);
 	} else if (n >= 4 && memcmp(head, "\x7f" "ELF", 4) == 0) {
 		snprintf(buf, size, "its ELF loader (program interpreter) is "
 			 "missing");

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "ca_blob.h"
@@ -178,63 +179,153 @@ static bool is_hashed_folder(const char *path)
 	return found;
 }
 
-/* Hand BLOB to libcurl as its CA file.  A libcurl that cannot take one
- * (GnuTLS) is given the file's name instead, which was just found to be a
- * regular file; but only where FOLDER holds the system's CAs: without it,
- * the named file would replace them. */
-static CURLcode set_blob(const struct curl_fns *c, CURL *e,
-			 const struct ca_blob *blob, const char *cacert,
-			 bool folder)
+/* FOLDERS, a list separated by colons as OpenSSL reads it: whether one of
+ * them is hashed. */
+static bool has_hashed_folder(const char *folders)
 {
-	struct curl_blob b = { .data = blob->data, .len = blob->len,
-			       .flags = CURL_BLOB_NOCOPY };
-	CURLcode rc = c->easy_setopt(e, CURLOPT_CAINFO_BLOB, &b);
-	if (rc == CURLE_NOT_BUILT_IN && folder)
-		rc = c->easy_setopt(e, CURLOPT_CAINFO, cacert);
-	return rc;
+	char one[4096];
+	for (const char *p = folders; p && *p; p += strcspn(p, ":"), p += *p == ':') {
+		size_t len = strcspn(p, ":");
+		if (len > 0 && len < sizeof one) {
+			memcpy(one, p, len);
+			one[len] = '\0';
+			if (is_hashed_folder(one))
+				return true;
+		}
+	}
+	return false;
 }
 
-/* Trust the system's CAs and the extra CA file CACERT (or NULL); see
- * hbrun(1).  libcurl's defaults name a CA bundle and, where it was built
- * with one, a folder of links by subject hash holding the same CAs.
- * OpenSSL parses the whole bundle on every run, while in the folder it
- * reads only the issuers a chain needs: so where the folder can stand for
- * the bundle, the bundle is dropped.  A blob replaces libcurl's bundle but
- * not its folder: with a folder, CACERT's blob adds to it; without one,
- * the bundle and CACERT go into the blob together, so that CACERT never
- * replaces the system's CAs.  A missing bundle adds nothing. */
-static CURLcode set_trust(const struct curl_fns *c, CURL *e,
-			  const char *cacert, struct ca_blob *blob,
-			  char *error, size_t error_len)
+/* A variable set to something: an empty one counts as unset. */
+static const char *env_value(const char *name)
+{
+	const char *v = getenv(name);
+	return v && *v ? v : NULL;
+}
+
+/* Where the system's trust is, as curl and Go find it: the bundle and
+ * folders libcurl was built with, or those SSL_CERT_FILE and SSL_CERT_DIR
+ * name. */
+struct trust {
+	const char *cacert; /* the extra CA file, or NULL */
+	char *bundle;       /* NULL: none */
+	char *folder;       /* NULL: none */
+	bool bundle_named;  /* by SSL_CERT_FILE: then it must be usable */
+	bool folder_only;   /* this attempt trusts the hashed folder alone */
+	struct ca_blob blob;
+};
+
+static bool trust_init(struct trust *tr, const struct curl_fns *c, CURL *e,
+		       const char *cacert)
 {
 	const char *folder = NULL, *bundle = NULL;
 	c->easy_getinfo(e, CURLINFO_CAPATH, &folder);
 	c->easy_getinfo(e, CURLINFO_CAINFO, &bundle);
-	bool hashed = folder && is_hashed_folder(folder);
-	const char *what = "system CA bundle", *path = bundle;
-	int err = 0;
-	if (cacert && !hashed && bundle)
-		err = ca_blob_append(blob, bundle);
-	if (err == ENOENT)
+	if (env_value("SSL_CERT_DIR"))
+		folder = env_value("SSL_CERT_DIR");
+	tr->bundle_named = env_value("SSL_CERT_FILE") != NULL;
+	if (tr->bundle_named)
+		bundle = env_value("SSL_CERT_FILE");
+	tr->cacert = cacert;
+	tr->bundle = bundle ? strdup(bundle) : NULL;
+	tr->folder = folder ? strdup(folder) : NULL;
+	return (!bundle || tr->bundle) && (!folder || tr->folder);
+}
+
+static void trust_free(struct trust *tr)
+{
+	free(tr->bundle);
+	free(tr->folder);
+	free(tr->blob.data);
+	memset(tr, 0, sizeof *tr);
+}
+
+/* Hand the blob to libcurl as its CA file.  A libcurl that cannot take one
+ * (GnuTLS) is given the file INSTEAD by name, checked just now to be a
+ * regular file; NULL: it cannot be done. */
+static CURLcode set_blob(const struct curl_fns *c, CURL *e,
+			 struct ca_blob *blob, const char *instead)
+{
+	struct curl_blob b = { .data = blob->data, .len = blob->len,
+			       .flags = CURL_BLOB_NOCOPY };
+	CURLcode rc = c->easy_setopt(e, CURLOPT_CAINFO_BLOB, &b);
+	if (rc == CURLE_NOT_BUILT_IN && instead)
+		rc = c->easy_setopt(e, CURLOPT_CAINFO, instead);
+	return rc;
+}
+
+/* The quick way, where a hashed folder stands: OpenSSL parses a whole
+ * bundle on every run, while in the folder it reads only the issuers a
+ * chain needs.  So the bundle is left out, and CACERT's blob (which
+ * replaces libcurl's bundle, not its folder) adds to the folder. */
+static CURLcode trust_folder(struct trust *tr, const struct curl_fns *c,
+			     CURL *e, char *error, size_t error_len)
+{
+	c->easy_setopt(e, CURLOPT_CAINFO, NULL);
+	if (!tr->cacert)
+		return CURLE_OK;
+	int err = ca_blob_append(&tr->blob, tr->cacert);
+	if (err) {
+		snprintf(error, error_len, "CA file %s: %s", tr->cacert,
+			 ca_blob_error(err));
+		return CURLE_SSL_CACERT_BADFILE;
+	}
+	return set_blob(c, e, &tr->blob, tr->cacert);
+}
+
+/* The whole of the system's trust: the bundle and the folder, CACERT
+ * added.  The bundle and CACERT go into one blob, so that CACERT never
+ * replaces the bundle; a bundle libcurl was built with that is missing
+ * adds nothing, one SSL_CERT_FILE names must be there. */
+static CURLcode trust_all(struct trust *tr, const struct curl_fns *c,
+			  CURL *e, bool after_folder, char *error,
+			  size_t error_len)
+{
+	if (!tr->cacert && !tr->bundle_named) {
+		c->easy_setopt(e, CURLOPT_CAINFO, tr->bundle);
+		return CURLE_OK;
+	}
+	free(tr->blob.data);
+	tr->blob = (struct ca_blob){ 0 };
+	const char *what = "system CA bundle", *path = tr->bundle;
+	int err = tr->bundle ? ca_blob_append(&tr->blob, tr->bundle) : 0;
+	if (err == ENOENT && !tr->bundle_named)
 		err = 0;
-	if (cacert && !err) {
+	if (tr->cacert && !err) {
 		what = "CA file";
-		path = cacert;
-		err = ca_blob_append(blob, cacert);
+		path = tr->cacert;
+		err = ca_blob_append(&tr->blob, tr->cacert);
 	}
 	if (err) {
 		snprintf(error, error_len, "%s %s: %s", what, path,
 			 ca_blob_error(err));
 		return CURLE_SSL_CACERT_BADFILE;
 	}
-	/* bundle points into the handle: it is not used after this. */
-	if (hashed)
-		c->easy_setopt(e, CURLOPT_CAINFO, NULL);
-	if (cacert && set_blob(c, e, blob, cacert, hashed) != CURLE_OK) {
+	/* GnuTLS takes one file by name: the bundle, CACERT having had its
+	 * try beside the folder already. */
+	const char *instead = !tr->cacert ? tr->bundle
+			      : after_folder ? tr->bundle : NULL;
+	if (set_blob(c, e, &tr->blob, instead) != CURLE_OK) {
 		snprintf(error, error_len, "this libcurl cannot take a CA file");
 		return CURLE_SSL_CACERT_BADFILE;
 	}
 	return CURLE_OK;
+}
+
+/* Trust what curl and Go trust on this machine (the bundle and the hashed
+ * folder together), CACERT added; see hbrun(1).  Where a hashed folder
+ * stands, the first try trusts it alone, and the whole only if that
+ * refused the certificate (http_step() tries again): the same verdict,
+ * without parsing the bundle when the folder suffices. */
+static CURLcode set_trust(struct trust *tr, const struct curl_fns *c,
+			  CURL *e, char *error, size_t error_len)
+{
+	if (tr->folder)
+		c->easy_setopt(e, CURLOPT_CAPATH, tr->folder);
+	tr->folder_only = !tr->bundle_named && tr->folder &&
+			  has_hashed_folder(tr->folder);
+	return tr->folder_only ? trust_folder(tr, c, e, error, error_len)
+			       : trust_all(tr, c, e, false, error, error_len);
 }
 
 static bool is_https(const char *url)
@@ -249,7 +340,7 @@ struct http_transfer {
 	struct curl_slist *headers;
 	struct http_reply *reply;
 	struct sink sink;
-	struct ca_blob blob;
+	struct trust trust;
 	bool done;
 	CURLcode code;
 };
@@ -261,7 +352,7 @@ static void transfer_free(struct http_transfer *t)
 	t->c->multi_cleanup(t->m);
 	t->c->easy_cleanup(t->e);
 	t->c->slist_free_all(t->headers);
-	free(t->blob.data);
+	trust_free(&t->trust);
 	free(t);
 }
 
@@ -271,10 +362,11 @@ static CURLcode set_up(struct http_transfer *t, const struct http_request *req)
 {
 	CURLcode rc = CURLE_OUT_OF_MEMORY;
 	if (t->headers && t->e && t->m)
-		rc = is_https(req->url)
-			? set_trust(t->c, t->e, req->cacert, &t->blob,
-				    t->reply->error, sizeof t->reply->error)
-			: CURLE_OK;
+		rc = !is_https(req->url) ? CURLE_OK
+		     : trust_init(&t->trust, t->c, t->e, req->cacert)
+			? set_trust(&t->trust, t->c, t->e, t->reply->error,
+				    sizeof t->reply->error)
+			: CURLE_OUT_OF_MEMORY;
 	if (rc != CURLE_OK)
 		return rc;
 	set_options(t->c, t->e, req, t->headers, &t->sink);
@@ -320,6 +412,51 @@ static bool finished(struct http_transfer *t, CURLcode code)
 	return true;
 }
 
+/* The hashed folder alone refused the certificate: try once more with the
+ * whole of the system's trust, the bundle included, before refusing it.
+ * True when the transfer goes on. */
+static bool try_whole_trust(struct http_transfer *t)
+{
+	/* Without a bundle the whole is what was just tried. */
+	struct stat st;
+	if (!t->trust.folder_only || !t->trust.bundle ||
+	    stat(t->trust.bundle, &st) != 0)
+		return false;
+	t->trust.folder_only = false;
+	t->c->multi_remove_handle(t->m, t->e);
+	char *error = t->reply->error;
+	error[0] = '\0';
+	CURLcode rc = trust_all(&t->trust, t->c, t->e, true, error,
+				sizeof t->reply->error);
+	if (rc == CURLE_OK && t->c->multi_add_handle(t->m, t->e) == CURLM_OK)
+		return true;
+	finished(t, rc == CURLE_OK ? CURLE_OUT_OF_MEMORY : rc);
+	return false;
+}
+
+/* Whether T's certificate was refused for want of a trusted issuer, which
+ * more CAs could change; not for an expiry or a wrong name, which they
+ * could not.  OpenSSL's verify results: no issuer certificate (2, 20),
+ * self-signed (18, 19), leaf signature unverifiable (21); GnuTLS's status
+ * flags: signer not found. */
+static bool issuer_unknown(const struct http_transfer *t)
+{
+	long result = 0;
+	t->c->easy_getinfo(t->e, CURLINFO_SSL_VERIFYRESULT, &result);
+	return result == 2 || (result >= 18 && result <= 21) ||
+	       (result & 0x40) != 0;
+}
+
+/* The attempt ended with CODE: finished, unless the folder alone refused
+ * the certificate's issuer and the whole trust gets its try. */
+static bool attempt_done(struct http_transfer *t, CURLcode code)
+{
+	if (code == CURLE_PEER_FAILED_VERIFICATION && t->trust.folder_only &&
+	    issuer_unknown(t) && try_whole_trust(t))
+		return false;
+	return t->done || finished(t, code);
+}
+
 bool http_step(struct http_transfer *t, struct pollfd *extra, unsigned n,
 	       int timeout_ms)
 {
@@ -334,7 +471,7 @@ bool http_step(struct http_transfer *t, struct pollfd *extra, unsigned n,
 		int left;
 		while ((msg = t->c->multi_info_read(t->m, &left)))
 			if (msg->msg == CURLMSG_DONE && msg->easy_handle == t->e)
-				return finished(t, msg->data.result);
+				return attempt_done(t, msg->data.result);
 		return finished(t, CURLE_FAILED_INIT);
 	}
 	if (t->sink.head_2xx && monotime_now() >= t->sink.head_2xx + BODY_GRACE)

@@ -310,6 +310,21 @@ void notify_report_failure(const struct settings *s,
 		 stopped_by ? "; " : "", stopped_by ? stopped_by : "");
 }
 
+/* A reply body {"status": "paused"}: Tickstem took the ping for a paused
+ * heartbeat. */
+static bool says_paused(const char *body)
+{
+	const char *at = body ? strstr(body, "\"status\"") : NULL;
+	if (!at)
+		return false;
+	at += strlen("\"status\"");
+	at += strspn(at, " \t\r\n");
+	if (*at++ != ':')
+		return false;
+	at += strspn(at, " \t\r\n");
+	return strncmp(at, "\"paused\"", 8) == 0;
+}
+
 bool notify_send(const struct settings *s, const struct planned_request *p,
 		 const char *body, size_t body_len, double deadline,
 		 const struct cancel *cancel)
@@ -324,11 +339,14 @@ bool notify_send(const struct settings *s, const struct planned_request *p,
 	struct retry_policy policy = {
 		.retries = s->ping_retries, .attempt_timeout = s->ping_timeout,
 		.deadline = deadline, .what = event_name(p->event),
-		.origin = p->shown,
+		.origin = p->shown, .body_is_tail = body != NULL,
 	};
 	struct call_result res;
 	call_perform(&req, &policy, cancel, &res);
 	bool ok = res.outcome == OUTCOME_SUCCESS;
+	if (ok && says_paused(res.body))
+		msg_warn("%s to %s delivered, but the heartbeat is paused: no "
+			 "alert comes while it is", event_name(p->event), p->shown);
 	if (!ok)
 		notify_report_failure(s, p, res.status, res.error,
 				      res.attempts, res.stopped_by,

@@ -53,7 +53,7 @@ const struct setting_def setting_defs[S_COUNT] = {
 		"limit of the whole ping phase" },
 	[S_CACERT] = { "cacert", "cacert", 0, TYPE_STRING, "FILE", NULL,
 		0, 0, NULL,
-		BOTH, AT(cacert),
+		BOTH | SETTING_PATH, AT(cacert),
 		"extra CA bundle to trust" },
 	[S_ALLOW_HTTP] = { "allow_http", "allow-http", 0, TYPE_BOOL, NULL, NULL,
 		0, 1, "false",
@@ -182,7 +182,10 @@ bool parse_count(const char *s, int max, int *out)
 static bool parse_decimal(const char *s, double min, double max, double *out)
 {
 	char *end;
-	if (!s || !((*s >= '0' && *s <= '9') || *s == '.'))
+	/* strtod() would take hex and exponents too. */
+	size_t digits = s ? strspn(s, "0123456789") : 0;
+	if (!s || s[strspn(s, "0123456789.")] != '\0' ||
+	    strchr(s + digits, '.') != strrchr(s, '.'))
 		return false;
 	errno = 0;
 	double v = strtod(s, &end);

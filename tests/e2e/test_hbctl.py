@@ -237,11 +237,12 @@ class TestCommands(HbctlCase):
         res = self.run_hbctl("resume", hb["id"])
         self.assertDone(res)
         self.assertEqual(key_values(res.stdout)["status"], "active")
-        # the Node SDK's requests: POST .../pause and .../resume, no body
-        wanted = [clients.shape(call) for call in ("pause", "resume")]
-        self.assertEqual([(r.method, r.target, r.body) for r in self.srv.requests],
-                         [(method, "/v1" + path.format(id=hb["id"]), b"")
-                          for _, method, path, _ in wanted])
+        # the SDKs' requests: PATCH {"status": ...} (the Python SDK; the
+        # Node SDK's POST routes were reverted as a bug)
+        wanted = [clients.shape(call, clients.PYTHON_SDK) for call in ("pause", "resume")]
+        self.assertEqual([(r.method, r.target, json.loads(r.body)) for r in self.srv.requests],
+                         [(method, "/v1" + path.format(id=hb["id"]), body)
+                          for _, method, path, body in wanted])
         for r in self.srv.requests:
             self.assertEqual(r.headers["accept"], "application/json")
             self.assertEqual(r.headers["authorization"], "Bearer " + KEY)
@@ -381,12 +382,24 @@ class TestPauseModes(HbctlCase):
                     self.assertEqual(store.heartbeats[0]["status"], wanted)
                     sent = self.requests_of(srv)[before:]
                     post = ("POST", "%s/%s" % (path, call), None)
-                    if mode in ("both", "post"):
-                        self.assertEqual(sent, [post])
-                    else:   # 404 or 405: the Python SDK's PATCH, once
-                        self.assertEqual(sent, [post, ("PATCH", path, {"status": wanted})])
-                        self.assertEqual(store.replies[before][0],
-                                         404 if mode == "patch" else 405)
+                    patch = ("PATCH", path, {"status": wanted})
+                    if mode != "post":
+                        self.assertEqual(sent, [patch])
+                    else:   # the PATCH ignored: the MCP server's POST, once
+                        self.assertEqual(sent, [patch, post])
+                        self.assertEqual(store.replies[before][0], 200)
+
+    def test_a_patch_without_a_route_falls_back_to_the_post(self):
+        for code in (404, 405):
+            with self.subTest(code=code):
+                hb = dict(self.store.add(), status="paused")
+                srv = self.server(plan=[("status", code, {}, b'{"error":"no route"}'),
+                                        ("status", 200, {}, json.dumps(hb).encode())])
+                res = self.run_hbctl("pause", hb["id"], srv=srv)
+                self.assertDone(res)
+                self.assertEqual([(r.method, r.target) for r in srv.requests],
+                                 [("PATCH", "/v1/heartbeats/" + hb["id"]),
+                                  ("POST", "/v1/heartbeats/%s/pause" % hb["id"])])
 
     def test_a_server_that_ignores_the_status_is_not_believed(self):
         store = HeartbeatStore(api_key=KEY, pause_mode="neither")
@@ -396,7 +409,8 @@ class TestPauseModes(HbctlCase):
         self.assertFails(res, 1, r"^hbctl: pause: the server left heartbeat %s active: its "
                                  r"alerts are not paused$" % hb["id"])
         self.assertEqual(store.heartbeats[0]["status"], "active")
-        self.assertEqual([r[0] for r in store.replies], [404, 200])
+        # PATCH ignored, POST missing, and a get to say what is left
+        self.assertEqual([r[0] for r in store.replies], [200, 404, 200])
         store.add(id="p", status="paused")
         res = self.run_hbctl("--json", "resume", "p", srv=srv)
         self.assertFails(res, 1, r"^hbctl: resume: the server left heartbeat p paused: its "
@@ -410,16 +424,18 @@ class TestPauseModes(HbctlCase):
                                  ("resume", None, False)):
             with self.subTest(call=call, status=status):
                 body = json.dumps(dict(hb, status=status)).encode()
-                srv = self.server(plan=[("status", 200, {}, body)])
+                srv = self.server(plan=[("status", 200, {}, body)] * 2)
                 res = self.run_hbctl(call, hb["id"], srv=srv)
                 if ok:
                     self.assertDone(res)
                 else:
                     self.assertFails(res, 1, r"the server left heartbeat")
-                self.assertEqual(len(srv.requests), 1)
+                # not as asked after the PATCH: the POST form, once
+                self.assertEqual([r.method for r in srv.requests],
+                                 ["PATCH"] if ok else ["PATCH", "POST"])
 
     def test_a_reply_without_a_heartbeat_is_checked_with_one_get(self):
-        store = HeartbeatStore(api_key=KEY, pause_reply="empty")
+        store = HeartbeatStore(api_key=KEY, pause_mode="post", pause_reply="empty")
         srv = self.server(store=store)
         hb = store.add()
         res = self.run_hbctl("--json", "pause", hb["id"], srv=srv)
@@ -427,15 +443,16 @@ class TestPauseModes(HbctlCase):
         self.assertEqual(json.loads(res.stdout)["status"], "paused")
         self.assertEqual(res.stdout, store.replies[-1][1].decode() + "\n")
         self.assertEqual([(r.method, r.target) for r in srv.requests],
-                         [("POST", "/v1/heartbeats/%s/pause" % hb["id"]),
+                         [("PATCH", "/v1/heartbeats/" + hb["id"]),
+                          ("POST", "/v1/heartbeats/%s/pause" % hb["id"]),
                           ("GET", "/v1/heartbeats/" + hb["id"])])
-        # a 2xx that did nothing, and a get that shows it: exit 1
-        srv = self.server(store=self.store, plan=[("status", 200, {}, b'{"status":"ok"}'),
-                                                  ("store",)])
+        # 2xx replies that did nothing, and gets that show it: exit 1
+        ok = ("status", 200, {}, b'{"status":"ok"}')
+        srv = self.server(store=self.store, plan=[ok, ("store",), ok, ("store",)])
         other = self.store.add()
         res = self.run_hbctl("pause", other["id"], srv=srv)
         self.assertFails(res, 1, r"left heartbeat .* active")
-        self.assertEqual(len(srv.requests), 2)
+        self.assertEqual([r.method for r in srv.requests], ["PATCH", "GET", "POST", "GET"])
         # the get's own failure is said as such
         srv = self.server(plan=[("status", 204, {}, b""), ("status", 404, {}, b"")])
         res = self.run_hbctl("pause", other["id"], srv=srv)
@@ -449,9 +466,9 @@ class TestPauseModes(HbctlCase):
                     srv = self.server(store=store)
                     res = self.run_hbctl(call, "nope", srv=srv)
                     self.assertFails(res, 5, r"^hbctl: %s: .*\(HTTP 404\)$" % call)
-                    self.assertEqual(srv.requests[-1].method, "PATCH")
+                    self.assertEqual(srv.requests[0].method, "PATCH")
 
-    def test_other_refusals_of_the_post_are_not_retried_as_a_patch(self):
+    def test_other_refusals_of_the_patch_are_not_retried_as_a_post(self):
         for code, status in ((401, 3), (400, 1), (409, 1)):
             with self.subTest(code=code):
                 srv = self.server(plan=[("status", code, {}, b'{"error":"no"}')])

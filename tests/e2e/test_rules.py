@@ -160,6 +160,12 @@ Readings where the SPEC leaves room (the lead reconciles):
   only.  Only tickstem's default API is reached through the proxy.
 - The job's output goes to regular files here; send_output's behaviour
   with a terminal, a slow reader or a closed output is test_output.py's.
+- Seconds spelt as strtod() reads them but hbrun(1) does not (hex,
+  exponents, signs, white space, suffixes) on the command line (125) and
+  in a file (ignored, warned): seconds_spelling(), round3_file_lines().
+  A cacert relative to the config file's folder, there or not, and
+  SSL_CERT_FILE or SSL_CERT_DIR set to anything change no loopback http
+  request: trust_env().
 Not generated: config files over 1 MiB, --cacert, duplicate keys in one
 section (except an api_url beside a service), the same section twice, a
 Ping-Body-Limit header, a config file found by the search that the caller
@@ -938,6 +944,7 @@ class Gen:
                     value = self.r.choice(good)
                 lines.append((key, value))
         lines += self.schedule_lines(level)
+        lines += self.round3_file_lines(folder)
         out = []
         for key, value in lines:
             sep = self.r.choice((" = ", "=", "  =  "))
@@ -1158,6 +1165,7 @@ class Gen:
                                 ["--lock", "@/"], ["--success-status", ""],
                                 ["--success-status", "0"], ["--success-status", "256"],
                                 ["--success-status", "1,,2"], ["--random-delay", "-1"]))
+        o += self.seconds_spelling()
         return o
 
     def metrics_file(self, opts, job):
@@ -1193,6 +1201,50 @@ class Gen:
         path = {"no-folder": "@/nofolder/job.prom", "proc": "/proc/hbrun-rules.prom",
                 "empty": ""}.get(kind, "@/" + METRICS_PATH)
         return ["--metrics-file", path]
+    # Seconds are digits and one point only (hbrun(1)): what strtod() reads
+    # beyond that (hex, exponents, signs, white space) or a suffix is a
+    # usage error on the command line, and ignored with a warning in a
+    # file (the oracle's parse_seconds and parse_range say so).
+    SECONDS_SPELLINGS = ("0x10", "0X1A", "1e2", "1E1", "2.5e0", "0x1p3", "+5", " 5", "5 ",
+                         "1.2.3", ".", "1d", "10s", "inf", "nan", "-0", "1_0", "\u0661")
+
+    def seconds_spelling(self):
+        if not self.p(0.03):
+            return []
+        self.tags.add("seconds-spelling")
+        return [self.r.choice(("--timeout", "--kill-after", "--random-delay",
+                               "--ping-timeout", "--ping-deadline")),
+                self.r.choice(self.SECONDS_SPELLINGS)]
+
+    def trust_env(self):
+        """SSL_CERT_FILE and SSL_CERT_DIR, as curl and Go read them: they
+        name the system's trust for https, and change nothing of a
+        loopback http run.  (A bundle SSL_CERT_FILE names that cannot be
+        read fails an https request before it connects, as a bad cacert
+        does: not generated, as the default API's runs must reach the
+        catching proxy.)"""
+        env = {}
+        for var, values in (("SSL_CERT_FILE", ("", "/etc/ssl/certs/ca-certificates.crt")),
+                            ("SSL_CERT_DIR", ("", "@/missing", "@/", "/nonexistent:@/"))):
+            if self.p(0.04):
+                self.tags.add("env-" + var.lower())
+                env[var] = self.r.choice(values)
+        return env
+
+    def round3_file_lines(self, folder):
+        """Lines of a config file that change no request of a loopback
+        http run: a cacert relative to the file's folder (there or not),
+        and seconds spelt as strtod() reads them (ignored, warned)."""
+        lines = []
+        if self.p(0.05):
+            self.tags.add("file-cacert-relative")
+            lines.append(("cacert", self.r.choice(("ca.pem", "sub/ca.pem", "../ca.pem",
+                                                   "missing.pem"))))
+        if self.p(0.03):
+            self.tags.add("file-seconds-spelling")
+            lines.append((self.r.choice(("ping_timeout", "ping_deadline")),
+                          self.r.choice(self.SECONDS_SPELLINGS).strip() or "0x10"))
+        return lines
 
     def job_output(self):
         """What the job writes, in order: ("o", line) to stdout, ("e",
@@ -1260,6 +1312,7 @@ class Gen:
         if self.p(0.03):
             self.tags.add("env-run-id")
             env["HBRUN_RUN_ID"] = "inherited-" + self.r.choice(OUTPUT_WORDS)
+        env.update(self.trust_env())
         opts = self.cli(conf_name)
         for key in ("ping_url", "start_url", "fail_url"):
             if self.with_templates and self.p(0.35):

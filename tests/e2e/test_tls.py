@@ -23,6 +23,13 @@ from servercase import TLSServerCase  # noqa: E402
 TOKEN = "Tk9sWq2ZxR7mVb4NpL8cJd3F"
 OK = ("status", 200, {}, b'{"status":"ok"}')
 TLS_REASON = r"(?i)certificate|ssl|tls|verif|issuer|expired|host ?name|subject"
+# A certificate whose issuer the hashed CA folder does not hold is checked
+# once more with the CA bundle before it is refused (hbrun(1)): two
+# handshakes in one attempt where libcurl's folder is hashed (Debian's
+# /etc/ssl/certs).  An expired one, or one for another name, gets one.
+HASHED = any(re.fullmatch(r"[0-9a-f]{8}\.[0-9]+", n) for n in os.listdir("/etc/ssl/certs")) \
+    if os.path.isdir("/etc/ssl/certs") else False
+ISSUER_HANDSHAKES = 2 if HASHED else 1
 # Under valgrind a handshake that verifies against the system's CAs takes
 # about 2 s of memcheck: the limits of an attempt and of the ping are
 # stretched (scaled()), so a slow handshake is not taken for a timeout.
@@ -71,12 +78,13 @@ class TLSCase(TLSServerCase):
     def assertSilent(self, res):
         self.assertEqual((res.stdout, res.stderr), ("", ""), res)
 
-    def assertRefusedOnce(self, srv, res, origin=None):
-        """One connection, no request, one failure line about TLS."""
+    def assertRefusedOnce(self, srv, res, origin=None, handshakes=1):
+        """One attempt (of HANDSHAKES connections), no request, one
+        failure line about TLS."""
         self.assertEqual(res.returncode, 0, res)
         self.assertEqual(res.stdout, "")
-        srv.wait_connections(1, 1)
-        self.assertEqual(srv.connections, 1, "retried a TLS failure? %r" % (res,))
+        srv.wait_connections(handshakes, 1)
+        self.assertEqual(srv.connections, handshakes, "retried a TLS failure? %r" % (res,))
         self.assertEqual(srv.requests, [])
         lines = res.lines()
         self.assertEqual(len(lines), 1, res)
@@ -181,12 +189,12 @@ class TestRefused(TLSCase):
     def test_unknown_ca_without_cacert(self):
         srv = self.server(tls=self.good)
         res = self.ping(srv, *FAST)
-        self.assertRefusedOnce(srv, res)
+        self.assertRefusedOnce(srv, res, handshakes=ISSUER_HANDSHAKES)
 
     def test_cacert_of_another_ca(self):
         srv = self.server(tls=self.good)
         res = self.ping(srv, "--cacert", self.other_ca[0], *FAST)
-        self.assertRefusedOnce(srv, res)
+        self.assertRefusedOnce(srv, res, handshakes=ISSUER_HANDSHAKES)
 
     def test_self_signed(self):
         srv = self.server(tls=self.self_signed)
@@ -194,7 +202,7 @@ class TestRefused(TLSCase):
             with self.subTest(opts=opts):
                 s = self.server(tls=self.self_signed)
                 res = self.ping(s, *(opts + FAST))
-                self.assertRefusedOnce(s, res)
+                self.assertRefusedOnce(s, res, handshakes=ISSUER_HANDSHAKES)
         self.assertEqual(srv.connections, 0)
 
     def test_wrong_host(self):

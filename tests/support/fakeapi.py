@@ -761,10 +761,13 @@ class HeartbeatStore:
         store.heartbeats          # copies, in creation order
         store.replies             # (status, body) of each reply, in order
 
-    Pause and resume come two ways in Tickstem's published clients: POST
-    /heartbeats/ID/pause (or /resume) with no body (the Node SDK, the MCP
-    server), and PATCH /heartbeats/ID {"status": "paused"|"active"} (the
-    Python SDK).  PAUSE_MODE says which this server knows:
+    Pause and resume come two ways in Tickstem's clients: PATCH
+    /heartbeats/ID {"status": "paused"|"active"} (the Python SDK, and the
+    Node SDK's source since it reverted its POST routes as a bug), and POST
+    /heartbeats/ID/pause (or /resume) with no body (the MCP server, and the
+    Node SDK as published, 0.2.0).  hbctl sends the PATCH first.  The ping
+    of a paused heartbeat is answered 200 {"status": "paused"} and not
+    recorded.  PAUSE_MODE says which this server knows:
 
         "both"     both act (the default)
         "post"     POST acts; a PATCH status is taken and ignored, with a
@@ -966,6 +969,9 @@ class HeartbeatStore:
                 break
         else:
             raise _Refusal(404, "heartbeat not found")
+        if hb["status"] == "paused":
+            # Tickstem takes the ping of a paused heartbeat and says so.
+            return 200, {"status": "paused"}
         ping = {"id": str(uuid.uuid4()), "heartbeat_id": hb["id"], "pinged_at": _now()}
         self._pings[hb["id"]].append(ping)
         hb["last_pinged_at"] = ping["pinged_at"]

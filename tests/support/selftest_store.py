@@ -94,6 +94,13 @@ class TestAuth(StoreCase):
         status, _, body = self.call("POST", "/heartbeats/%s/ping" % hb["token"], auth=False)
         self.assertEqual((status, body), (200, {"status": "ok"}))
 
+    def test_ping_of_a_paused_heartbeat(self):
+        # Tickstem takes it, says so, and records no ping.
+        hb = self.store.add(status="paused")
+        status, _, body = self.call("POST", "/heartbeats/%s/ping" % hb["token"], auth=False)
+        self.assertEqual((status, body), (200, {"status": "paused"}))
+        self.assertEqual(self.call("GET", "/heartbeats/%s/pings" % hb["id"])[2], {"pings": None})
+
 
 class TestCalls(StoreCase):
     def test_create_get_list(self):

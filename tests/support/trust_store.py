@@ -39,9 +39,11 @@ def usable():
     return None if r.returncode == 0 else "unshare --mount failed"
 
 
-def make(dir, cas=(), hashed=True):
-    """A copy of the store in DIR/certs with the CA files CAS added."""
-    copy = os.path.join(dir, "certs")
+def make(dir, cas=(), hashed=True, in_folder=True, name="certs"):
+    """A copy of the store in DIR/NAME with the CA files CAS added; with
+    in_folder=False they are appended to the bundle alone (no file of
+    their own in the folder, so no link by hash)."""
+    copy = os.path.join(dir, name)
     if hashed:
         shutil.copytree(CERTS, copy, symlinks=True)
     else:
@@ -52,7 +54,7 @@ def make(dir, cas=(), hashed=True):
             with open(ca) as f:
                 pem = f.read()
             bundle.write(pem)
-            if hashed:
+            if hashed and in_folder:
                 with open(os.path.join(copy, "hbrun-test-%d.pem" % i), "w") as f:
                     f.write(pem)
     if hashed:

@@ -24,6 +24,26 @@ START_TEST(control_characters_are_replaced)
 	/* C0, DEL and C1 (U+009B, CSI) go; U+00A0 is printable and stays */
 	ck_assert_str_eq(s, "a?b?c?[31md?e?f\xc2\xa0g");
 	free(s);
+	/* The bidirectional formatting characters go too (U+202E would show
+	 * "evil\u202Etxt.exe" as "evilexe.txt"); other marks stay. */
+	static const char *const bidi[] = {
+		"\xd8\x9c", "\xe2\x80\x8e", "\xe2\x80\x8f", "\xe2\x80\xaa",
+		"\xe2\x80\xab", "\xe2\x80\xac", "\xe2\x80\xad", "\xe2\x80\xae",
+		"\xe2\x81\xa6", "\xe2\x81\xa7", "\xe2\x81\xa8", "\xe2\x81\xa9",
+	};
+	for (size_t i = 0; i < sizeof bidi / sizeof *bidi; i++) {
+		char in[16];
+		snprintf(in, sizeof in, "a%sb", bidi[i]);
+		s = out_clean(in);
+		ck_assert_str_eq(s, "a?b");
+		free(s);
+	}
+	s = out_clean("\xe2\x80\x94\xe2\x80\xaf\xe2\x81\xa0\xd8\x9b");
+	ck_assert_str_eq(s, "\xe2\x80\x94\xe2\x80\xaf\xe2\x81\xa0\xd8\x9b");
+	free(s);
+	s = out_clean("\xe2\x80");
+	ck_assert_str_eq(s, "\xe2\x80");
+	free(s);
 	s = out_clean(NULL);
 	ck_assert_str_eq(s, "-");
 	free(s);

@@ -20,6 +20,16 @@ START_TEST(ppid_from_stat)
 }
 END_TEST
 
+START_TEST(starttime_from_stat)
+{
+	static const char stat[] = "42 (a) b) S 7 42 42 0 -1 4194560 100 0 0 0 "
+				   "1 2 0 0 20 0 1 0 123456 1000 10";
+	ck_assert_uint_eq(stat_starttime(stat), 123456);
+	ck_assert_uint_eq(stat_starttime("42 (sh) S 7 42"), 0);
+	ck_assert_uint_eq(stat_starttime(""), 0);
+}
+END_TEST
+
 START_TEST(delay_covers_zero_to_max)
 {
 	ck_assert_double_eq(delay_from_bits(0, 30.0), 0.0);
@@ -82,6 +92,7 @@ Suite *unit_suite(void)
 	Suite *s = suite_create("jobctl");
 	TCase *tc = tcase_create("jobctl");
 	tcase_add_test(tc, ppid_from_stat);
+	tcase_add_test(tc, starttime_from_stat);
 	tcase_add_test(tc, delay_covers_zero_to_max);
 	tcase_add_test(tc, lock_file_rules);
 	tcase_add_test(tc, sources_as_check_shows_them);

@@ -41,6 +41,26 @@ START_TEST(seconds)
 }
 END_TEST
 
+/* Digits and one point only: what strtod() takes beyond that is not a
+ * number of seconds the man page allows. */
+START_TEST(seconds_digits_and_one_point_only)
+{
+	static const char *const bad[] = {
+		"0x10", "0X1A", "1e2", "1E2", "2.34e+5", "1e-10000", " 5",
+		"5 ", "+5", "1.2.3", "..5", ".", "1,5", "5d", "0x1p3",
+	};
+	static const struct { const char *text; double value; } good[] = {
+		{ "5.", 5.0 }, { ".5", 0.5 }, { "010", 10.0 }, { "9.999999999", 9.999999999 },
+	};
+	double d;
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+		ck_assert_msg(!parse_seconds(bad[i], &d), "took '%s'", bad[i]);
+	for (size_t i = 0; i < sizeof good / sizeof *good; i++)
+		ck_assert_msg(parse_seconds(good[i].text, &d) && d == good[i].value,
+			      "refused '%s'", good[i].text);
+}
+END_TEST
+
 START_TEST(booleans_any_case)
 {
 	const char *yes[] = { "true", "TRUE", "Yes", "on", "ON", "1" };
@@ -700,6 +720,7 @@ Suite *unit_suite(void)
 	TCase *values = tcase_create("values");
 	tcase_add_test(values, counts);
 	tcase_add_test(values, seconds);
+	tcase_add_test(values, seconds_digits_and_one_point_only);
 	tcase_add_test(values, booleans_any_case);
 	tcase_add_test(values, table_is_consistent);
 	tcase_add_test(values, keys);

@@ -2,6 +2,8 @@
 #include <string.h>
 
 #include "events.h"
+#include "notify.h"
+#include "settings.h"
 #include "service.h"
 #include "template.h"
 #include "unit.h"
@@ -121,6 +123,31 @@ START_TEST(service_presets)
 }
 END_TEST
 
+/* Uptime Kuma on MariaDB refuses a ping of a million ms or more: the
+ * preset sends at most 999999; other services get the duration as it is. */
+START_TEST(kuma_duration_capped)
+{
+	static const struct { const char *service; long long ms; const char *want; } cases[] = {
+		{ "uptime-kuma", 0, "0" },
+		{ "uptime-kuma", 999999, "999999" },
+		{ "uptime-kuma", 1000000, "999999" },
+		{ "uptime-kuma", 86400000, "999999" },
+		{ "tickstem", 1000000, "1000000" },
+		{ "healthchecks", 86400000, "86400000" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		struct settings s;
+		memset(&s, 0, sizeof s);
+		s.service = (char *)cases[i].service;
+		struct event_report report = { .event = EVENT_SUCCESS, .message = "OK" };
+		char scratch[2][24];
+		struct template_values vals;
+		notify_end_values(&s, "run", &report, cases[i].ms, scratch, &vals);
+		ck_assert_str_eq(vals.v[FIELD_DURATION_MS], cases[i].want);
+	}
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("template");
@@ -131,6 +158,7 @@ Suite *unit_suite(void)
 	tcase_add_test(t, uses_names_only_real_fields);
 	tcase_add_test(t, escape_keeps_only_unreserved);
 	tcase_add_test(t, service_presets);
+	tcase_add_test(t, kuma_duration_capped);
 	suite_add_tcase(s, t);
 	return s;
 }
