@@ -75,6 +75,29 @@ static int deciding(const struct layer layers[], int id)
 	return -1;
 }
 
+/* Header lines TEXT ('\n' between) as "Name: valu..." each, the values
+ * redacted as the token is. */
+static void shown_headers(const char *text, char *buf, size_t size)
+{
+	size_t at = 0;
+	buf[0] = '\0';
+	for (const char *line = text; *line && at < size;) {
+		size_t len = strcspn(line, "\n");
+		const char *colon = memchr(line, ':', len);
+		char value[LINE_MAX_], shown[16];
+		size_t name = colon ? (size_t)(colon - line) : len;
+		size_t skip = colon ? strspn(colon + 1, " \t") + 1 : 0;
+		snprintf(value, sizeof value, "%.*s",
+			 (int)(len - name - (colon ? skip : 0)),
+			 colon ? colon + skip : "");
+		token_redact(value, shown, sizeof shown);
+		explicit_bzero(value, sizeof value);
+		at += (size_t)snprintf(buf + at, size - at, "%s%.*s: %s",
+				       at ? "; " : "", (int)name, line, shown);
+		line += len + (line[len] == '\n');
+	}
+}
+
 /* Setting ID's value as a message may show it. */
 static void shown_value(const struct settings *s, const struct layer layers[],
 			int id, int from, char *buf, size_t size)
@@ -88,6 +111,8 @@ static void shown_value(const struct settings *s, const struct layer layers[],
 		snprintf(buf, size, "%s", text ? "(set, not shown)" : "(not set)");
 	else if (!text)
 		snprintf(buf, size, "(none)");
+	else if (id == S_HEADER)
+		shown_headers(text, buf, size);
 	else if (d->flags & SETTING_SECRET)
 		token_redact(text, buf, size);
 	else if (d->flags & SETTING_URL)
@@ -162,7 +187,11 @@ static void check_config(const struct cli *cli)
 
 static void check_token(const struct settings *s, const struct layer layers[])
 {
-	if (s->token) {
+	if (s->token && s->token_env) {
+		char shown[16];
+		token_redact(s->token, shown, sizeof shown);
+		ok("token %s (environment %s)", shown, s->token_env);
+	} else if (s->token) {
 		char shown[16], source[LINE_MAX_];
 		int from = s->from[S_TOKEN];
 		int id = layers[from].v[S_TOKEN].state != VALUE_UNSET
@@ -272,6 +301,27 @@ static void check_connection(const struct settings *s, const char *url,
 	http_reply_free(&reply);
 }
 
+/* A self-hosted healthchecks serves its pings under /ping: a base
+ * without a path is most likely missing it. */
+static void hint_healthchecks_base(const struct settings *s)
+{
+	char path[8] = "";
+	if (!s->service || strcmp(s->service, "healthchecks") != 0 ||
+	    s->from[S_API_URL] < 0 || !s->api_url)
+		return;
+	const char *p = strstr(s->api_url, "://");
+	p = p ? strchr(p + 3, '/') : NULL;
+	snprintf(path, sizeof path, "%s", p ? p : "");
+	char origin[LINE_MAX_];
+	url_origin(s->api_url, origin, sizeof origin);
+	/* hc-ping.com is the one that serves them at its root. */
+	if ((strcmp(path, "") == 0 || strcmp(path, "/") == 0) &&
+	    !strstr(origin, "://hc-ping.com"))
+		problem("the healthchecks base %s has no path: a self-hosted "
+			"healthchecks takes pings under /ping "
+			"(https://HOST/ping)", origin);
+}
+
 /* Each request a run would send, planned as the run plans it (the same
  * rules, the same warnings), and the way to its host.  Without a token, a
  * stand-in fills the URL: the host is what the way to it needs (the token
@@ -293,14 +343,17 @@ static void check_requests(const struct settings *s)
 	struct template_values vals = { .v = {
 		[FIELD_RUN_ID] = run_id, [FIELD_EXIT_STATUS] = "1",
 		[FIELD_DURATION_MS] = "0", [FIELD_MESSAGE] = "check",
+		[FIELD_MONITOR] = s->monitor, [FIELD_HOSTNAME] = "host",
+		[FIELD_DURATION_S] = "0.000", [FIELD_MAX_RSS_KB] = "0",
+		[FIELD_CPU_MS] = "0",
 	} };
 	for (size_t i = 0; i < sizeof events / sizeof *events; i++) {
 		enum event e = events[i];
 		struct planned_request req;
 		if (!notify_wanted(&mine, e)) {
 			if (e == EVENT_SUCCESS)
-				problem("no ping would be sent: the service or "
-					"method is unusable");
+				problem("no ping would be sent: the service, "
+					"method or a header is unusable");
 			continue;
 		}
 		const char *before = msg_last_warning();
@@ -315,6 +368,8 @@ static void check_requests(const struct settings *s)
 			continue;
 		}
 		ok("%s URL %s passes the URL rules", event_name(e), req.shown);
+		if (e == EVENT_SUCCESS)
+			hint_healthchecks_base(s);
 		check_connection(s, req.url, req.shown);
 		planned_request_free(&req);
 	}

@@ -17,6 +17,8 @@ struct run {
 	char id[RUN_ID_SIZE];
 	struct output *out; /* the job's output, when it is to be sent */
 	struct during during;
+	/* The memory cgroup's oom_kill count before the job; -1: unknown. */
+	long long oom_before;
 };
 
 /* Everything before the job, in order: the lock, the random delay, the

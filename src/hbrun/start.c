@@ -31,8 +31,9 @@ bool start_begin(struct start_request *sr, const struct settings *s,
 	sr->s = s;
 	sr->done = true;
 	sr->body_limit = -1;
-	struct template_values vals = { { [FIELD_RUN_ID] = run_id,
-		[FIELD_MESSAGE] = event_started_message } };
+	struct template_values vals;
+	notify_run_values(s, run_id, &vals);
+	vals.v[FIELD_MESSAGE] = event_started_message;
 	if (!notify_wanted(s, EVENT_START) ||
 	    !notify_plan(s, EVENT_START, &vals, &sr->plan))
 		return false;
@@ -40,6 +41,7 @@ bool start_begin(struct start_request *sr, const struct settings *s,
 		.method = sr->plan.method, .url = sr->plan.url,
 		.cacert = s->cacert, .allow_http = sr->plan.allow_http,
 		.body_max = REPLY_BODY_MAX,
+		.headers = notify_headers(&sr->plan, NULL),
 	};
 	sr->end = started + s->ping_deadline;
 	sr->done = false;

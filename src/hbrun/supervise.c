@@ -101,12 +101,15 @@ static void reap(struct supervisor *sv)
 		return;
 	for (;;) {
 		int status;
-		pid_t pid = waitpid(target, &status, WNOHANG);
+		struct rusage usage;
+		pid_t pid = wait4(target, &status, WNOHANG, &usage);
 		if (pid <= 0)
 			return;
 		if (pid == sv->job) {
 			sv->ended_at = monotime_now();
 			sv->wstatus = status;
+			sv->usage = usage;
+			sv->usage_known = true;
 			sv->job = 0;
 			if (!all)
 				return;
@@ -175,9 +178,12 @@ static void wait_for_job(struct supervisor *sv)
 			continue;
 		if (read_signal(sv->sigfd, &si) != 0) {
 			/* No signalfd: fall back to a plain wait. */
-			if (sv->job == 0 || waitpid(pid, &sv->wstatus, 0) == pid) {
-				if (sv->job)
+			if (sv->job == 0 ||
+			    wait4(pid, &sv->wstatus, 0, &sv->usage) == pid) {
+				if (sv->job) {
 					sv->ended_at = monotime_now();
+					sv->usage_known = true;
+				}
 				sv->job = 0;
 			}
 			if (sv->job == 0)

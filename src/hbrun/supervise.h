@@ -8,6 +8,7 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include "cancel.h"
@@ -26,6 +27,10 @@ struct supervisor {
 	int stop_signal;         /* the first of them, or 0 */
 	double started_at;       /* monotonic seconds: the job's start */
 	double ended_at;         /* and its end (when reaped) */
+	/* What the job and the descendants it waited for used, as wait4()
+	 * gave it when the job was reaped; usage_known false: not known. */
+	struct rusage usage;
+	bool usage_known;
 	/* Work beside the waiting (see during.h): called in the wait loop
 	 * instead of blocking on the signalfd; returns true once a signal
 	 * can be read from it.  NULL: block as usual. */

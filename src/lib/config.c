@@ -325,7 +325,8 @@ static void too_long(const char *path, int line, struct layer *l,
 	int id = setting_by_key(key);
 	msg_warn("%s:%d: line too long; '%s' not used", path, line, key);
 	if (id >= 0 && (setting_defs[id].type == TYPE_STRING ||
-			setting_defs[id].type == TYPE_CHOICE))
+			setting_defs[id].type == TYPE_CHOICE ||
+			setting_defs[id].type == TYPE_HEADERS))
 		layer_set_unusable(l, id, line);
 }
 
@@ -369,6 +370,11 @@ static int on_setting(void *user, const char *section, const char *key,
 	case SET_UNKNOWN_CHOICE:
 		msg_warn("%s:%d: unknown %s '%s'; " UNUSABLE_CONSEQUENCE,
 			 p->path, line, key, value);
+		break;
+	case SET_BAD_HEADER: /* the value may hold a credential: not shown */
+		msg_warn("%s:%d: '%s' is not a header 'Name: value' (a name of "
+			 "token characters, a value without control "
+			 "characters); no request is sent", p->path, line, key);
 		break;
 	}
 	return 1; /* nonzero: inih's error result then means syntax only */
@@ -546,6 +552,19 @@ void settings_resolve_token(const struct layer *l, struct settings *out)
 	out->unusable[S_TOKEN] = out->token == NULL;
 }
 
+/* Where no level gives a token, a service whose own tools read one from
+ * the environment gets it there too (Sentry's DSN); an empty variable
+ * counts as unset. */
+static void token_from_service_env(struct settings *out)
+{
+	const char *value = getenv("SENTRY_DSN");
+	if (out->unusable[S_SERVICE] || !out->service ||
+	    strcmp(out->service, "sentry") != 0 || !value || !*value)
+		return;
+	out->token = strdup(value);
+	out->token_env = "SENTRY_DSN";
+}
+
 void settings_load(struct settings *out, struct layer layers[],
 		   const char *job, const char *config)
 {
@@ -557,4 +576,9 @@ void settings_load(struct settings *out, struct layer layers[],
 	out->no_requests = r == CONFIG_UNUSABLE;
 	if (token_from >= 0)
 		settings_resolve_token(&layers[token_from], out);
+	else
+		token_from_service_env(out);
+	/* The job's name names its monitor unless one is set. */
+	if (!out->monitor && !out->unusable[S_MONITOR] && job && *job)
+		out->monitor = strdup(job);
 }
