@@ -86,7 +86,8 @@ def curl_minimum():
 
 class MesonInstall(unittest.TestCase):
     def test_install_layout(self):
-        build = os.path.dirname(os.path.dirname(os.path.abspath(HBRUN)))
+        # HBRUN is BUILD/src/hbrun/hbrun.
+        build = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(HBRUN))))
         dest = tempdir(self)
         p = subprocess.run(["meson", "install", "-C", build, "--no-rebuild", "--quiet",
                             "--destdir", dest], stdout=subprocess.PIPE,

@@ -31,8 +31,10 @@ def sections(path):
     return re.findall(r'^\.SH "?([^"\n]+)"?$', read(path), re.M)
 
 
-def source_files(pattern):
-    return sorted(glob.glob(os.path.join(SOURCE_ROOT, "src", pattern)))
+def source_files(*patterns):
+    """src/ files matching PATTERNS (relative to src/, folder included)."""
+    return sorted(f for p in patterns
+                  for f in glob.glob(os.path.join(SOURCE_ROOT, "src", p)))
 
 
 def help_options(argv):
@@ -46,7 +48,7 @@ def help_options(argv):
 
 def settings_table():
     """The rows of settings.c's table: (key, environment variable or None)."""
-    text = read(os.path.join(SOURCE_ROOT, "src", "settings.c"))
+    text = read(os.path.join(SOURCE_ROOT, "src", "lib", "settings.c"))
     rows = re.findall(r'\[S_[A-Z_]+\] = \{ "([a-z_]+)",((?:[^"{}]|"[^"]*")*)', text)
     return [(key, (re.findall(r'"((?:HBRUN|TICKSTEM)_[A-Z_]+)"', rest) or [None])[0])
             for key, rest in rows]
@@ -135,7 +137,7 @@ class Contents(unittest.TestCase):
 
     def test_hbrun_environment_and_exit_statuses(self):
         text = roff_text(PAGES["hbrun.1"])
-        env = env_names(f for f in source_files("*.c") if "hbctl" not in f)
+        env = env_names(source_files("lib/*.c", "hbrun/*.c"))
         env.discard("TICKSTEM_API_KEY")  # hbctl's, read through settings.c
         self.assertTrue({"HBRUN_TOKEN", "HBRUN_API_URL", "HBRUN_CONFIG"} <= env, env)
         for name in sorted(env):
@@ -177,7 +179,7 @@ class Contents(unittest.TestCase):
         for opt in sorted(longs | shorts):
             self.assertTrue(mentions(text, r"(?<![\w-])%s(?![\w-])" % re.escape(opt)),
                             "%s is not in the page" % opt)
-        env = env_names(source_files("hbctl*.c")) | {"TICKSTEM_API_KEY", "HBRUN_API_URL",
+        env = env_names(source_files("hbctl/*.c")) | {"TICKSTEM_API_KEY", "HBRUN_API_URL",
                                                      "HBRUN_CONFIG"}
         for name in sorted(env):
             self.assertTrue(name in text, "%s is not in the page" % name)
