@@ -249,14 +249,19 @@ static bool fillable(const struct settings *s, const char *template,
 /* Whether S has a monitor for a template that names one.  Says why not. */
 static bool monitor_usable(const struct settings *s, enum event event)
 {
+	static bool told;
 	if (s->unusable[S_MONITOR])
 		return false;
+	if (told)
+		return s->monitor && url_segment_usable(s->monitor);
+	told = !s->monitor || !url_segment_usable(s->monitor);
+	(void)event;
 	if (!s->monitor)
-		msg_warn("the %s URL names the monitor and none is set "
-			 "(--monitor, or -j NAME); none sent", event_name(event));
+		msg_warn("a URL names the monitor and none is set (--monitor, "
+			 "or -j NAME); no request that names it is sent");
 	else if (!url_segment_usable(s->monitor))
-		msg_warn("the monitor '%s' cannot stand in a URL; no %s sent",
-			 s->monitor, event_name(event));
+		msg_warn("the monitor '%s' cannot stand in a URL; no request "
+			 "that names it is sent", s->monitor);
 	return s->monitor && url_segment_usable(s->monitor);
 }
 
