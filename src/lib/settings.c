@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -333,15 +334,12 @@ static enum set_result add_header(struct layer *l, int id, const char *value,
 		layer_set_unusable(l, id, line);
 		return *value ? SET_BAD_HEADER : SET_UNUSABLE;
 	}
-	size_t had = v->text ? strlen(v->text) : 0;
-	char *text = malloc(had + strlen(value) + 2);
+	size_t size = (v->text ? strlen(v->text) + 1 : 0) + strlen(value) + 1;
+	char *text = malloc(size);
 	if (!text)
 		return SET_BAD_VALUE;
-	if (v->text)
-		stpcpy(stpcpy(text, v->text), "\n");
-	else
-		text[0] = '\0';
-	strcpy(text + (had ? had + 1 : 0), value);
+	snprintf(text, size, "%s%s%s", v->text ? v->text : "",
+		 v->text ? "\n" : "", value);
 	secret_free(v->text);
 	*v = (struct value){ .text = text, .state = VALUE_SET,
 			     .line = v->line ? v->line : line };
