@@ -96,6 +96,9 @@ static char *special_template(const struct settings *s,
 			 "no %s sent", event_name(event));
 		return NULL;
 	}
+	/* A monitor set but unusable meant slug URLs: no other stands in. */
+	if ((svc->flags & SERVICE_SLUGS) && s->unusable[S_MONITOR])
+		return NULL;
 	/* Only a monitor set by name switches to slug URLs: the -j NAME
 	 * that stands in for one names no check of a ping key. */
 	bool monitor = s->from[S_MONITOR] >= 0 && s->monitor;
