@@ -150,6 +150,11 @@ static void show_settings(const struct settings *s,
 		if (from < 0 && (id == S_SERVICE || id == S_METHOD))
 			unset_choice(s, id, value, sizeof value, source,
 				     sizeof source);
+		/* The job's name stands in for a monitor not set. */
+		if (from < 0 && id == S_MONITOR && s->monitor) {
+			snprintf(value, sizeof value, "%s", s->monitor);
+			snprintf(source, sizeof source, "-j NAME");
+		}
 		printf("%s = %s (%s)\n", d->key, value, source);
 	}
 }

@@ -163,6 +163,9 @@ class Sentry(VendorCase):
     def test_monitor_defaults_to_the_job_name(self):
         srv = self.server()
         self.sb.write_config("[backup]\nservice = sentry\ntoken = %s\n" % self.dsn(srv))
+        res = self.hbrun(["--check", "-j", "backup"], ["true"])
+        self.assertIn("\nmonitor = backup (-j NAME)\n", res.stdout)
+        self.assertEqual(srv.requests, [])
         res = self.hbrun(["-j", "backup"] + FAST, job(0))
         self.assertEqual((res.returncode, res.stderr), (0, ""), res)
         self.assertRegex(srv.requests[1].target, self.path("backup") + r"\?status=ok&")
