@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "msg.h"
+#include "schedule.h"
 #include "url.h"
 #include "secret.h"
 #include "version.h"
@@ -24,6 +25,9 @@ enum {
 	OPT_INTERVAL,
 	OPT_GRACE,
 	OPT_LIMIT,
+	OPT_TZ,
+	OPT_COUNT,
+	OPT_AFTER,
 };
 
 /* '+': the command and everything after it are the command's. */
@@ -61,6 +65,12 @@ static const struct option pings_options[] = {
 	HELP_OPTION, END_OPTIONS,
 };
 static const struct option plain_options[] = { HELP_OPTION, END_OPTIONS };
+static const struct option next_options[] = {
+	{ "tz", required_argument, NULL, OPT_TZ },
+	{ "count", required_argument, NULL, OPT_COUNT },
+	{ "after", required_argument, NULL, OPT_AFTER },
+	HELP_OPTION, END_OPTIONS,
+};
 
 struct command_def {
 	const char *name;
@@ -120,6 +130,15 @@ static const struct command_def commands[] = {
 	  "Ping the heartbeat with TOKEN once, as hbrun does when a job succeeded\n"
 	  "(with hbrun's retries).  No API key is needed: the token is the\n"
 	  "credential.\n\n" HELP_LINE },
+	{ "next", CMD_NEXT, "EXPR", next_options, "EXPR [--tz ZONE] [--count N] [--after TIME]",
+	  "Print the next due times of a schedule, one a line in RFC 3339 with the\n"
+	  "zone's offset.  EXPR is a cron expression (five fields or an @word) or a\n"
+	  "systemd calendar event; daylight saving as the scheduler that runs it\n"
+	  "would have it (see hbctl(1)).  Needs no API key and sends nothing.\n\n"
+	  "      --tz ZONE        the zone (an IANA name) of an EXPR that names none\n"
+	  "                       (default: the local zone)\n"
+	  "      --count N        how many, 1-1000 (default 5)\n"
+	  "      --after TIME     after TIME, in RFC 3339 (default: now)\n" HELP_LINE },
 };
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])
 
@@ -141,6 +160,8 @@ static void usage(void)
 	       "  delete ID            delete a heartbeat\n"
 	       "  pings ID [--limit N] ping history, newest first\n"
 	       "  ping TOKEN           one ping, with hbrun's retries\n"
+	       "  next EXPR [--tz ZONE] [--count N] [--after TIME]\n"
+	       "                       a schedule's next due times\n"
 	       "'hbctl COMMAND --help' tells more of each.\n\n"
 	       "Options (before COMMAND):\n"
 	       "      --api-key KEY    API key (else TICKSTEM_API_KEY, else api_key in the\n"
@@ -294,6 +315,21 @@ static enum hbctl_parsed take_command_option(int opt, const struct command_def *
 			return bad_value(name, optarg,
 					 "a whole number from 1 to 100");
 		break;
+	case OPT_TZ:
+		if (!*optarg)
+			return bad_value(name, optarg, "an IANA zone name, as Europe/Berlin");
+		a->tz = optarg;
+		break;
+	case OPT_COUNT:
+		if (!whole_in(optarg, 1, COUNT_MAX, &a->count))
+			return bad_value(name, optarg, "a whole number from 1 to 1000");
+		break;
+	case OPT_AFTER:
+		if (schedule_parse_time(optarg, &a->after) < 0)
+			return bad_value(name, optarg,
+					 "a time in RFC 3339, as 2026-12-08T09:00:00+01:00");
+		a->after_set = true;
+		break;
 	case 'h':
 		command_usage(d);
 		return HBCTL_EXIT_OK;
@@ -325,7 +361,7 @@ static enum hbctl_parsed take_operands(const struct command_def *d,
 	/* An ID or token stands in the URL's path as one segment: "." or
 	 * ".." would be a step up the path for a server that decodes %2E. */
 	if (d->command != CMD_CREATE && d->command != CMD_ENSURE &&
-	    !url_segment_usable(words[0])) {
+	    d->command != CMD_NEXT && !url_segment_usable(words[0])) {
 		msg_error("%s: the %s '%s' cannot stand in a URL", d->name,
 			  d->operand, words[0]);
 		return HBCTL_USAGE;
@@ -392,6 +428,7 @@ enum hbctl_parsed hbctl_parse(int argc, char **argv, struct hbctl_args *a)
 	a->deadline = HBCTL_DEADLINE;
 	a->interval = a->grace = -1;
 	a->limit = LIMIT_DEFAULT;
+	a->count = COUNT_DEFAULT;
 	opterr = 0;
 	optind = 0; /* 0: full reset, so tests may parse more than once */
 	int opt;

@@ -5,6 +5,7 @@
 #define HBCTL_CLI_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "call.h"
 #include "settings.h"
@@ -15,6 +16,8 @@
 #define GRACE_DEFAULT 300
 #define LIMIT_DEFAULT 50
 #define LIMIT_MAX 100
+#define COUNT_DEFAULT 5
+#define COUNT_MAX 1000
 
 enum hbctl_command {
 	CMD_CREATE,
@@ -27,6 +30,7 @@ enum hbctl_command {
 	CMD_DELETE,
 	CMD_PINGS,
 	CMD_PING,
+	CMD_NEXT,
 };
 
 struct hbctl_args {
@@ -41,6 +45,12 @@ struct hbctl_args {
 	int interval;         /* create: the default if not given; */
 	int grace;            /* ensure, update: -1 when not given */
 	int limit;
+	/* next, and the schedule of create, ensure and update */
+	const char *schedule; /* --schedule, or next's EXPR */
+	const char *tz;       /* --tz; NULL: not given */
+	int count;            /* next --count */
+	bool after_set;       /* next --after */
+	int64_t after;
 };
 
 enum hbctl_parsed { HBCTL_RUN, HBCTL_EXIT_OK, HBCTL_USAGE };

@@ -18,6 +18,7 @@
 #include "reply.h"
 #include "state.h"
 #include "msg.h"
+#include "next.h"
 #include "ping.h"
 #include "settings.h"
 #include "tickstem.h"
@@ -74,6 +75,7 @@ static int run(const struct hbctl_context *cx)
 						 a->grace));
 	case CMD_ENSURE: return hbctl_ensure(cx);
 	case CMD_PING: return run_ping(cx);
+	case CMD_NEXT: return hbctl_next(a);
 	case CMD_PAUSE:
 	case CMD_RESUME: return hbctl_pause(cx);
 	case CMD_LIST: tickstem_list(c, &r); view = &reply_list; break;
@@ -158,6 +160,15 @@ int main(int argc, char **argv)
 		hbctl_args_free(&args);
 		return flush_output(parsed == HBCTL_EXIT_OK ? HBCTL_EXIT_DONE
 							    : HBCTL_EXIT_USAGE);
+	}
+
+	/* next needs no settings, no key and no network. */
+	if (args.command == CMD_NEXT) {
+		for (int i = 0; i < LAYER_COUNT; i++)
+			layer_free(&layers[i]);
+		int st = flush_output(hbctl_next(&args));
+		hbctl_args_free(&args);
+		return st;
 	}
 
 	struct settings settings;

@@ -13,6 +13,7 @@
 #include "lock.h"
 #include "msg.h"
 #include "notify.h"
+#include "sched_check.h"
 #include "service.h"
 #include "url.h"
 
@@ -394,6 +395,10 @@ int check_main(const struct settings *s, const struct layer layers[],
 	if (cli->command && cli->command[0])
 		check_command(cli->command[0]);
 	check_lock(s);
+	char tz_from[LINE_MAX_];
+	check_source(&setting_defs[S_TZ], layers, deciding(layers, S_TZ), S_TZ, tz_from,
+		     sizeof tz_from);
+	problems += check_schedule(s, tz_from);
 	check_requests(s);
 	fflush(stdout);
 	return problems ? 1 : 0;

@@ -70,6 +70,13 @@ int schedule_format(int64_t t, const char *zone, char *buf, size_t len);
  * Returns 0, or -1 when TEXT is not one. */
 int schedule_parse_time(const char *text, int64_t *t);
 
+/* A new schedule of TEXT: one expression, or several separated by ';'
+ * (a timer's OnCalendar= lines, a job's crontab lines), their union, each
+ * read in TZ as schedule_add() reads it.  NULL with ERR filled when one
+ * is unusable (or out of memory). */
+struct schedule *schedule_parse(const char *text, const char *tz, char *err,
+				size_t errlen);
+
 void schedule_free(struct schedule *s);
 
 #endif

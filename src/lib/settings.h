@@ -41,6 +41,8 @@ enum setting_id {
 	S_FAIL_URL,
 	S_METHOD,
 	S_SEND_OUTPUT,
+	S_SCHEDULE,
+	S_TZ,
 	S_MONITOR,
 	S_HEADER,
 	S_COUNT
@@ -136,6 +138,9 @@ struct settings {
 	char *fail_url;
 	char *method;    /* "GET" or "POST"; NULL: the service's */
 	int send_output; /* bytes of output to send; 0: none */
+	char *schedule;  /* when the job is due, as text; read only where a
+			    request or --check needs it (schedule.h) */
+	char *tz;        /* the schedule's zone; NULL: local */
 	char *monitor;   /* the monitor's name; NULL: none (-j NAME stands in) */
 	char *headers;   /* extra header lines, '\n' between; NULL: none */
 	/* The environment variable the token came from when no level set

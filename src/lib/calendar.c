@@ -1,0 +1,304 @@
+/* Calendar events: [WEEKDAYS] [[YEAR-]MONTH-DAY] [HH:MM[:SS]] [ZONE], the
+ * shorthands (daily, weekly, ...) and @SECONDS, read as systemd reads
+ * them (see hbrun(1)). */
+#include "calendar.h"
+
+#include <ctype.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "tz.h"
+
+struct cal_field {
+	int lo, hi;
+	bool seconds;  /* takes ".000" */
+	bool end;      /* counted from the month's end ("~") */
+};
+
+static const char *const shorthands[][2] = {
+	{ "minutely", "*-*-* *:*:00" },
+	{ "hourly", "*-*-* *:00:00" },
+	{ "daily", "*-*-* 00:00:00" },
+	{ "monthly", "*-*-01 00:00:00" },
+	{ "weekly", "Mon *-*-* 00:00:00" },
+	{ "yearly", "*-01-01 00:00:00" },
+	{ "annually", "*-01-01 00:00:00" },
+	{ "quarterly", "*-01,04,07,10-01 00:00:00" },
+	{ "semiannually", "*-01,07-01 00:00:00" },
+};
+
+static const char *const weekdays[] = { "sunday", "monday", "tuesday", "wednesday",
+					"thursday", "friday", "saturday" };
+
+/* Digits, and for seconds a fraction of zeros (whole seconds only). */
+static const char *value(const char *p, const struct cal_field *f, int *out)
+{
+	if (!isdigit((unsigned char)*p))
+		return NULL;
+	long v = 0;
+	while (isdigit((unsigned char)*p) && v < 100000)
+		v = v * 10 + (*p++ - '0');
+	if (f->seconds && *p == '.' && p[1] != '.') {
+		for (p++; *p == '0'; p++)
+			;
+		if (isdigit((unsigned char)*p))
+			return NULL; /* a fraction of a second: see hbrun(1) */
+	}
+	*out = (int)v;
+	return p;
+}
+
+static int year_of(int v)
+{
+	return v < 70 ? v + 2000 : v < 100 ? v + 1900 : v;
+}
+
+/* One element: "*", "A", "A..B", "A/R", "A..B/R"; its values into BITS
+ * (bit v - lo). */
+static const char *element(const char *p, const struct cal_field *f, uint64_t *bits)
+{
+	int a, b, r = 0;
+	if (*p == '*') {
+		if (f->end)
+			return NULL;
+		for (int v = f->lo; v <= f->hi; v++)
+			bits[(v - f->lo) / 64] |= 1ULL << ((v - f->lo) % 64);
+		return p + 1;
+	}
+	if (!(p = value(p, f, &a)))
+		return NULL;
+	bool range = p[0] == '.' && p[1] == '.';
+	b = a;
+	if (range && !(p = value(p + 2, f, &b)))
+		return NULL;
+	if (*p == '/' && (!(p = value(p + 1, f, &r)) || r < 1))
+		return NULL;
+	if (f->lo == SCHED_YEAR_MIN) {
+		a = year_of(a);
+		b = year_of(b);
+	}
+	/* As systemd: a repetition must repeat within the field at least
+	 * once; from the month's end it counts back past its start; a range
+	 * of seconds without a repetition must be more than one second. */
+	if (a < f->lo || b > f->hi || a > b || (r && f->end && (range || a <= r)) ||
+	    (r && !range && !f->end && a + r > f->hi) || (range && f->seconds && a == b && !r))
+		return NULL;
+	if (r && !range && !f->end)
+		b = f->hi;
+	for (int v = a; v <= b; v += r ? r : 1)
+		bits[(v - f->lo) / 64] |= 1ULL << ((v - f->lo) % 64);
+	if (r && f->end) /* "~7/2": the 7th last day, then every 2nd to the end */
+		for (int v = a; v >= 1; v -= r)
+			bits[0] |= 1ULL << (v - f->lo);
+	return p;
+}
+
+/* A comma list of elements, up to END (a character not in it). */
+static const char *list(const char *p, const struct cal_field *f, uint64_t *bits)
+{
+	for (;;) {
+		if (!(p = element(p, f, bits)))
+			return NULL;
+		if (*p != ',')
+			return p;
+		p++;
+	}
+}
+
+/* A weekday's full name or its first three letters, any case. */
+static const char *weekday(const char *p, int *out)
+{
+	for (int i = 0; i < 7; i++) {
+		size_t full = strlen(weekdays[i]);
+		size_t n = strncasecmp(p, weekdays[i], full) == 0 ? full
+			   : strncasecmp(p, weekdays[i], 3) == 0 ? 3 : 0;
+		if (n && !isalpha((unsigned char)p[n])) {
+			*out = i;
+			return p + n;
+		}
+	}
+	return NULL;
+}
+
+/* "Mon,Wed..Fri" (or "Wed-Fri"): Monday first, so "Sat..Mon" is no range. */
+static int parse_weekdays(const char *p, uint8_t *dows)
+{
+	*dows = 0;
+	for (;;) {
+		int a, b;
+		if (!(p = weekday(p, &a)))
+			return -1;
+		b = a;
+		if (p[0] == '.' && p[1] != '.')
+			return -1;
+		if (p[0] == '.')
+			p++;
+		if ((*p == '-' || *p == '.') && !(p = weekday(p + 1, &b)))
+			return -1;
+		int ma = (a + 6) % 7, mb = (b + 6) % 7;
+		if (ma > mb)
+			return -1;
+		for (int v = ma; v <= mb; v++)
+			*dows |= (uint8_t)(1u << ((v + 1) % 7));
+		if (!*p)
+			return 0;
+		if (*p++ != ',')
+			return -1;
+	}
+}
+
+static const struct cal_field f_year = { SCHED_YEAR_MIN, SCHED_YEAR_MAX, false, false };
+static const struct cal_field f_month = { 1, 12, false, false };
+static const struct cal_field f_day = { 1, 31, false, false };
+static const struct cal_field f_end = { 1, 28, false, true };
+static const struct cal_field f_hour = { 0, 23, false, false };
+static const struct cal_field f_minute = { 0, 59, false, false };
+static const struct cal_field f_second = { 0, 59, true, false };
+
+/* [YEAR-]MONTH-DAY, or MONTH~DAY / YEAR-MONTH~DAY counting from the end. */
+static int parse_date(const char *p, struct sched_expr *e)
+{
+	int seps = 0;
+	for (const char *q = p; *q; q++)
+		seps += *q == '-' || *q == '~';
+	if (seps < 1 || seps > 2)
+		return -1;
+	uint64_t m = 0, d = 0;
+	if (seps == 2) {
+		uint64_t y[4] = { 0 };
+		if (!(p = list(p, &f_year, y)) || *p++ != '-')
+			return -1;
+		e->any_year = false;
+		memcpy(e->years, y, sizeof y);
+	}
+	if (!(p = list(p, &f_month, &m)) || (*p != '-' && *p != '~'))
+		return -1;
+	bool end = *p++ == '~';
+	if (!(p = list(p, end ? &f_end : &f_day, &d)) || *p)
+		return -1;
+	e->months = (uint16_t)(m << 1);
+	if (end)
+		e->dom_end = (uint32_t)(d << 1);
+	else
+		e->dom = (uint32_t)(d << 1);
+	return 0;
+}
+
+static int parse_time(const char *p, uint64_t hms[3])
+{
+	hms[0] = hms[1] = 0;
+	hms[2] = 1;
+	if (!(p = list(p, &f_hour, &hms[0])) || *p++ != ':' ||
+	    !(p = list(p, &f_minute, &hms[1])))
+		return -1;
+	if (*p == ':') {
+		hms[2] = 0;
+		if (!(p = list(p + 1, &f_second, &hms[2])))
+			return -1;
+	}
+	return *p ? -1 : 0;
+}
+
+/* "@SECONDS": that one instant, in UTC. */
+static int parse_instant(const char *p, struct sched_expr *e, char **zone)
+{
+	char *end;
+	long long t = strtoll(p + 1, &end, 10);
+	if (!isdigit((unsigned char)p[1]) || *end || t < 0 || t > 7258118399LL)
+		return -1;
+	int64_t y;
+	int m, d;
+	tz_civil_from_days(t / 86400, &y, &m, &d);
+	int s = (int)(t % 86400);
+	e->any_year = false;
+	e->years[(y - SCHED_YEAR_MIN) / 64] |= 1ULL << ((y - SCHED_YEAR_MIN) % 64);
+	e->months = (uint16_t)(1u << m);
+	e->dom = 1u << d;
+	e->dows = 0x7f;
+	*zone = strdup("UTC");
+	if (!*zone)
+		return -1;
+	return sched_set_tods(e, 1u << (s / 3600), 1ULL << (s / 60 % 60), 1ULL << (s % 60));
+}
+
+/* The event without its zone: up to three words. */
+static int parse_words(char *p, struct sched_expr *e)
+{
+	char *word[4] = { NULL };
+	int n = 0;
+	for (char *tok = strtok(p, " "); tok; tok = strtok(NULL, " "))
+		if (n == 3 || !(word[n++] = tok))
+			return -1;
+	int i = 0;
+	e->dows = 0x7f;
+	e->any_year = true;
+	e->months = 0x1ffe;
+	e->dom = 0xfffffffe;
+	uint64_t hms[3] = { 1, 1, 1 };
+	if (i < n && isalpha((unsigned char)*word[i]) && parse_weekdays(word[i++], &e->dows) < 0)
+		return -1;
+	if (i < n && !strchr(word[i], ':') && parse_date(word[i++], e) < 0)
+		return -1;
+	if (i < n && parse_time(word[i++], hms) < 0)
+		return -1;
+	if (i < n || n == 0)
+		return -1;
+	return sched_set_tods(e, (uint32_t)hms[0], hms[1], hms[2]);
+}
+
+/* A last word that is "UTC" or a zone of the tz database names the zone. */
+static char *split_zone(char *text)
+{
+	char *space = strrchr(text, ' ');
+	if (!space)
+		return NULL;
+	const char *name = space + 1;
+	if (strcasecmp(name, "UTC") == 0)
+		name = "UTC";
+	else if (!isalpha((unsigned char)*name) || !tz_load(name, NULL, 0))
+		return NULL;
+	char *zone = strdup(name);
+	if (zone)
+		*space = 0;
+	return zone;
+}
+
+int calendar_parse(const char *text, struct sched_expr *e, char **zone, char *err,
+		   size_t errlen)
+{
+	memset(e, 0, sizeof *e);
+	*zone = NULL;
+	size_t len = strlen(text);
+	char *copy = len && len < 1024 && text[0] != ' ' && text[len - 1] != ' '
+		     ? strdup(text) : NULL;
+	int r = -1;
+	if (copy) {
+		*zone = split_zone(copy);
+		const char *body = copy;
+		for (size_t i = 0; i < sizeof shorthands / sizeof *shorthands; i++)
+			if (strcasecmp(copy, shorthands[i][0]) == 0)
+				body = shorthands[i][1];
+		char *words = strdup(body);
+		if (copy[0] == '@') { /* an instant is UTC, whatever zone follows */
+			free(*zone);
+			*zone = NULL;
+			r = parse_instant(copy, e, zone);
+		}
+		else if (words)
+			r = parse_words(words, e);
+		free(words);
+	}
+	free(copy);
+	if (r < 0) {
+		free(*zone);
+		*zone = NULL;
+		free(e->tods);
+		e->tods = NULL;
+		snprintf(err, errlen, "\"%.60s\" is neither a cron expression nor a calendar event",
+			 text);
+	}
+	return r;
+}

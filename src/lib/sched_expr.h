@@ -1,0 +1,56 @@
+/* One expression of a schedule, as both grammars read it: which days are
+ * due (in the expression's zone) and which times of those days.  Written
+ * by cron.c and calendar.c, read by schedule.c. */
+#ifndef HBRUN_SCHED_EXPR_H
+#define HBRUN_SCHED_EXPR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SCHED_YEAR_MIN 1970
+#define SCHED_YEAR_MAX 2199
+
+struct sched_expr {
+	bool cron;          /* else a calendar event */
+	bool wild;          /* cron: minute or hour begins with '*' */
+	bool day_or;        /* cron: day of month OR day of week */
+	bool any_year;
+	uint64_t years[4];  /* bit y - SCHED_YEAR_MIN */
+	uint16_t months;    /* bit m, 1-12 */
+	uint32_t dom;       /* bit d, 1-31 */
+	uint32_t dom_end;   /* calendar "~": bit k, the kth last day */
+	uint8_t dows;       /* bit w, 0 = Sunday */
+	int32_t *tods;      /* due seconds of a due day, ascending */
+	size_t ntods;
+	int32_t tod_min_gap, tod_max_gap; /* between them, 0 with one */
+	size_t tod_max_at;  /* the index that starts the first longest */
+};
+
+static inline bool sched_year_ok(const struct sched_expr *e, int64_t y)
+{
+	if (e->any_year)
+		return true;
+	if (y < SCHED_YEAR_MIN || y > SCHED_YEAR_MAX)
+		return false;
+	int64_t b = y - SCHED_YEAR_MIN;
+	return e->years[b / 64] >> (b % 64) & 1;
+}
+
+/* Whether the local date Y-M-D (weekday W, month of MDAYS days) is due. */
+static inline bool sched_day_due(const struct sched_expr *e, int64_t y, int m, int d,
+				 int w, int mdays)
+{
+	if (!(e->months >> m & 1) || !sched_year_ok(e, y))
+		return false;
+	bool dom = e->dom_end ? (e->dom_end >> (mdays - d + 1) & 1) : (e->dom >> d & 1);
+	bool dow = e->dows >> w & 1;
+	return e->day_or ? dom || dow : dom && dow;
+}
+
+/* The times of day of H x M x S (bit sets), with their gaps; -1 when out
+ * of memory. */
+int sched_set_tods(struct sched_expr *e, uint32_t hours, uint64_t minutes,
+		   uint64_t seconds);
+
+#endif

@@ -1,0 +1,642 @@
+/* Schedules: the union of cron expressions and calendar events, each in
+ * its zone.  A due day's times are the same every day of a zone's plain
+ * stretch (no change of offset), so the next due time and the gaps are
+ * found a day at a time, never a due time at a time: only the days around
+ * a change of offset are spelled out instant by instant, by the rules of
+ * the scheduler that runs each grammar (see hbrun(1)). */
+#include "schedule.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "calendar.h"
+#include "cron.h"
+#include "sched_expr.h"
+#include "tz.h"
+
+#define DAY 86400
+#define SPAN_DAYS (29 * 366 + 3)
+#define CRON_BIG_CHANGE (3 * 3600) /* cron takes it for a corrected clock */
+#define CRON_SMALL_CHANGE 240      /* cron catches up on every job */
+
+struct sched_item {
+	struct sched_expr e;
+	const struct tz_zone *zone;
+	enum schedule_zone_from from;
+};
+
+struct schedule {
+	struct sched_item *items;
+	size_t n;
+};
+
+/* A run of instants of one item: one local day's. */
+struct chunk {
+	int64_t first, last, count;
+	int64_t min_gap, max_gap, max_at;
+};
+
+/* Instants, growing. */
+struct instants {
+	int64_t *t;
+	size_t n, cap;
+};
+
+static int instants_add(struct instants *v, int64_t t)
+{
+	if (v->n == v->cap) {
+		size_t cap = v->cap ? v->cap * 2 : 2048;
+		int64_t *t2 = realloc(v->t, cap * sizeof *t2);
+		if (!t2)
+			return -1;
+		v->t = t2;
+		v->cap = cap;
+	}
+	v->t[v->n++] = t;
+	return 0;
+}
+
+static int cmp64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+static void instants_sort(struct instants *v, size_t from)
+{
+	qsort(v->t + from, v->n - from, sizeof *v->t, cmp64);
+	size_t w = from;
+	for (size_t i = from; i < v->n; i++)
+		if (w == from || v->t[w - 1] != v->t[i])
+			v->t[w++] = v->t[i];
+	v->n = w;
+}
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+	return a / b - (a % b != 0 && (a < 0) != (b < 0));
+}
+
+struct schedule *schedule_new(void)
+{
+	return calloc(1, sizeof(struct schedule));
+}
+
+void schedule_free(struct schedule *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->n; i++)
+		free(s->items[i].e.tods);
+	free(s->items);
+	free(s);
+}
+
+size_t schedule_count(const struct schedule *s)
+{
+	return s->n;
+}
+
+enum schedule_grammar schedule_grammar_of(const struct schedule *s, size_t i)
+{
+	return s->items[i].e.cron ? SCHEDULE_CRON : SCHEDULE_CALENDAR;
+}
+
+const char *schedule_zone_of(const struct schedule *s, size_t i,
+			     enum schedule_zone_from *from)
+{
+	if (from)
+		*from = s->items[i].from;
+	return tz_name(s->items[i].zone);
+}
+
+struct schedule *schedule_parse(const char *text, const char *tz, char *err,
+				size_t errlen)
+{
+	struct schedule *s = schedule_new();
+	char *copy = s ? strdup(text) : NULL;
+	if (!copy) {
+		snprintf(err, errlen, "out of memory");
+		schedule_free(s);
+		return NULL;
+	}
+	char *rest = copy, *one;
+	while (s && (one = strsep(&rest, ";")))
+		if (s->n == 64 || schedule_add(s, one, tz, err, errlen) < 0) {
+			if (s->n == 64)
+				snprintf(err, errlen, "more than 64 expressions");
+			schedule_free(s);
+			s = NULL;
+		}
+	free(copy);
+	return s;
+}
+
+/* Five fields, or an @word (not "@123", a calendar event's instant). */
+static int is_cron(const char *text)
+{
+	if (text[0] == '@')
+		return isalpha((unsigned char)text[1]);
+	int fields = 0;
+	for (const char *p = text; *p;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!*p)
+			break;
+		fields++;
+		while (*p && *p != ' ' && *p != '\t')
+			p++;
+	}
+	return fields == 5;
+}
+
+static int parse_item(const char *text, const char *tz, struct sched_item *it, char *err,
+		      size_t errlen)
+{
+	char *named = NULL;
+	memset(it, 0, sizeof *it);
+	if (is_cron(text) ? cron_parse(text, &it->e, err, errlen)
+			  : calendar_parse(text, &it->e, &named, err, errlen))
+		return -1;
+	const char *zone = named ? named : tz;
+	it->from = named ? ZONE_FROM_EXPRESSION : tz && *tz ? ZONE_FROM_TZ : ZONE_FROM_LOCAL;
+	it->zone = tz_load(zone, err, errlen);
+	free(named);
+	if (!it->zone) {
+		free(it->e.tods);
+		return -1;
+	}
+	return 0;
+}
+
+int schedule_add(struct schedule *s, const char *expr, const char *tz, char *err,
+		 size_t errlen)
+{
+	char buf[1024];
+	while (*expr == ' ' || *expr == '\t')
+		expr++;
+	size_t len = strlen(expr);
+	while (len && strchr(" \t\r\n", expr[len - 1]))
+		len--;
+	if (!len || len >= sizeof buf) {
+		snprintf(err, errlen, "the schedule is %s", len ? "too long" : "empty");
+		return -1;
+	}
+	memcpy(buf, expr, len);
+	buf[len] = 0;
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f) {
+			snprintf(err, errlen, "the schedule holds a control character");
+			return -1;
+		}
+	struct sched_item it;
+	if (parse_item(buf, tz, &it, err, errlen) < 0)
+		return -1;
+	struct sched_item *items = realloc(s->items, (s->n + 1) * sizeof *items);
+	if (!items) {
+		free(it.e.tods);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	s->items = items;
+	s->items[s->n++] = it;
+	return 0;
+}
+
+/* --- one local day of one item --- */
+
+static bool day_due(const struct sched_expr *e, int64_t day)
+{
+	int64_t y;
+	int m, d;
+	tz_civil_from_days(day, &y, &m, &d);
+	return sched_day_due(e, y, m, d, tz_weekday(day), tz_month_days(y, m));
+}
+
+/* Whether no change of offset touches DAY's instants; its offset then. */
+static bool day_plain(const struct tz_zone *z, int64_t day, int32_t *off)
+{
+	int32_t lo, hi;
+	tz_offset_range(z, &lo, &hi);
+	int64_t a = day * DAY - hi - 1, b = (day + 1) * DAY - lo + 1;
+	if (tz_changes_between(z, a, b))
+		return false;
+	*off = tz_offset_at(z, a);
+	return true;
+}
+
+/* A local time that no instant shows, as the grammar's scheduler runs it:
+ * systemd skips it; Debian's cron runs a fixed-time job right after a
+ * change of less than 3 hours (every job after a change of minutes). */
+static int skipped(const struct sched_item *it, int64_t local, struct instants *v)
+{
+	int64_t at;
+	int32_t before, after;
+	if (!it->e.cron || tz_skip_of(it->zone, local, &at, &before, &after) < 0)
+		return 0;
+	int32_t d = after - before;
+	if (d <= CRON_SMALL_CHANGE || (d < CRON_BIG_CHANGE && !it->e.wild))
+		return instants_add(v, at);
+	return 0;
+}
+
+/* A local time shown twice: systemd and cron run it at the first; cron
+ * runs a wildcard job at both (it follows the clock), and every job after
+ * a change of 3 hours or more (a corrected clock). */
+static bool second_too(const struct sched_item *it, int64_t local)
+{
+	int64_t at;
+	int32_t before, after;
+	if (!it->e.cron || tz_repeat_of(it->zone, local, &at, &before, &after) < 0)
+		return false;
+	return it->e.wild || before - after >= CRON_BIG_CHANGE;
+}
+
+/* Every due instant of a day a change of offset touches, ascending. */
+static int day_spelled(const struct sched_item *it, int64_t day, struct instants *v)
+{
+	size_t from = v->n;
+	for (size_t i = 0; i < it->e.ntods; i++) {
+		int64_t local = day * DAY + it->e.tods[i], t[2];
+		int n = tz_from_local(it->zone, local, t);
+		int r = n == 0 ? skipped(it, local, v) : instants_add(v, t[0]);
+		if (r == 0 && n == 2 && second_too(it, local))
+			r = instants_add(v, t[1]);
+		if (r < 0)
+			return -1;
+	}
+	instants_sort(v, from);
+	return 0;
+}
+
+/* The first due instant of DAY after AFTER: 0, 1 when none, -1. */
+static int day_next(const struct sched_item *it, int64_t day, int64_t after, int64_t *next,
+		    struct instants *v)
+{
+	int32_t off;
+	if (day_plain(it->zone, day, &off)) {
+		int64_t want = after + off - day * DAY; /* a time of day past it */
+		size_t lo = 0, hi = it->e.ntods;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (it->e.tods[mid] <= want)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo == it->e.ntods)
+			return 1;
+		*next = day * DAY + it->e.tods[lo] - off;
+		return 0;
+	}
+	v->n = 0;
+	if (day_spelled(it, day, v) < 0)
+		return -1;
+	for (size_t i = 0; i < v->n; i++)
+		if (v->t[i] > after) {
+			*next = v->t[i];
+			return 0;
+		}
+	return 1;
+}
+
+static int64_t local_day_of(const struct tz_zone *z, int64_t t)
+{
+	return floor_div(t + tz_offset_at(z, t), DAY);
+}
+
+/* The item's first due instant after AFTER: 0, 1 when none in the span. */
+static int item_next(const struct sched_item *it, int64_t after, int64_t *next,
+		     struct instants *v)
+{
+	int64_t start = local_day_of(it->zone, after) - 1;
+	for (int64_t day = start; day <= start + SPAN_DAYS; day++) {
+		if (!day_due(&it->e, day))
+			continue;
+		int r = day_next(it, day, after, next, v);
+		if (r <= 0) {
+			/* A change of offset can put the next day's first
+			 * instant before this one's last (a fold over midnight). */
+			int64_t other;
+			int32_t off;
+			if (r == 0 && !day_plain(it->zone, day, &off) && day_due(&it->e, day + 1) &&
+			    day_next(it, day + 1, after, &other, v) == 0 && other < *next)
+				*next = other;
+			return r;
+		}
+	}
+	return 1;
+}
+
+int schedule_next(const struct schedule *s, int64_t after, int64_t *next)
+{
+	struct instants v = { 0 };
+	bool found = false;
+	int r = 0;
+	for (size_t i = 0; i < s->n && r >= 0; i++) {
+		int64_t t;
+		r = item_next(&s->items[i], after, &t, &v);
+		if (r == 0 && (!found || t < *next)) {
+			*next = t;
+			found = true;
+		}
+	}
+	free(v.t);
+	return r >= 0 && found ? 0 : -1;
+}
+
+/* --- gaps --- */
+
+/* One item's days across the span, a chunk at a time. */
+struct cursor {
+	const struct sched_item *it;
+	const struct tz_zone *zone;  /* the item's, or a fixed stand-in */
+	int64_t day, last_day, lo, hi; /* span [lo, hi) */
+	bool valid;
+	struct chunk c;
+	int64_t c_day;
+};
+
+static struct sched_item as_in(const struct cursor *cur)
+{
+	struct sched_item it = *cur->it;
+	it.zone = cur->zone;
+	return it;
+}
+
+/* DAY's instants within the span, spelled out, appended to V. */
+static int chunk_spell(const struct cursor *cur, int64_t day, struct instants *v)
+{
+	struct sched_item it = as_in(cur);
+	size_t from = v->n, w = from;
+	int32_t off;
+	if (day_plain(it.zone, day, &off)) {
+		for (size_t i = 0; i < it.e.ntods; i++)
+			if (instants_add(v, day * DAY + it.e.tods[i] - off) < 0)
+				return -1;
+	} else if (day_spelled(&it, day, v) < 0) {
+		return -1;
+	}
+	for (size_t i = from; i < v->n; i++)
+		if (v->t[i] >= cur->lo && v->t[i] < cur->hi)
+			v->t[w++] = v->t[i];
+	v->n = w;
+	return 0;
+}
+
+static void chunk_of(struct chunk *c, const int64_t *t, size_t n)
+{
+	c->first = t[0];
+	c->last = t[n - 1];
+	c->count = (int64_t)n;
+	c->min_gap = c->max_gap = c->max_at = 0;
+	for (size_t i = 1; i < n; i++) {
+		int64_t g = t[i] - t[i - 1];
+		if (i == 1 || g < c->min_gap)
+			c->min_gap = g;
+		if (g > c->max_gap) {
+			c->max_gap = g;
+			c->max_at = t[i - 1];
+		}
+	}
+}
+
+/* The next chunk: a plain day's from the times of day, another spelled. */
+static int cursor_advance(struct cursor *cur, struct instants *v)
+{
+	const struct sched_expr *e = &cur->it->e;
+	for (cur->valid = false; !cur->valid && cur->day <= cur->last_day; cur->day++) {
+		int64_t day = cur->day;
+		if (!day_due(e, day))
+			continue;
+		int32_t off;
+		int64_t base = day * DAY;
+		if (day_plain(cur->zone, day, &off) && base + e->tods[0] - off >= cur->lo &&
+		    base + e->tods[e->ntods - 1] - off < cur->hi) {
+			cur->c = (struct chunk){ base + e->tods[0] - off,
+						 base + e->tods[e->ntods - 1] - off,
+						 (int64_t)e->ntods, e->tod_min_gap, e->tod_max_gap,
+						 base + e->tods[e->tod_max_at] - off };
+			cur->valid = true;
+		} else {
+			v->n = 0;
+			if (chunk_spell(cur, day, v) < 0)
+				return -1;
+			if (v->n) {
+				chunk_of(&cur->c, v->t, v->n);
+				cur->valid = true;
+			}
+		}
+		cur->c_day = day;
+	}
+	return 0;
+}
+
+struct gap_acc {
+	bool have_prev, have_gap;
+	int64_t prev;
+	struct schedule_gaps g;
+};
+
+static void gap_add(struct gap_acc *a, int64_t from, int64_t gap)
+{
+	if (!a->have_gap || gap > a->g.longest) {
+		a->g.longest = gap;
+		a->g.longest_at = from;
+	}
+	if (!a->have_gap || gap < a->g.shortest)
+		a->g.shortest = gap;
+	a->have_gap = true;
+}
+
+static void acc_instant(struct gap_acc *a, int64_t t)
+{
+	if (a->have_prev && t <= a->prev)
+		return;
+	if (a->have_prev)
+		gap_add(a, a->prev, t - a->prev);
+	a->prev = t;
+	a->have_prev = true;
+}
+
+static void acc_chunk(struct gap_acc *a, const struct chunk *c)
+{
+	acc_instant(a, c->first);
+	if (c->count > 1) {
+		gap_add(a, c->max_at, c->max_gap);
+		gap_add(a, c->first, c->min_gap); /* its place never shown */
+		a->prev = c->last;
+	}
+}
+
+/* The cursor whose chunk starts first, or -1 when all are done. */
+static int first_cursor(const struct cursor *cur, size_t n)
+{
+	int best = -1;
+	for (size_t i = 0; i < n; i++)
+		if (cur[i].valid && (best < 0 || cur[i].c.first < cur[best].c.first))
+			best = (int)i;
+	return best;
+}
+
+/* Chunks of several items that overlap, spelled out and merged. */
+static int acc_cluster(struct gap_acc *a, struct cursor *cur, size_t n, int i,
+		       struct instants *v, struct instants *all)
+{
+	int64_t end = cur[i].c.last;
+	all->n = 0;
+	for (bool more = true; more;) {
+		more = false;
+		for (size_t j = 0; j < n; j++) {
+			if (!cur[j].valid || cur[j].c.first > end)
+				continue;
+			if (cur[j].c.last > end)
+				end = cur[j].c.last;
+			if (chunk_spell(&cur[j], cur[j].c_day, all) < 0 ||
+			    cursor_advance(&cur[j], v) < 0)
+				return -1;
+			more = true;
+		}
+	}
+	instants_sort(all, 0);
+	for (size_t k = 0; k < all->n; k++)
+		acc_instant(a, all->t[k]);
+	return 0;
+}
+
+/* The union's gaps over [LO, HI), each item in ZONES[i]. */
+static int union_gaps(const struct schedule *s, const struct tz_zone **zones, int64_t lo,
+		      int64_t hi, struct gap_acc *a)
+{
+	struct cursor *cur = calloc(s->n, sizeof *cur);
+	struct instants v = { 0 }, all = { 0 };
+	int r = cur ? 0 : -1;
+	for (size_t i = 0; i < s->n && r == 0; i++) {
+		cur[i] = (struct cursor){ .it = &s->items[i], .zone = zones[i], .lo = lo, .hi = hi,
+					  .day = local_day_of(zones[i], lo) - 1,
+					  .last_day = local_day_of(zones[i], hi) + 1 };
+		r = cursor_advance(&cur[i], &v);
+	}
+	for (int i; r == 0 && (i = first_cursor(cur, s->n)) >= 0;) {
+		bool overlap = false;
+		for (size_t j = 0; j < s->n; j++)
+			overlap |= (int)j != i && cur[j].valid && cur[j].c.first <= cur[i].c.last;
+		if (overlap) {
+			r = acc_cluster(a, cur, s->n, i, &v, &all);
+		} else {
+			acc_chunk(a, &cur[i].c);
+			r = cursor_advance(&cur[i], &v);
+		}
+	}
+	free(v.t);
+	free(all.t);
+	free(cur);
+	return r;
+}
+
+/* The first instant at or after local midnight of January 1 of YEAR. */
+static int64_t year_start(const struct tz_zone *z, int64_t year)
+{
+	int64_t local = tz_days_from_civil(year, 1, 1) * DAY, t[2], at;
+	int32_t before, after;
+	if (tz_from_local(z, local, t) > 0)
+		return t[0];
+	return tz_skip_of(z, local, &at, &before, &after) == 0 ? at : local;
+}
+
+int schedule_gaps(const struct schedule *s, int64_t now, struct schedule_gaps *out)
+{
+	if (!s->n || s->n > 64)
+		return -1;
+	const struct tz_zone *zones[64], *fixed[64];
+	int64_t y;
+	int m, d;
+	tz_civil_from_days(local_day_of(s->items[0].zone, now), &y, &m, &d);
+	int64_t lo = year_start(s->items[0].zone, y), hi = year_start(s->items[0].zone, y + 29);
+	for (size_t i = 0; i < s->n; i++) {
+		zones[i] = s->items[i].zone;
+		fixed[i] = tz_fixed(tz_offset_at(zones[i], lo));
+		if (!fixed[i])
+			return -1;
+	}
+	struct gap_acc real = { 0 }, usual = { 0 };
+	if (union_gaps(s, zones, lo, hi, &real) < 0 || !real.have_gap ||
+	    union_gaps(s, fixed, lo, hi, &usual) < 0 || !usual.have_gap)
+		return -1;
+	*out = real.g;
+	out->usual_longest = usual.g.longest;
+	return 0;
+}
+
+/* --- RFC 3339 --- */
+
+int schedule_format(int64_t t, const char *zone, char *buf, size_t len)
+{
+	const struct tz_zone *z = tz_load(zone, NULL, 0);
+	if (!z)
+		return -1;
+	int32_t off = tz_offset_at(z, t);
+	int64_t local = t + off, y;
+	int m, d;
+	tz_civil_from_days(floor_div(local, DAY), &y, &m, &d);
+	int64_t sod = local - floor_div(local, DAY) * DAY;
+	int32_t a = off < 0 ? -off : off;
+	int n = snprintf(buf, len, "%04lld-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", (long long)y, m,
+			 d, (int)(sod / 3600), (int)(sod / 60 % 60), (int)(sod % 60),
+			 off < 0 ? '-' : '+', (int)(a / 3600), (int)(a / 60 % 60));
+	return n > 0 && (size_t)n < len && y >= 0 && y <= 9999 ? 0 : -1;
+}
+
+/* N digits at P into *OUT. */
+static const char *digits(const char *p, int n, int *out)
+{
+	*out = 0;
+	for (int i = 0; i < n; i++, p++) {
+		if (!isdigit((unsigned char)*p))
+			return NULL;
+		*out = *out * 10 + (*p - '0');
+	}
+	return p;
+}
+
+static const char *expect(const char *p, const char *set)
+{
+	return p && *p && strchr(set, *p) ? p + 1 : NULL;
+}
+
+int schedule_parse_time(const char *text, int64_t *t)
+{
+	int y, mo, d, h, mi, s, oh = 0, om = 0, sign = 1;
+	const char *p = digits(text, 4, &y);
+	p = p ? expect(p, "-") : NULL;
+	p = p ? digits(p, 2, &mo) : NULL;
+	p = p ? expect(p, "-") : NULL;
+	p = p ? digits(p, 2, &d) : NULL;
+	p = p ? expect(p, "Tt ") : NULL;
+	p = p ? digits(p, 2, &h) : NULL;
+	p = p ? expect(p, ":") : NULL;
+	p = p ? digits(p, 2, &mi) : NULL;
+	p = p ? expect(p, ":") : NULL;
+	p = p ? digits(p, 2, &s) : NULL;
+	if (p && *p == '.' && isdigit((unsigned char)p[1]))
+		for (p++; isdigit((unsigned char)*p); p++)
+			; /* a fraction: due times are whole seconds, after is after */
+	if (p && (*p == 'Z' || *p == 'z')) {
+		p++;
+	} else if (p && (*p == '+' || *p == '-')) {
+		sign = *p == '-' ? -1 : 1;
+		p = digits(p + 1, 2, &oh);
+		p = p ? expect(p, ":") : NULL;
+		p = p ? digits(p, 2, &om) : NULL;
+	} else {
+		p = NULL;
+	}
+	if (!p || *p || mo < 1 || mo > 12 || d < 1 || d > tz_month_days(y, mo) || h > 23 ||
+	    mi > 59 || s > 59 || oh > 23 || om > 59)
+		return -1;
+	*t = tz_days_from_civil(y, mo, d) * DAY + (int64_t)h * 3600 + (int64_t)mi * 60 + s -
+	     (int64_t)sign * (oh * 3600 + om * 60);
+	return 0;
+}

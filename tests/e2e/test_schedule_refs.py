@@ -1,0 +1,416 @@
+"""The schedule module, through the real `hbctl next`, against references
+nobody here wrote: thousands of generated cron expressions against
+python3-croniter (Debian's, run by /usr/bin/python3) in zones without DST,
+and generated calendar events against `systemd-analyze calendar
+--iterations=N --base-time=@T` in every zone.  Seeded and reproducible:
+HBRUN_SCHEDULE_SEED (default below) and HBRUN_SCHEDULE_CASES (the number of
+cron expressions; half as many calendar events).
+
+Where a reference reads a schedule otherwise than hbrun(1) says, the case
+is a named exception, compared against what the reference gives for the
+rule hbrun follows, and the difference itself has a test of its own:
+- STAR_AND: Debian's cron ANDs day of month and day of week when either
+  begins with '*' ("*/2" too); croniter ORs them unless one is exactly
+  "*".  Compared with croniter's days of the day-of-month half that
+  croniter.match() finds due by the day-of-week half, with croniter's
+  times of day on them.
+- FULL_DAYS: a day field that lists every day ("1-7", "0-6", "sun-7") is
+  "*" to croniter, which then ANDs; to Debian's cron it is no '*' and it
+  ORs: every day.  Compared with the union of croniter's due times of each
+  day field alone.
+- SYSTEMD_DEADLOCK: systemd 252 gives up some searches ("Failed to
+  determine next elapse ...: Resource deadlock avoided"), seen with a
+  repeated month ("03/7-02,17"); there is nothing to compare, the cases
+  are counted and listed, and the same due times written as a list of
+  months, which systemd does find, are compared in a test of their own.
+- SYSTEMD_FROM_REPEAT: from a base time inside the second pass of a
+  repeated hour, systemd goes on through that repeated hour; hbrun gives
+  the due times a running timer has, the first pass only.  Such bases are
+  compared from the end of the repeated hour instead.
+
+    HBCTL=build/src/hbctl/hbctl python3 tests/e2e/test_schedule_refs.py
+"""
+
+import concurrent.futures
+import datetime
+import json
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import unittest
+import zoneinfo
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
+
+import harness  # noqa: E402
+from harness import WRAPPER, scaled  # noqa: E402
+
+HBCTL = os.environ.get("HBCTL", "")
+if not HBCTL or not os.access(HBCTL, os.X_OK):
+    raise SystemExit("tests: set HBCTL to the hbctl binary (meson test does this)")
+
+DEBIAN_PYTHON = "/usr/bin/python3"
+ORACLE = os.path.join(os.path.dirname(__file__), "..", "support", "croniter_oracle.py")
+SEED = int(os.environ.get("HBRUN_SCHEDULE_SEED", "") or 20261207)
+N = 4  # due times compared per case
+
+NO_DST = ["UTC", "Asia/Kolkata", "Asia/Tokyo", "Asia/Kathmandu", "Etc/GMT+11",
+          "Africa/Nairobi", "Pacific/Kiritimati", "America/Sao_Paulo", "Asia/Shanghai"]
+ALL_ZONES = ["UTC", "Europe/Berlin", "America/New_York", "Australia/Sydney", "Asia/Kolkata",
+             "Australia/Lord_Howe", "America/Santiago", "Europe/Dublin", "America/Havana",
+             "Asia/Kathmandu", "Pacific/Chatham", "Asia/Beirut", "America/St_Johns"]
+BASE_LO = int(datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc).timestamp())
+BASE_HI = int(datetime.datetime(2034, 1, 1, tzinfo=datetime.timezone.utc).timestamp())
+
+
+def default_cases():
+    if harness.UNDER_VALGRIND:
+        return 24
+    asan = "asan" in os.environ.get("HBRUN_WRAPPER", "")
+    try:
+        with open(HBCTL, "rb") as f:
+            asan = asan or b"__asan_init" in f.read()
+    except OSError:
+        pass
+    return 600 if asan else 2400
+
+
+CASES = int(os.environ.get("HBRUN_SCHEDULE_CASES", "") or default_cases())
+
+
+def iso(t):
+    return datetime.datetime.fromtimestamp(t, datetime.timezone.utc).strftime(
+        "%Y-%m-%dT%H:%M:%SZ")
+
+
+def ours(expr, tz, base, n=N):
+    """hbctl next's due times (Unix seconds); None when it refused EXPR."""
+    args = [HBCTL, "next", expr, "--after", iso(base), "--count", str(n)]
+    if tz:
+        args += ["--tz", tz]
+    env = {"PATH": os.environ.get("PATH", ""), "TZ": tz or "UTC",
+           "HBRUN_CONFIG": "/nonexistent/hbrun.conf"}
+    env.update(harness.SANITIZER_ENV)
+    p = subprocess.run(WRAPPER + args, env=env, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True, timeout=scaled(60))
+    if harness.UNDER_VALGRIND and harness.VALGRIND_REPORT.search(p.stderr):
+        raise AssertionError("valgrind: hbctl next %r:\n%s" % (expr, p.stderr))
+    if p.returncode == 2:
+        return None
+    if p.returncode not in (0, 1):
+        raise AssertionError("hbctl next %r: exit %d %s" % (expr, p.returncode, p.stderr))
+    return [int(datetime.datetime.fromisoformat(line).timestamp())
+            for line in p.stdout.split()]
+
+
+def many(jobs):
+    """ours() of each (expr, tz, base), a few at a time."""
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        return list(pool.map(lambda j: ours(*j), jobs))
+
+
+# ---- cron ---------------------------------------------------------------
+
+MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"]
+WORDS = ["@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"]
+
+
+def cron_value(rng, v, lo, names):
+    if names and v - lo < len(names) and rng.random() < 0.3:
+        name = names[v - lo]
+        return rng.choice([name, name.upper(), name.capitalize()])
+    return str(v)
+
+
+def cron_field(rng, lo, hi, names=None, dense=False):
+    r = rng.random()
+    if r < (0.4 if dense else 0.3):
+        return "*"
+    if r < (0.55 if dense else 0.45):
+        return "*/%d" % rng.randint(1, hi - lo + 1)  # steps that do not divide, too
+    parts = []
+    for _ in range(rng.choice([1, 1, 1, 2, 3])):
+        a = rng.randint(lo, hi)
+        if rng.random() < 0.5:
+            parts.append(cron_value(rng, a, lo, names))
+            continue
+        b = rng.randint(a, hi)
+        step = "/%d" % rng.randint(1, b - a + 1) if rng.random() < 0.4 else ""
+        parts.append("%s-%s%s" % (cron_value(rng, a, lo, names), cron_value(rng, b, lo, names),
+                                  step))
+    return ",".join(parts)
+
+
+def cron_expr(rng):
+    if rng.random() < 0.04:
+        return rng.choice(WORDS)
+    return " ".join([cron_field(rng, 0, 59), cron_field(rng, 0, 23, dense=True),
+                     cron_field(rng, 1, 31, dense=True), cron_field(rng, 1, 12, MONTHS, True),
+                     cron_field(rng, 0, 7, DAYS, True)])
+
+
+def croniter_run(cases):
+    p = subprocess.run([DEBIAN_PYTHON, ORACLE], input=json.dumps(cases), text=True,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=scaled(600))
+    if p.returncode != 0:
+        raise AssertionError("croniter oracle: %s" % p.stderr)
+    return json.loads(p.stdout)
+
+
+def have_croniter():
+    return subprocess.run([DEBIAN_PYTHON, "-c", "import croniter"],
+                          stderr=subprocess.DEVNULL).returncode == 0
+
+
+# croniter's own reading of the exceptions' examples.
+CRONITER_ODD = """if True:
+    import datetime, sys
+    from croniter import croniter
+    base = datetime.datetime.fromtimestamp(int(sys.argv[1]), datetime.timezone.utc)
+    it = croniter(sys.argv[2] if len(sys.argv) > 2 else "0 9 */2 * 1", base)
+    print(*[int(it.get_next(float)) for _ in range(3)])
+"""
+
+
+class Cron(unittest.TestCase):
+    def setUp(self):
+        if not have_croniter():
+            self.fail("python3-croniter is not installed for %s (.ci/install-deps)"
+                      % DEBIAN_PYTHON)
+
+    def test_generated_expressions_match_croniter(self):
+        rng = random.Random(SEED)
+        cases = []
+        for _ in range(CASES):
+            cases.append({"expr": cron_expr(rng), "tz": rng.choice(NO_DST),
+                          "base": rng.randint(BASE_LO, BASE_HI), "n": N})
+        want = croniter_run(cases)
+        got = many([(c["expr"], c["tz"], c["base"]) for c in cases])
+        bad, kinds = [], {}
+        for case, w, g in zip(cases, want, got):
+            kinds[w["kind"]] = kinds.get(w["kind"], 0) + 1
+            if "error" in w:
+                bad.append("%s [%s]: croniter refused it (%s), hbctl gave %s"
+                           % (case["expr"], case["tz"], w["error"], g))
+            elif g != w["times"]:
+                bad.append("%s [%s] after %s (%s): hbctl %s, croniter %s"
+                           % (case["expr"], case["tz"], iso(case["base"]), w["kind"],
+                              [iso(t) for t in g or []], [iso(t) for t in w["times"]]))
+        print("cron: seed %d, %s" % (SEED, kinds), file=sys.stderr)
+        if CASES >= 200:
+            self.assertGreater(kinds.get("STAR_AND", 0), 0)
+            self.assertGreater(kinds.get("FULL_DAYS", 0), 0)
+        for line in bad[:40]:
+            print(line, file=sys.stderr)
+        self.assertEqual(len(bad), 0, "%d of %d differ" % (len(bad), len(cases)))
+
+    def test_star_and_is_where_croniter_differs(self):
+        # Odd-dated Mondays by Debian's cron; croniter takes any odd date.
+        base = int(datetime.datetime(2026, 12, 1, tzinfo=datetime.timezone.utc).timestamp())
+        self.assertEqual([iso(t) for t in ours("0 9 */2 * 1", "UTC", base, 3)],
+                         ["2026-12-07T09:00:00Z", "2026-12-21T09:00:00Z",
+                          "2027-01-11T09:00:00Z"])
+        w = subprocess.run([DEBIAN_PYTHON, "-c", CRONITER_ODD, str(base)], text=True,
+                           stdout=subprocess.PIPE, check=True).stdout.split()
+        self.assertEqual([iso(int(t)) for t in w],
+                         ["2026-12-01T09:00:00Z", "2026-12-03T09:00:00Z",
+                          "2026-12-05T09:00:00Z"])
+
+    def test_full_days_is_where_croniter_differs(self):
+        # The 22nd or any day of the week: every day, by Debian's cron;
+        # croniter takes "1-7" for "*" and gives the 22nd alone.
+        base = int(datetime.datetime(2026, 12, 1, tzinfo=datetime.timezone.utc).timestamp())
+        self.assertEqual([iso(t) for t in ours("0 9 22 * 1-7", "UTC", base, 3)],
+                         ["2026-12-01T09:00:00Z", "2026-12-02T09:00:00Z",
+                          "2026-12-03T09:00:00Z"])
+        w = subprocess.run([DEBIAN_PYTHON, "-c", CRONITER_ODD, str(base), "0 9 22 * 1-7"],
+                           text=True, stdout=subprocess.PIPE, check=True).stdout.split()
+        self.assertEqual([iso(int(t)) for t in w],
+                         ["2026-12-22T09:00:00Z", "2027-01-22T09:00:00Z",
+                          "2027-02-22T09:00:00Z"])
+
+
+# ---- calendar events ----------------------------------------------------
+
+WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+FULL = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+SHORTHANDS = ["minutely", "hourly", "daily", "weekly", "monthly", "yearly", "annually",
+              "quarterly", "semiannually"]
+
+
+def cal_element(rng, lo, hi, width=2):
+    """One element: A, A..B, A/R (A + R within the field), A..B/R."""
+    a = rng.randint(lo, hi)
+    fmt = "%0" + str(width) + "d" if rng.random() < 0.7 else "%d"
+    r = rng.random()
+    if r < 0.45 or a == hi:
+        return fmt % a
+    if r < 0.7:
+        return (fmt % a) + "/" + str(rng.randint(1, hi - a))
+    b = rng.randint(a, hi)
+    step = "/%d" % rng.randint(1, max(1, b - a)) if rng.random() < 0.4 else ""
+    return (fmt % a) + ".." + (fmt % b) + step
+
+
+def cal_field(rng, lo, hi, star=0.4, width=2):
+    if rng.random() < star:
+        return "*"
+    return ",".join(cal_element(rng, lo, hi, width) for _ in range(rng.choice([1, 1, 2, 3])))
+
+
+def cal_weekdays(rng):
+    parts = []
+    for _ in range(rng.choice([1, 1, 2])):
+        a = rng.randint(0, 6)
+        names = FULL if rng.random() < 0.2 else WEEKDAYS
+        if rng.random() < 0.5:
+            parts.append(names[a])
+        else:
+            b = rng.randint(a, 6)
+            parts.append(names[a] + rng.choice(["..", "-"]) + names[b])
+    return ",".join(parts)
+
+
+def cal_day(rng):
+    if rng.random() < 0.15:  # from the month's end
+        n = rng.randint(1, 28)
+        r = rng.random()
+        if r < 0.5 or n == 1:
+            return "~%02d" % n
+        if r < 0.75:
+            return "~%02d/%d" % (n, rng.randint(1, n - 1))
+        return "~%02d..%02d" % (rng.randint(1, n), n)
+    return "-" + cal_field(rng, 1, 31, 0.4)
+
+
+def cal_event(rng, year):
+    if rng.random() < 0.06:
+        return rng.choice(SHORTHANDS)
+    words = []
+    if rng.random() < 0.3:
+        words.append(cal_weekdays(rng))
+    r = rng.random()
+    if r < 0.5:
+        month = cal_field(rng, 1, 12, 0.5)
+        date = month + cal_day(rng)
+        if rng.random() < 0.4:
+            years = "*" if rng.random() < 0.5 else "%d..%d" % (year, year + rng.randint(0, 6))
+            date = years + "-" + date
+        words.append(date)
+    if r > 0.2 or not words:
+        time_ = cal_field(rng, 0, 23, 0.3) + ":" + cal_field(rng, 0, 59, 0.2)
+        if rng.random() < 0.3:
+            time_ += ":" + cal_field(rng, 0, 59, 0.3)
+        words.append(time_)
+    return " ".join(words)
+
+
+DEADLOCK = "DEADLOCK"
+STAMP = re.compile(r"^\s*(?:Next elapse|Iter\. #\d+|\(in UTC\)):\s+\w+ (\S+ \S+) UTC$")
+
+
+def systemd_run(exprs, base, n):
+    """systemd-analyze's due times of each of EXPRS (TZ=UTC); where it
+    refused one, each is asked alone and gets None (refused) or
+    DEADLOCK (it gave up its search)."""
+    p = subprocess.run(["systemd-analyze", "calendar", "--iterations=%d" % n,
+                        "--base-time=@%d" % base] + exprs, env={"TZ": "UTC", "PATH":
+                        os.environ.get("PATH", ""), "SYSTEMD_COLORS": "0"},
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                       timeout=scaled(300))
+    out = []
+    for block in p.stdout.split("Normalized form:")[1:]:
+        times = []
+        for line in block.splitlines():
+            m = STAMP.match(line)
+            if m:
+                times.append(int(datetime.datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S")
+                                 .replace(tzinfo=datetime.timezone.utc).timestamp()))
+        out.append(times)
+    if p.returncode == 0 and len(out) == len(exprs) and not p.stderr:
+        return out
+    if len(exprs) > 1:
+        return [systemd_run([e], base, n)[0] for e in exprs]
+    return [DEADLOCK if "Failed to determine next elapse" in p.stderr else None]
+
+
+def in_second_pass(base, zone):
+    """SYSTEMD_FROM_REPEAT: BASE lies in the second pass of a repeated
+    local time of ZONE; the end of that pass instead."""
+    tz = zoneinfo.ZoneInfo(zone)
+    t = base
+    while datetime.datetime.fromtimestamp(t, tz).fold == 1:
+        t += 60
+    return t
+
+
+class Calendar(unittest.TestCase):
+    def setUp(self):
+        if not shutil.which("systemd-analyze"):
+            self.fail("systemd-analyze is not installed (.ci/install-deps)")
+
+    def test_generated_events_match_systemd(self):
+        rng = random.Random(SEED + 1)
+        batches, total, moved = [], max(1, CASES // 2), 0
+        while sum(len(b[2]) for b in batches) < total:
+            zone = rng.choice(ALL_ZONES)
+            base = rng.randint(BASE_LO, BASE_HI)
+            shifted = in_second_pass(base, zone)
+            moved += shifted != base
+            year = datetime.datetime.fromtimestamp(base, datetime.timezone.utc).year
+            exprs = []
+            for _ in range(min(40, total - sum(len(b[2]) for b in batches))):
+                e = cal_event(rng, year)
+                exprs.append(e + " " + zone if rng.random() < 0.5 or zone == "UTC" else e)
+            batches.append((zone, shifted, exprs))
+        bad, compared, deadlocks = [], 0, []
+        for zone, base, exprs in batches:
+            # The local zone of an event without one: TZ for systemd, --tz for hbctl.
+            full = [e if e.endswith(" " + zone) else e + " " + zone for e in exprs]
+            want = systemd_run(full, base, N)
+            got = many([(e, zone, base) for e in exprs])
+            for e, w, g in zip(exprs, want, got):
+                compared += 1
+                if w is DEADLOCK:
+                    deadlocks.append("%s [%s] after %s" % (e, zone, iso(base)))
+                    continue
+                if w is None and g is None:
+                    continue
+                if g != (w or [])[:len(g or [])] or len(g or []) != min(N, len(w or [])):
+                    bad.append("%s [%s] after %s: hbctl %s, systemd %s"
+                               % (e, zone, iso(base), g and [iso(t) for t in g],
+                                  w and [iso(t) for t in w]))
+        print("calendar: seed %d, %d events, %d bases moved out of a repeated hour "
+              "(SYSTEMD_FROM_REPEAT), %d where systemd gave up (SYSTEMD_DEADLOCK)"
+              % (SEED + 1, compared, moved, len(deadlocks)), file=sys.stderr)
+        for line in deadlocks:
+            print("SYSTEMD_DEADLOCK: " + line, file=sys.stderr)
+        for line in bad[:40]:
+            print(line, file=sys.stderr)
+        self.assertEqual(len(bad), 0, "%d of %d differ" % (len(bad), compared))
+
+    def test_systemd_deadlock_is_where_systemd_gives_up(self):
+        base = int(datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc).timestamp())
+        self.assertEqual(systemd_run(["03/7-02,17 America/St_Johns"], base, 3), [DEADLOCK])
+        want = systemd_run(["*-03,10-02,17 America/St_Johns"], base, 3)[0]
+        self.assertEqual(len(want), 3)
+        self.assertEqual(ours("03/7-02,17 America/St_Johns", None, base, 3), want)
+
+    def test_systemd_from_repeat_is_where_systemd_differs(self):
+        # 02:05 CET on 25 October 2026, the second pass of 02:00-03:00:
+        # systemd goes on at 02:15 CET; a running timer fired at 02:15 CEST
+        # and is next due the day after.
+        base = int(datetime.datetime(2026, 10, 25, 1, 5, tzinfo=datetime.timezone.utc)
+                   .timestamp())
+        ev = "*-*-* 02:00/15 Europe/Berlin"
+        self.assertEqual(systemd_run([ev], base, 1), [[base + 600]])
+        self.assertEqual([iso(t) for t in ours(ev, None, base, 1)], ["2026-10-26T01:00:00Z"])
+        self.assertEqual(in_second_pass(base, "Europe/Berlin"), base + 55 * 60)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

@@ -1,0 +1,357 @@
+/* The schedule module against tables of due times worked out by hand from
+ * the calendar, Debian's cron(8) and systemd.time(7). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "schedule.h"
+#include "unit.h"
+
+struct next_case {
+	const char *expr, *tz, *after;
+	const char *want; /* due times in the zone, space-separated */
+};
+
+static const struct next_case next_cases[] = {
+	/* cron: fields, lists, ranges, steps, names */
+	{ "0 9 * * 1-5", "Europe/Berlin", "2026-12-04T10:00:00+01:00",
+	  "2026-12-07T09:00:00+01:00 2026-12-08T09:00:00+01:00" },
+	{ "0 12 * jan,jul mon-fri", "UTC", "2026-06-30T00:00:00Z",
+	  "2026-07-01T12:00:00+00:00 2026-07-02T12:00:00+00:00 2026-07-03T12:00:00+00:00 "
+	  "2026-07-06T12:00:00+00:00" },
+	{ "10-50/20 * * * *", "UTC", "2026-01-01T00:00:00Z",
+	  "2026-01-01T00:10:00+00:00 2026-01-01T00:30:00+00:00 2026-01-01T00:50:00+00:00 "
+	  "2026-01-01T01:10:00+00:00" },
+	/* steps that do not divide the field start again at its start */
+	{ "*/25 * * * *", "UTC", "2026-01-01T00:00:00Z",
+	  "2026-01-01T00:25:00+00:00 2026-01-01T00:50:00+00:00 2026-01-01T01:00:00+00:00" },
+	{ "0 */5 * * *", "UTC", "2026-01-01T18:00:00Z",
+	  "2026-01-01T20:00:00+00:00 2026-01-02T00:00:00+00:00 2026-01-02T05:00:00+00:00" },
+	/* month ends and leap days */
+	{ "0 0 31 * *", "UTC", "2026-01-31T00:00:00Z",
+	  "2026-03-31T00:00:00+00:00 2026-05-31T00:00:00+00:00 2026-07-31T00:00:00+00:00" },
+	{ "0 0 29 2 *", "UTC", "2026-01-01T00:00:00Z",
+	  "2028-02-29T00:00:00+00:00 2032-02-29T00:00:00+00:00 2036-02-29T00:00:00+00:00" },
+	{ "0 0 30 2 *", "UTC", "2026-01-01T00:00:00Z", "" },
+	/* 7 and 0 are Sunday */
+	{ "0 0 * * 7", "UTC", "2026-12-07T00:00:00Z",
+	  "2026-12-13T00:00:00+00:00 2026-12-20T00:00:00+00:00" },
+	{ "0 0 * * 5-7", "UTC", "2026-12-07T00:00:00Z",
+	  "2026-12-11T00:00:00+00:00 2026-12-12T00:00:00+00:00 2026-12-13T00:00:00+00:00 "
+	  "2026-12-18T00:00:00+00:00" },
+	/* both days restricted: either will do */
+	{ "0 0 13 * 5", "UTC", "2026-11-01T00:00:00Z",
+	  "2026-11-06T00:00:00+00:00 2026-11-13T00:00:00+00:00 2026-11-20T00:00:00+00:00 "
+	  "2026-11-27T00:00:00+00:00 2026-12-04T00:00:00+00:00 2026-12-11T00:00:00+00:00 "
+	  "2026-12-13T00:00:00+00:00" },
+	/* ... unless one begins with '*': both needed, and "*\/2" keeps its days:
+	 * odd-dated Mondays */
+	{ "0 9 */2 * 1", "UTC", "2026-12-01T00:00:00Z",
+	  "2026-12-07T09:00:00+00:00 2026-12-21T09:00:00+00:00 2027-01-11T09:00:00+00:00" },
+	{ "0 9 1 * */3", "UTC", "2026-01-01T10:00:00Z",
+	  "2026-02-01T09:00:00+00:00 2026-03-01T09:00:00+00:00 2026-04-01T09:00:00+00:00 "
+	  "2026-07-01T09:00:00+00:00 2026-08-01T09:00:00+00:00 2026-11-01T09:00:00+00:00" },
+	/* @words */
+	{ "@weekly", "UTC", "2026-12-07T00:00:00Z", "2026-12-13T00:00:00+00:00" },
+	{ "@monthly", "UTC", "2026-12-07T00:00:00Z", "2027-01-01T00:00:00+00:00" },
+	{ "@yearly", "UTC", "2026-12-07T00:00:00Z", "2027-01-01T00:00:00+00:00" },
+	{ "@annually", "UTC", "2026-12-07T00:00:00Z", "2027-01-01T00:00:00+00:00" },
+	{ "@daily", "UTC", "2026-12-07T00:00:00Z", "2026-12-08T00:00:00+00:00" },
+	{ "@midnight", "UTC", "2026-12-07T00:00:00Z", "2026-12-08T00:00:00+00:00" },
+	{ "@hourly", "UTC", "2026-12-07T00:00:00Z", "2026-12-07T01:00:00+00:00" },
+	/* a half-hour offset */
+	{ "30 9 * * *", "Asia/Kolkata", "2026-12-07T00:00:00Z",
+	  "2026-12-07T09:30:00+05:30 2026-12-08T09:30:00+05:30" },
+	/* Debian's cron and DST, Europe/Berlin: a fixed time that is skipped
+	 * runs right after the change; a repeated one once; a wildcard job
+	 * follows the clock (skipped, or twice) */
+	{ "30 2 * * *", "Europe/Berlin", "2026-03-28T12:00:00Z",
+	  "2026-03-29T03:00:00+02:00 2026-03-30T02:30:00+02:00" },
+	{ "0 2,3 * * *", "Europe/Berlin", "2026-03-28T12:00:00Z",
+	  "2026-03-29T03:00:00+02:00 2026-03-30T02:00:00+02:00" },
+	{ "*/30 2 * * *", "Europe/Berlin", "2026-03-28T00:00:00Z",
+	  "2026-03-28T02:00:00+01:00 2026-03-28T02:30:00+01:00 2026-03-30T02:00:00+02:00" },
+	{ "30 2 * * *", "Europe/Berlin", "2026-10-24T12:00:00Z",
+	  "2026-10-25T02:30:00+02:00 2026-10-26T02:30:00+01:00" },
+	{ "*/30 2 * * *", "Europe/Berlin", "2026-10-24T23:00:00Z",
+	  "2026-10-25T02:00:00+02:00 2026-10-25T02:30:00+02:00 2026-10-25T02:00:00+01:00 "
+	  "2026-10-25T02:30:00+01:00 2026-10-26T02:00:00+01:00" },
+	/* America/New_York and Australia/Sydney (southern hemisphere) */
+	{ "30 2 * * *", "America/New_York", "2026-03-07T12:00:00Z",
+	  "2026-03-08T03:00:00-04:00 2026-03-09T02:30:00-04:00" },
+	{ "30 1 * * *", "America/New_York", "2026-10-31T12:00:00Z",
+	  "2026-11-01T01:30:00-04:00 2026-11-02T01:30:00-05:00" },
+	{ "30 2 * * *", "Australia/Sydney", "2026-10-03T00:00:00Z",
+	  "2026-10-04T03:00:00+11:00 2026-10-05T02:30:00+11:00" },
+	{ "30 2 * * *", "Australia/Sydney", "2026-04-04T00:00:00Z",
+	  "2026-04-05T02:30:00+11:00 2026-04-06T02:30:00+10:00" },
+	/* rules that changed: Sao Paulo's last DST (2018), none since; Apia
+	 * skipped 30 December 2011 (a change of a day: cron skips it too) */
+	{ "30 0 * * *", "America/Sao_Paulo", "2018-11-03T12:00:00Z",
+	  "2018-11-04T01:00:00-02:00 2018-11-05T00:30:00-02:00" },
+	{ "30 0 3 11 *", "America/Sao_Paulo", "2019-01-01T00:00:00Z",
+	  "2019-11-03T00:30:00-03:00" },
+	{ "0 12 * * *", "Pacific/Apia", "2011-12-29T00:00:00-10:00",
+	  "2011-12-29T12:00:00-10:00 2011-12-31T12:00:00+14:00" },
+	/* calendar events */
+	{ "Mon..Fri *-*-* 09:00", "Europe/Berlin", "2026-12-04T10:00:00+01:00",
+	  "2026-12-07T09:00:00+01:00 2026-12-08T09:00:00+01:00" },
+	{ "Sat,Sun 10:00", "UTC", "2026-12-07T00:00:00Z",
+	  "2026-12-12T10:00:00+00:00 2026-12-13T10:00:00+00:00" },
+	{ "*-*-1,15 03:00", "UTC", "2026-12-07T00:00:00Z",
+	  "2026-12-15T03:00:00+00:00 2027-01-01T03:00:00+00:00" },
+	{ "*:0/15", "UTC", "2026-12-07T00:10:00Z",
+	  "2026-12-07T00:15:00+00:00 2026-12-07T00:30:00+00:00" },
+	{ "*:*:0/20", "UTC", "2026-12-07T00:00:30Z",
+	  "2026-12-07T00:00:40+00:00 2026-12-07T00:01:00+00:00" },
+	{ "*:*:45..45/1", "UTC", "2026-12-07T00:00:00Z", "2026-12-07T00:00:45+00:00" },
+	{ "*-*~19/12", "UTC", "2026-02-01T00:00:00Z",
+	  "2026-02-10T00:00:00+00:00 2026-02-22T00:00:00+00:00 2026-03-13T00:00:00+00:00" },
+	{ "*-*-* 09:00:30", "UTC", "2026-12-07T00:00:00Z", "2026-12-07T09:00:30+00:00" },
+	{ "10..20/3:00", "UTC", "2026-12-07T00:00:00Z",
+	  "2026-12-07T10:00:00+00:00 2026-12-07T13:00:00+00:00 2026-12-07T16:00:00+00:00 "
+	  "2026-12-07T19:00:00+00:00 2026-12-08T10:00:00+00:00" },
+	{ "*-02~1", "UTC", "2026-12-07T00:00:00Z",
+	  "2027-02-28T00:00:00+00:00 2028-02-29T00:00:00+00:00" },
+	{ "*-*~07/2", "UTC", "2026-01-01T00:00:00Z",
+	  "2026-01-25T00:00:00+00:00 2026-01-27T00:00:00+00:00 2026-01-29T00:00:00+00:00 "
+	  "2026-01-31T00:00:00+00:00 2026-02-22T00:00:00+00:00" },
+	{ "Mon *-05~07/1", "UTC", "2026-01-01T00:00:00Z",
+	  "2026-05-25T00:00:00+00:00 2027-05-31T00:00:00+00:00" },
+	{ "2026..2028-01-01", "UTC", "2026-01-01T00:00:00Z",
+	  "2027-01-01T00:00:00+00:00 2028-01-01T00:00:00+00:00" },
+	{ "69-01-01", "UTC", "2026-01-01T00:00:00Z", "" }, /* 2069: past the span */
+	{ "@1800000000", "Europe/Berlin", "2026-01-01T00:00:00Z", "2027-01-15T08:00:00+00:00" },
+	{ "daily", "UTC", "2026-12-07T00:00:00Z", "2026-12-08T00:00:00+00:00" },
+	{ "weekly", "UTC", "2026-12-07T00:00:00Z", "2026-12-14T00:00:00+00:00" },
+	{ "monthly", "UTC", "2026-12-07T00:00:00Z", "2027-01-01T00:00:00+00:00" },
+	{ "quarterly", "UTC", "2026-12-07T00:00:00Z", "2027-01-01T00:00:00+00:00 "
+	  "2027-04-01T00:00:00+00:00" },
+	{ "semiannually", "UTC", "2026-12-07T00:00:00Z", "2027-01-01T00:00:00+00:00 "
+	  "2027-07-01T00:00:00+00:00" },
+	{ "hourly", "UTC", "2026-12-07T00:00:00Z", "2026-12-07T01:00:00+00:00" },
+	{ "minutely", "UTC", "2026-12-07T00:00:00Z", "2026-12-07T00:01:00+00:00" },
+	{ "DAILY utc", "Europe/Berlin", "2026-12-07T00:00:00Z", "2026-12-08T00:00:00+00:00" },
+	/* a zone of its own wins over the tz given */
+	{ "*-*-* 09:00 Asia/Kolkata", "Europe/Berlin", "2026-12-07T00:00:00Z",
+	  "2026-12-07T09:00:00+05:30" },
+	/* systemd and DST: a skipped time is no due time, a repeated one due
+	 * at its first */
+	{ "*-*-* 02:30", "Europe/Berlin", "2026-03-28T00:00:00Z",
+	  "2026-03-28T02:30:00+01:00 2026-03-30T02:30:00+02:00" },
+	{ "*-*-* 02:00/30", "Europe/Berlin", "2026-10-24T23:00:00Z",
+	  "2026-10-25T02:00:00+02:00 2026-10-25T02:30:00+02:00 2026-10-26T02:00:00+01:00" },
+};
+
+struct gap_case {
+	const char *exprs[3], *tz, *now;
+	int64_t longest, shortest, usual;
+	const char *longest_at; /* NULL: not checked */
+};
+
+#define H 3600
+#define D 86400
+
+static const struct gap_case gap_cases[] = {
+	{ { "* * * * *" }, "UTC", "2026-06-01T00:00:00Z", 60, 60, 60, NULL },
+	/* systemd leaves out the repeated hour: one gap of an hour and a second */
+	{ { "*-*-* *:*:*" }, "Europe/Berlin", "2026-06-01T00:00:00Z", 3601, 1, 1,
+	  "2026-10-25T02:59:59+02:00" },
+	/* every weekday and leap year in the span: four years */
+	{ { "0 0 29 2 *" }, "UTC", "2026-06-01T00:00:00Z", 1461 * (int64_t)D, 1461 * (int64_t)D,
+	  1461 * (int64_t)D, "2028-02-29T00:00:00+00:00" },
+	{ { "0 9 * * 1-5" }, "UTC", "2026-06-01T00:00:00Z", 3 * D, D, 3 * D, NULL },
+	{ { "0 0 31 * *" }, "UTC", "2026-06-01T00:00:00Z", 61 * (int64_t)D, 31 * D,
+	  61 * (int64_t)D, "2026-03-31T00:00:00+00:00" },
+	{ { "*/25 * * * *" }, "UTC", "2026-06-01T00:00:00Z", 25 * 60, 10 * 60, 25 * 60, NULL },
+	/* cron over DST: 03:00 on the short day, 02:30 again the day after */
+	{ { "30 2 * * *" }, "Europe/Berlin", "2026-06-01T00:00:00Z", 25 * H, 23 * H + 1800, D,
+	  NULL },
+	/* a systemd timer at 02:30 skips a night */
+	{ { "*-*-* 02:30" }, "Europe/Berlin", "2026-06-01T00:00:00Z", 47 * H, D, D,
+	  "2026-03-28T02:30:00+01:00" },
+	{ { "0 9 * * 1-5", "0 10 * * 6" }, "UTC", "2026-06-01T00:00:00Z", 47 * H, D, 47 * H,
+	  NULL },
+	{ { "Mon..Fri 09:00", "Sat 10:00", "*-12-25 12:00" }, "UTC", "2026-06-01T00:00:00Z",
+	  47 * H, 2 * H, 47 * H, NULL },
+	/* two zones: 6 hours apart, 5 or 7 in the weeks their changes differ */
+	{ { "*-*-* 09:00", "*-*-* 09:00 America/New_York" }, "Europe/Berlin",
+	  "2026-06-01T00:00:00Z", 19 * H, 5 * H, 18 * H, NULL },
+	{ { "30 9 * * *" }, "Asia/Kolkata", "2026-06-01T00:00:00Z", D, D, D, NULL },
+};
+
+/* Unusable, each for its reason. */
+static const char *const bad_exprs[] = {
+	"@reboot", "@every", "@Daily", "61 * * * *", "* 24 * * *", "* * 0 * *", "* * 32 * *",
+	"* * * 13 *", "* * * * 8", "5/15 * * * *", "*/0 * * * *", "5-1 * * * *", "* * * *",
+	"* * * * * *", "1,,2 * * * *", "- * * * *", "* * * foo *", "* * * * monday",
+	"1-2-3 * * * *", "", "   ", "Sat..Mon", "*:*/15", "*-*-*/2", "*-*~29", "*-*~3..1",
+	"*-*~01/1", "22/2:00", "24:00", "*:60", "9", "Mon Tue", "*-*-* 09:00 Nowhere/Zone",
+	"12:00:01.5", "*-*-* 09:00 Z", "Mo", "Monda", "Mon.Fri", "100-01-01", "*-13-01",
+	"*-*-0", "daily\tUTC", "*:*:20..20", "0 9 * * 1\n0 10 * * 2",
+};
+
+static const char *const bad_zones[] = {
+	"Nowhere/Zone", "../../etc/passwd", "/etc/passwd", "Europe/../Europe/Berlin", "zone.tab",
+	"Europe", "Europe/Berlin ",
+};
+
+static int64_t at(const char *text)
+{
+	int64_t t;
+	ck_assert_msg(schedule_parse_time(text, &t) == 0, "%s", text);
+	return t;
+}
+
+static struct schedule *with(const char *expr, const char *tz)
+{
+	struct schedule *s = schedule_new();
+	char err[256];
+	ck_assert_ptr_nonnull(s);
+	ck_assert_msg(schedule_add(s, expr, tz, err, sizeof err) == 0, "%s: %s", expr, err);
+	return s;
+}
+
+START_TEST(next_due_times)
+{
+	const struct next_case *c = &next_cases[_i];
+	struct schedule *s = with(c->expr, c->tz);
+	enum schedule_zone_from from;
+	const char *zone = schedule_zone_of(s, 0, &from);
+	char got[1024] = "", one[64];
+	int64_t t = at(c->after);
+	for (int n = 0; n < 8 && strlen(got) < strlen(c->want); n++) {
+		if (schedule_next(s, t, &t) < 0)
+			break;
+		ck_assert_int_eq(schedule_format(t, zone, one, sizeof one), 0);
+		snprintf(got + strlen(got), sizeof got - strlen(got), "%s%s", *got ? " " : "", one);
+	}
+	ck_assert_msg(strcmp(got, c->want) == 0, "%s [%s] after %s:\n got %s\nwant %s", c->expr,
+		      c->tz, c->after, got, c->want);
+	if (!*c->want)
+		ck_assert_int_eq(schedule_next(s, at(c->after), &t), -1);
+	schedule_free(s);
+}
+END_TEST
+
+START_TEST(gaps)
+{
+	const struct gap_case *c = &gap_cases[_i];
+	struct schedule *s = schedule_new();
+	char err[256];
+	for (int i = 0; i < 3 && c->exprs[i]; i++)
+		ck_assert_msg(schedule_add(s, c->exprs[i], c->tz, err, sizeof err) == 0, "%s", err);
+	struct schedule_gaps g;
+	ck_assert_int_eq(schedule_gaps(s, at(c->now), &g), 0);
+	ck_assert_msg(g.longest == c->longest && g.shortest == c->shortest &&
+			      g.usual_longest == c->usual,
+		      "%s: longest %lld shortest %lld usual %lld", c->exprs[0],
+		      (long long)g.longest, (long long)g.shortest, (long long)g.usual_longest);
+	if (c->longest_at) {
+		char buf[64];
+		schedule_format(g.longest_at, schedule_zone_of(s, 0, NULL), buf, sizeof buf);
+		ck_assert_str_eq(buf, c->longest_at);
+	}
+	schedule_free(s);
+}
+END_TEST
+
+START_TEST(unusable_expressions)
+{
+	struct schedule *s = schedule_new();
+	char err[256] = "";
+	ck_assert_msg(schedule_add(s, bad_exprs[_i], "UTC", err, sizeof err) == -1, "%s",
+		      bad_exprs[_i]);
+	ck_assert_msg(*err && !strchr(err, '\n'), "%s", bad_exprs[_i]);
+	ck_assert_int_eq(schedule_count(s), 0);
+	schedule_free(s);
+}
+END_TEST
+
+START_TEST(unusable_zones)
+{
+	struct schedule *s = schedule_new();
+	char err[256] = "";
+	ck_assert_msg(schedule_add(s, "0 9 * * *", bad_zones[_i], err, sizeof err) == -1, "%s",
+		      bad_zones[_i]);
+	ck_assert_int_eq(schedule_count(s), 0);
+	schedule_free(s);
+}
+END_TEST
+
+START_TEST(grammar_and_zone_are_told)
+{
+	struct schedule *s = with("0 9 * * *", "Asia/Kolkata");
+	char err[64];
+	ck_assert_int_eq(schedule_add(s, "daily Europe/Berlin", "Asia/Kolkata", err, sizeof err), 0);
+	ck_assert_int_eq(schedule_add(s, "Mon 09:00", NULL, err, sizeof err), 0);
+	enum schedule_zone_from from;
+	ck_assert_int_eq(schedule_count(s), 3);
+	ck_assert_int_eq(schedule_grammar_of(s, 0), SCHEDULE_CRON);
+	ck_assert_str_eq(schedule_zone_of(s, 0, &from), "Asia/Kolkata");
+	ck_assert_int_eq(from, ZONE_FROM_TZ);
+	ck_assert_int_eq(schedule_grammar_of(s, 1), SCHEDULE_CALENDAR);
+	ck_assert_str_eq(schedule_zone_of(s, 1, &from), "Europe/Berlin");
+	ck_assert_int_eq(from, ZONE_FROM_EXPRESSION);
+	schedule_zone_of(s, 2, &from);
+	ck_assert_int_eq(from, ZONE_FROM_LOCAL);
+	schedule_free(s);
+}
+END_TEST
+
+START_TEST(rfc3339)
+{
+	int64_t t;
+	ck_assert_int_eq(schedule_parse_time("2026-12-08T09:00:00+01:00", &t), 0);
+	ck_assert_int_eq(t, 1796716800);
+	ck_assert_int_eq(schedule_parse_time("2026-12-08t08:00:00.999z", &t), 0);
+	ck_assert_int_eq(t, 1796716800);
+	const char *bad[] = { "2026-12-08T09:00:00", "2026-02-29T00:00:00Z", "2026-12-08",
+			      "2026-12-08T24:00:00Z", "2026-12-08T09:00:60Z", "x", "",
+			      "2026-12-08T09:00:00+0100", "2026-12-08T09:00:00Z " };
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+		ck_assert_msg(schedule_parse_time(bad[i], &t) == -1, "%s", bad[i]);
+	char buf[64];
+	ck_assert_int_eq(schedule_format(1796716800, "America/St_Johns", buf, sizeof buf), 0);
+	ck_assert_str_eq(buf, "2026-12-08T04:30:00-03:30");
+	ck_assert_int_eq(schedule_format(1796716800, "Nowhere/Zone", buf, sizeof buf), -1);
+}
+END_TEST
+
+START_TEST(several_expressions_separated_by_semicolons)
+{
+	char err[256];
+	struct schedule *s = schedule_parse("Mon..Fri 09:00; Sat 10:00 ;0 12 * * 0", "UTC", err,
+					    sizeof err);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_int_eq(schedule_count(s), 3);
+	ck_assert_int_eq(schedule_grammar_of(s, 2), SCHEDULE_CRON);
+	struct schedule_gaps g;
+	ck_assert_int_eq(schedule_gaps(s, at("2026-06-01T00:00:00Z"), &g), 0);
+	ck_assert_int_eq(g.longest, 26 * H);  /* Sat 10:00 -> Sun 12:00 */
+	ck_assert_int_eq(g.shortest, 21 * H); /* Sun 12:00 -> Mon 09:00 */
+	schedule_free(s);
+	ck_assert_ptr_null(schedule_parse("daily; @reboot", "UTC", err, sizeof err));
+	ck_assert_ptr_nonnull(strstr(err, "@reboot"));
+	ck_assert_ptr_null(schedule_parse("daily;", "UTC", err, sizeof err));
+	ck_assert_ptr_null(schedule_parse("daily", "Nowhere/Zone", err, sizeof err));
+}
+END_TEST
+
+#define COUNT(a) ((int)(sizeof(a) / sizeof *(a)))
+
+Suite *unit_suite(void)
+{
+	Suite *s = suite_create("schedule");
+	TCase *tc = tcase_create("schedule");
+	tcase_set_timeout(tc, 30);
+	tcase_add_loop_test(tc, next_due_times, 0, COUNT(next_cases));
+	tcase_add_loop_test(tc, gaps, 0, COUNT(gap_cases));
+	tcase_add_loop_test(tc, unusable_expressions, 0, COUNT(bad_exprs));
+	tcase_add_loop_test(tc, unusable_zones, 0, COUNT(bad_zones));
+	tcase_add_test(tc, grammar_and_zone_are_told);
+	tcase_add_test(tc, rfc3339);
+	tcase_add_test(tc, several_expressions_separated_by_semicolons);
+	suite_add_tcase(s, tc);
+	return s;
+}
