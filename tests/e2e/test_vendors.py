@@ -6,6 +6,7 @@ server: every request's method, path, query and body asserted exactly.
     HBRUN=build/src/hbrun/hbrun python3 tests/e2e/test_vendors.py
 """
 
+import json
 import os
 import re
 import signal
@@ -219,6 +220,85 @@ class Sentry(VendorCase):
         self.assertIn("ok: token http... (environment SENTRY_DSN)", res.stdout)
         self.assertEqual(leaks(res.stdout, KEY), [], res)
         self.assertEqual(srv.requests, [])
+
+
+class SentryMonitor(VendorCase):
+    """With a schedule, the start request carries the monitor's
+    configuration as its JSON body (hbrun(1), SENTRY'S MONITOR)."""
+
+    def start_body(self, *extra, env=None, plan=None, command=None):
+        srv = self.server(plan=plan)
+        dsn = "http://%s@%s/42" % (KEY, srv.base.split("://", 1)[1])
+        res = self.hbrun(["--service", "sentry", "-t", dsn, "--monitor", "nightly"] + FAST
+                         + list(extra), command or job(0), env=env)
+        self.assertEqual(res.returncode, 0, res)
+        return srv, res
+
+    def body(self, rid, schedule, **config):
+        config = dict({"schedule": schedule}, **config)
+        return json.dumps({"status": "in_progress", "check_in_id": rid,
+                           "monitor_config": config}, separators=(",", ":")).encode()
+
+    def test_crontab(self):
+        srv, res = self.start_body("--schedule", "30 2 * * *", "--tz", "Europe/Berlin",
+                                   "--timeout", "1800")
+        self.assertEqual(res.stderr, "", res)
+        start_, end = srv.requests
+        # grace: timeout + ping_deadline, 1805 s; runtime: with kill_after, 1815 s
+        self.assertEqual(start_.body, self.body(
+            res.stdout, {"type": "crontab", "value": "30 2 * * *"}, checkin_margin=31,
+            max_runtime=31, timezone="Europe/Berlin"))
+        self.assertEqual(start_.headers.get("content-type"), "application/json")
+        self.assertRegex(start_.target, r"^/api/42/cron/nightly/%s/\?status=in_progress"
+                         r"&check_in_id=%s$" % (KEY, re.escape(res.stdout)))
+        self.assertEqual((end.body, end.headers.get("content-type")), (b"", None))
+
+    def test_a_word_is_its_five_fields(self):
+        srv, res = self.start_body("--schedule", "@daily", "--tz", "UTC",
+                                   "--random-delay", "0.1", "--ping-deadline", "900")
+        # without a timeout: the grace of 300 s, or the start's lateness
+        self.assertEqual(srv.requests[0].body, self.body(
+            res.stdout, {"type": "crontab", "value": "0 0 * * *"}, checkin_margin=16,
+            timezone="UTC"))
+
+    def test_a_calendar_event_is_its_longest_gap(self):
+        srv, res = self.start_body("--schedule", "Mon..Fri *-*-* 09:00", "--tz", "UTC")
+        self.assertEqual(srv.requests[0].body, self.body(
+            res.stdout, {"type": "interval", "value": 3, "unit": "day"}, checkin_margin=5,
+            timezone="UTC"))
+        srv, res = self.start_body("--schedule", "*:0/20", "--tz", "Asia/Tokyo")
+        self.assertEqual(srv.requests[0].body, self.body(
+            res.stdout, {"type": "interval", "value": 20, "unit": "minute"},
+            checkin_margin=5, timezone="Asia/Tokyo"))
+
+    def test_retried_whole_with_the_same_check_in_id(self):
+        srv, res = self.start_body("--schedule", "0 * * * *", "--tz", "UTC",
+                                   "--ping-retries", "2", "--ping-deadline", "20",
+                                   plan=[("status", 503, {}, b""), ("status", 202, {}, b"")],
+                                   command=["sh", "-c", SAY + "sleep 2.5"])
+        first, again = srv.requests[:2]
+        self.assertEqual(first.body, again.body)
+        self.assertEqual(json.loads(first.body)["check_in_id"], res.stdout)
+
+    def test_no_body_where_it_cannot_go(self):
+        for extra in (["--method", "GET"], ["--start-url", "http://127.0.0.1:1/s"]):
+            srv, res = self.start_body("--schedule", "0 3 * * *", "--tz", "UTC", *extra)
+            for r in srv.requests:
+                self.assertEqual((r.body, r.headers.get("content-type")), (b"", None))
+        srv, res = self.start_body("--schedule", "61 * * * *")
+        self.assertEqual([r.body for r in srv.requests], [b"", b""])
+        self.assertEqual(res.lines(), ['hbrun: schedule: cron minute field "61" is unusable; '
+                                       "the start request goes without Sentry's monitor "
+                                       "configuration"])
+        srv, res = self.start_body("--schedule", "0 3 * * *", "--tz", "Mars/Olympus")
+        self.assertEqual([r.body for r in srv.requests], [b"", b""])
+        self.assertEqual(len(res.lines()), 1, res)
+
+    def test_the_local_zone_by_its_name(self):
+        srv, res = self.start_body("--schedule", "0 3 * * *",
+                                   env=self.sb.env(TZ="America/New_York"))
+        self.assertEqual(json.loads(srv.requests[0].body)["monitor_config"].get("timezone"),
+                         "America/New_York")
 
 
 class Cronitor(VendorCase):
