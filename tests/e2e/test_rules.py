@@ -153,7 +153,9 @@ Readings where the SPEC leaves room (the lead reconciles):
   else the -j NAME, and '', '.' or '..' is none; any unusable --header
   means no request at all, and every request carries the others as given;
   {duration_s} is {duration_ms} in seconds, {max_rss_kb} and {cpu_ms}
-  numbers, all three empty in a start request.
+  numbers, all three empty in a start request.  A sentry case with a
+  schedule (and POST, and no start_url) sends its start request with a JSON
+  body: in_progress, the run id, a monitor_config with its schedule.
 Not generated: config files over 1 MiB, --cacert, service in a config
 file, duplicate keys in one section, the same section twice, a
 Ping-Body-Limit header.
@@ -172,6 +174,7 @@ import base64
 import collections
 import concurrent.futures
 import fcntl
+import json
 import os
 import random
 import re
@@ -358,7 +361,8 @@ def parse_cli(words):
              "--fail-url": "fail_url", "--method": "method",
              "--send-output": "send_output",
              "-c": "config", "--config": "config"}
-    names.update({"--monitor": "monitor", "--header": "header"})
+    names.update({"--monitor": "monitor", "--header": "header", "--schedule": "schedule",
+                  "--tz": "tz"})
     cli, job, config, quiet = {}, None, None, None
     i = 0
     while i < len(words):
@@ -646,6 +650,8 @@ def expect_requests(case, cli, levels, folder, out):
     base = first(levels[:1] if "service" in cli else levels, "api_url")
     monitor = monitor_of(cli, out["job_name"])
     preset, base = vendor_preset(cli, preset, base, token)
+    out["start_json"] = sentry and method == "POST" and "schedule" in cli and \
+        first(levels, "start_url") is None
     job, rc = case["job"], out["rc"]
     ok = job["kind"] == "exit" and (rc == 0 or rc in cli.get("--success-status", ()))
     status, message = (0, "OK") if ok else ending_fields(case, cli)
@@ -756,6 +762,20 @@ def vendor_preset(cli, preset, base, token):
         return {e: p.replace("{token}", parts) if e != "method" else p
                 for e, p in preset.items()}, base
     return (dict(HC_MONITOR, method="POST") if named else preset), base
+
+
+def check_start_json(r):
+    """Sentry's start request with a schedule: a JSON body that says the
+    check-in is in progress, with the monitor's configuration."""
+    try:
+        body = json.loads(r["body"])
+        ok = r["ctype"] == "application/json" and body["status"] == "in_progress" and \
+            UUID4.fullmatch(body["check_in_id"]) and \
+            body["monitor_config"]["schedule"]["type"] in ("crontab", "interval")
+    except (ValueError, KeyError, TypeError):
+        ok = False
+    return [] if ok else [("body", "%s: expected Sentry's monitor configuration, got %r"
+                           % (shown_request(r), r["body"][:200]))]
 
 
 def check_headers(exp, fake):
@@ -1182,6 +1202,10 @@ class Gen:
         base = "http://127.0.0.1:%d/c%d/svc" % (port, self.n)
         if svc in ("cronitor", "healthchecks") or ("sentry.invalid" in o[3]):
             o += ["--api-url", base + {"cronitor": "/p", "healthchecks": "/ping"}.get(svc, "")]
+        if svc == "sentry" and self.p(0.5):
+            self.tags.add("sentry-schedule")
+            o += ["--schedule", self.r.choice(("0 3 * * *", "@hourly", "Mon *-*-* 04:00")),
+                  "--tz", "UTC"]
         if self.p(0.6):
             o += ["--monitor", self.pick([("nightly", 50), ("a b/c", 15), ("", 10),
                                            ("..", 5), ("job.%d" % self.n, 20)])]
@@ -1649,7 +1673,9 @@ def check_methods_bodies(case, exp, fake):
     for r, _, start in fake:
         if r["method"] != exp["method"]:
             bad.append(("method", "%s, not %s" % (shown_request(r), exp["method"])))
-        if exp["body"] is None or start:
+        if start and exp.get("start_json"):
+            bad += check_start_json(r)
+        elif exp["body"] is None or start:
             if r["body"] or r["ctype"]:
                 bad.append(("body", "%s: expected no body" % shown_request(r)))
         elif r["ctype"] != "text/plain" or not is_tail(r["body"], out, err, exp["body"]):
