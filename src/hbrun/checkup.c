@@ -15,6 +15,7 @@
 #include "notify.h"
 #include "sched_check.h"
 #include "service.h"
+#include "upsert.h"
 #include "url.h"
 
 #define LINE_MAX_ 512
@@ -307,6 +308,15 @@ static void check_connection(const struct settings *s, const char *url,
 	http_reply_free(&reply);
 }
 
+/* The body Sentry's start request would carry, as it is. */
+static void show_upsert(const struct settings *s, const char *run_id)
+{
+	char *body = upsert_body(s, run_id);
+	if (body)
+		ok("start request body (Sentry's monitor): %s", body);
+	free(body);
+}
+
 /* A self-hosted healthchecks serves its pings under /ping: a base
  * without a path is most likely missing it. */
 static void hint_healthchecks_base(const struct settings *s)
@@ -376,6 +386,8 @@ static void check_requests(const struct settings *s)
 		ok("%s URL %s passes the URL rules", event_name(e), req.shown);
 		if (e == EVENT_SUCCESS)
 			hint_healthchecks_base(s);
+		if (e == EVENT_START)
+			show_upsert(s, run_id);
 		check_connection(s, req.url, req.shown);
 		planned_request_free(&req);
 	}

@@ -253,6 +253,15 @@ class SentryMonitor(VendorCase):
                          r"&check_in_id=%s$" % (KEY, re.escape(res.stdout)))
         self.assertEqual((end.body, end.headers.get("content-type")), (b"", None))
 
+    def test_check_shows_it(self):
+        res = self.hbrun(["--check", "--service", "sentry", "-t", "https://%s@h.invalid/4" % KEY,
+                          "--monitor", "m", "--schedule", "0 3 * * *", "--tz", "UTC"], ["true"])
+        self.assertRegex(res.stdout, r'\nok: start request body \(Sentry\'s monitor\): '
+                         r'\{"status":"in_progress","check_in_id":"%s","monitor_config":'
+                         r'\{"schedule":\{"type":"crontab","value":"0 3 \* \* \*"\},'
+                         r'"checkin_margin":5,"timezone":"UTC"\}\}\n' % UUID4)
+        self.assertEqual(leaks(res.stdout, KEY), [], res)
+
     def test_a_word_is_its_five_fields(self):
         srv, res = self.start_body("--schedule", "@daily", "--tz", "UTC",
                                    "--random-delay", "0.1", "--ping-deadline", "900")
