@@ -28,6 +28,7 @@ enum {
 	OPT_TZ,
 	OPT_COUNT,
 	OPT_AFTER,
+	OPT_SCHEDULE,
 };
 
 /* '+': the command and everything after it are the command's. */
@@ -52,12 +53,16 @@ static const struct option global_options[] = {
 static const struct option create_options[] = {
 	{ "interval", required_argument, NULL, OPT_INTERVAL },
 	{ "grace", required_argument, NULL, OPT_GRACE },
+	{ "schedule", required_argument, NULL, OPT_SCHEDULE },
+	{ "tz", required_argument, NULL, OPT_TZ },
 	HELP_OPTION, END_OPTIONS,
 };
 static const struct option update_options[] = {
 	{ "name", required_argument, NULL, OPT_NAME },
 	{ "interval", required_argument, NULL, OPT_INTERVAL },
 	{ "grace", required_argument, NULL, OPT_GRACE },
+	{ "schedule", required_argument, NULL, OPT_SCHEDULE },
+	{ "tz", required_argument, NULL, OPT_TZ },
 	HELP_OPTION, END_OPTIONS,
 };
 static const struct option pings_options[] = {
@@ -82,36 +87,48 @@ struct command_def {
 };
 
 #define HELP_LINE "  -h, --help           show this help and exit\n"
+#define SCHEDULE_HELP \
+	"      --schedule EXPR  the interval is the longest gap of EXPR, a cron\n" \
+	"                       expression or a systemd calendar event (several\n" \
+	"                       separated by ';'); not with --interval\n" \
+	"      --tz ZONE        EXPR's zone, an IANA name (default: local)\n"
 
 static const struct command_def commands[] = {
 	{ "create", CMD_CREATE, "NAME", create_options,
-	  "NAME [--interval SECS] [--grace SECS]",
+	  "NAME [--interval SECS | --schedule EXPR [--tz ZONE]] [--grace SECS]",
 	  "Create a heartbeat and print its id, its token and the URL to ping.\n"
 	  "An alert is raised when no ping came for the interval plus the grace.\n\n"
 	  "      --interval SECS  pings are expected every SECS seconds, at least 60\n"
 	  "                       (default 3600)\n"
+	  SCHEDULE_HELP
 	  "      --grace SECS     lateness allowed before an alert (default 300)\n"
 	  "The server judges how long either may be.\n" HELP_LINE },
 	{ "ensure", CMD_ENSURE, "NAME", create_options,
-	  "NAME [--interval SECS] [--grace SECS]",
+	  "NAME [--interval SECS | --schedule EXPR [--tz ZONE]] [--grace SECS]",
 	  "Make sure one heartbeat named NAME exists, with the values given, and\n"
 	  "print it as 'get' does: created (with create's defaults) when there is\n"
 	  "none; when there is one, only the values given that differ are changed,\n"
 	  "and nothing is sent when none does; a value not given is left as it is.\n"
 	  "More than one heartbeat named NAME: exit 1, nothing changed.  With\n"
 	  "--json, the heartbeat as JSON:\n"
-	  "  hbctl --json ensure backup --interval 86400 | jq -r .token\n\n"
+	  "  hbctl --json ensure backup --interval 86400 | jq -r .token\n"
+	  "Without --interval or --schedule, the schedule, tz, timeout and\n"
+	  "ping_deadline of the config file's section [NAME] (the job's) are read:\n"
+	  "the interval is its schedule's longest gap, the grace (unless given)\n"
+	  "timeout + ping_deadline, or 300 without a timeout.\n\n"
 	  "      --interval SECS  pings are expected every SECS seconds, at least 60\n"
+	  SCHEDULE_HELP
 	  "      --grace SECS     lateness allowed before an alert\n" HELP_LINE },
 	{ "list", CMD_LIST, NULL, plain_options, "",
 	  "List every heartbeat, as a table.\n\n" HELP_LINE },
 	{ "get", CMD_GET, "ID", plain_options, "ID",
 	  "Show one heartbeat, its token and ping URL included.\n\n" HELP_LINE },
 	{ "update", CMD_UPDATE, "ID", update_options,
-	  "ID [--name NAME] [--interval SECS] [--grace SECS]",
+	  "ID [--name NAME] [--interval SECS | --schedule EXPR [--tz ZONE]] [--grace SECS]",
 	  "Change a heartbeat; only the values given are sent.\n\n"
 	  "      --name NAME      a new name\n"
 	  "      --interval SECS  a new interval, at least 60\n"
+	  SCHEDULE_HELP
 	  "      --grace SECS     a new grace\n" HELP_LINE },
 	{ "pause", CMD_PAUSE, "ID", plain_options, "ID",
 	  "Pause a heartbeat: no alerts until it is resumed (for maintenance).\n"
@@ -147,13 +164,14 @@ static void usage(void)
 	printf("Usage: hbctl [OPTION]... COMMAND [ARG]...\n"
 	       "Manage Tickstem heartbeats, the ones hbrun pings.\n\n"
 	       "Commands:\n"
-	       "  create NAME [--interval SECS] [--grace SECS]\n"
+	       "  create NAME [--interval SECS | --schedule EXPR [--tz ZONE]] [--grace SECS]\n"
 	       "                       new heartbeat: prints its id, token and ping URL\n"
-	       "  ensure NAME [--interval SECS] [--grace SECS]\n"
+	       "  ensure NAME [--interval SECS | --schedule EXPR [--tz ZONE]] [--grace SECS]\n"
 	       "                       the heartbeat NAME exists, with these values\n"
 	       "  list                 all heartbeats\n"
 	       "  get ID               one heartbeat\n"
-	       "  update ID [--name NAME] [--interval SECS] [--grace SECS]\n"
+	       "  update ID [--name NAME] [--interval SECS | --schedule EXPR [--tz ZONE]]\n"
+	       "            [--grace SECS]\n"
 	       "                       change a heartbeat\n"
 	       "  pause ID             suppress its alerts\n"
 	       "  resume ID            restore its alerts\n"
@@ -320,6 +338,11 @@ static enum hbctl_parsed take_command_option(int opt, const struct command_def *
 			return bad_value(name, optarg, "an IANA zone name, as Europe/Berlin");
 		a->tz = optarg;
 		break;
+	case OPT_SCHEDULE:
+		if (!*optarg)
+			return bad_value(name, optarg, "a cron expression or a calendar event");
+		a->schedule = optarg;
+		break;
 	case OPT_COUNT:
 		if (!whole_in(optarg, 1, COUNT_MAX, &a->count))
 			return bad_value(name, optarg, "a whole number from 1 to 1000");
@@ -409,13 +432,23 @@ static enum hbctl_parsed parse_command(int argc, char **argv,
 static enum hbctl_parsed finish(struct hbctl_args *a)
 {
 	if (a->command == CMD_CREATE) {
-		if (a->interval < 0)
+		if (a->interval < 0 && !a->schedule)
 			a->interval = INTERVAL_DEFAULT;
 		if (a->grace < 0)
 			a->grace = GRACE_DEFAULT;
 	}
+	if (a->schedule && a->interval >= 0) {
+		msg_error("%s: --interval and --schedule cannot both be given (the "
+			  "interval is the schedule's longest gap)", a->command_name);
+		return HBCTL_USAGE;
+	}
+	if (a->tz && !a->schedule && a->command != CMD_NEXT && a->command != CMD_ENSURE) {
+		msg_error("%s: --tz is the zone of --schedule, which is not given",
+			  a->command_name);
+		return HBCTL_USAGE;
+	}
 	if (a->command == CMD_UPDATE && !a->name && a->interval < 0 &&
-	    a->grace < 0) {
+	    a->grace < 0 && !a->schedule) {
 		msg_error("update: nothing to change (give --name, --interval or "
 			  "--grace)");
 		return HBCTL_USAGE;

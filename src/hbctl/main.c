@@ -20,6 +20,7 @@
 #include "msg.h"
 #include "next.h"
 #include "ping.h"
+#include "sched_values.h"
 #include "settings.h"
 #include "tickstem.h"
 #include "url.h"
@@ -176,7 +177,9 @@ int main(int argc, char **argv)
 	for (int i = 0; i < LAYER_COUNT; i++)
 		layer_free(&layers[i]);
 
-	int status = preflight(&args, &settings);
+	int status = hbctl_schedule_values(&args, args.config);
+	if (status < 0)
+		status = preflight(&args, &settings);
 	if (status < 0) {
 		struct hbctl_context cx = {
 			.args = &args, .settings = &settings,

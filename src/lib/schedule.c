@@ -66,6 +66,11 @@ static int cmp64(const void *a, const void *b)
 
 static void instants_sort(struct instants *v, size_t from)
 {
+	size_t up = from + 1;
+	while (up < v->n && v->t[up - 1] < v->t[up])
+		up++;
+	if (up >= v->n)
+		return; /* ascending already, the common case */
 	qsort(v->t + from, v->n - from, sizeof *v->t, cmp64);
 	size_t w = from;
 	for (size_t i = from; i < v->n; i++)
@@ -254,13 +259,31 @@ static bool second_too(const struct sched_item *it, int64_t local)
 	return it->e.wild || before - after >= CRON_BIG_CHANGE;
 }
 
+/* The instants of LOCAL across the one change AT (BEFORE to AFTER): the
+ * common case of day_spelled(), without a search per time of day. */
+static int across_one(int64_t local, int64_t at, int32_t before, int32_t after, int64_t t[2])
+{
+	int n = 0;
+	if (local - before < at)
+		t[n++] = local - before;
+	if (local - after >= at)
+		t[n++] = local - after;
+	return n;
+}
+
 /* Every due instant of a day a change of offset touches, ascending. */
 static int day_spelled(const struct sched_item *it, int64_t day, struct instants *v)
 {
+	int32_t lo, hi, before = 0, after = 0;
+	int64_t at = 0;
+	tz_offset_range(it->zone, &lo, &hi);
+	size_t changes = tz_changes_in(it->zone, day * DAY - hi - 1, (day + 1) * DAY - lo + 1,
+				       &at, &before, &after);
 	size_t from = v->n;
 	for (size_t i = 0; i < it->e.ntods; i++) {
 		int64_t local = day * DAY + it->e.tods[i], t[2];
-		int n = tz_from_local(it->zone, local, t);
+		int n = changes == 1 ? across_one(local, at, before, after, t)
+				     : tz_from_local(it->zone, local, t);
 		int r = n == 0 ? skipped(it, local, v) : instants_add(v, t[0]);
 		if (r == 0 && n == 2 && second_too(it, local))
 			r = instants_add(v, t[1]);
@@ -481,6 +504,20 @@ static int first_cursor(const struct cursor *cur, size_t n)
 	return best;
 }
 
+/* V's two ascending runs [0, MID) and [MID, n) into one, through TMP. */
+static int merge_runs(struct instants *v, size_t mid, struct instants *tmp)
+{
+	tmp->n = 0;
+	size_t i = 0, j = mid;
+	while (i < mid || j < v->n) {
+		bool left = j == v->n || (i < mid && v->t[i] <= v->t[j]);
+		if (instants_add(tmp, left ? v->t[i++] : v->t[j++]) < 0)
+			return -1;
+	}
+	memcpy(v->t, tmp->t, v->n * sizeof *v->t);
+	return 0;
+}
+
 /* Chunks of several items that overlap, spelled out and merged. */
 static int acc_cluster(struct gap_acc *a, struct cursor *cur, size_t n, int i,
 		       struct instants *v, struct instants *all)
@@ -494,13 +531,13 @@ static int acc_cluster(struct gap_acc *a, struct cursor *cur, size_t n, int i,
 				continue;
 			if (cur[j].c.last > end)
 				end = cur[j].c.last;
+			size_t mid = all->n;
 			if (chunk_spell(&cur[j], cur[j].c_day, all) < 0 ||
-			    cursor_advance(&cur[j], v) < 0)
+			    merge_runs(all, mid, v) < 0 || cursor_advance(&cur[j], v) < 0)
 				return -1;
 			more = true;
 		}
 	}
-	instants_sort(all, 0);
 	for (size_t k = 0; k < all->n; k++)
 		acc_instant(a, all->t[k]);
 	return 0;

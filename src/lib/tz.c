@@ -573,6 +573,20 @@ int tz_changes_between(const struct tz_zone *z, int64_t a, int64_t b)
 	return i < z->n && z->at[i] <= b;
 }
 
+size_t tz_changes_in(const struct tz_zone *z, int64_t a, int64_t b, int64_t *at,
+		     int32_t *before, int32_t *after)
+{
+	size_t i = first_after(z, a), n = 0;
+	if (i < z->n && z->at[i] <= b) {
+		*at = z->at[i];
+		*before = i ? z->off[i - 1] : z->first_off;
+		*after = z->off[i];
+	}
+	while (i + n < z->n && z->at[i + n] <= b)
+		n++;
+	return n;
+}
+
 /* The change in whose window LOCAL lies: skipped (SKIP) or repeated. */
 static int change_of(const struct tz_zone *z, int64_t local, bool skip, int64_t *at,
 		     int32_t *before, int32_t *after)

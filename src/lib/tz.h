@@ -32,6 +32,11 @@ int tz_from_local(const struct tz_zone *z, int64_t local, int64_t out[2]);
 /* Whether the offset may change between instants A and B (inclusive). */
 int tz_changes_between(const struct tz_zone *z, int64_t a, int64_t b);
 
+/* How many changes of offset fall in (A, B]; the first one's instant and
+ * its offsets before and after, where there is one. */
+size_t tz_changes_in(const struct tz_zone *z, int64_t a, int64_t b, int64_t *at,
+		     int32_t *before, int32_t *after);
+
 /* The change of offset that skips LOCAL: its instant and the offsets
  * before and after.  Returns 0, or -1 when LOCAL is not skipped. */
 int tz_skip_of(const struct tz_zone *z, int64_t local, int64_t *at,

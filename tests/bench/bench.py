@@ -28,6 +28,11 @@ machine:
      job alone, each into a pipe read by cat, and against the job's bytes
      passed on by a second cat (any process in between costs as much), and
      hbrun's memory meanwhile.
+  9. schedules: how long the longest gap over 29 years takes (hbrun --check
+     computes it; hbctl next, which prints due times only, beside it) for
+     * * * * *, 0 0 29 2 * and a calendar event of several OnCalendar=
+     lines; and a waiting hbrun's private memory with and without a
+     schedule set (a run computes nothing of it).
 
 Wall times on a shared or virtual machine wander; where valgrind is
 installed, the bench also counts the instructions of 1 and 2 (callgrind,
@@ -387,9 +392,55 @@ def ms(seconds):
     return "%.2f ms" % (seconds * 1000)
 
 
+SCHEDULES = (("* * * * *", "UTC"), ("0 0 29 2 *", "UTC"),
+             ("Mon..Fri 09:00; Sat,Sun 10:30; *-*-1 03:00; *-02~1 23:59:59; "
+              "*-*-* *:0/20", "Europe/Berlin"))
+
+
+def quiet_time(cmd, env, want=None):
+    """Seconds CMD takes; its stdout must hold WANT."""
+    start = time.perf_counter()
+    p = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True)
+    elapsed = time.perf_counter() - start
+    if want and want not in p.stdout:
+        raise SystemExit("bench: %s printed no %r: %s" % (cmd, want, p.stdout + p.stderr))
+    return elapsed
+
+
+def bench_schedule(hbrun, hbctl, api, env, box, rounds, samples):
+    check = [hbrun, "--check", "-t", "bench-token", "--ping-url",
+             api.url + "/heartbeats/{token}/ping"]
+    # The fastest of the rounds: the machine's noise only ever adds.
+    base = min(quiet_time(check + ["--", "true"], env) for _ in range(rounds))
+    for expr, tz in SCHEDULES:
+        with_gaps = min(
+            quiet_time(check + ["--schedule", expr, "--tz", tz, "--", "true"], env,
+                       "longest gap") for _ in range(rounds))
+        line = "schedule gaps    %-28s hbrun --check %s (%s more than without a schedule)" % (
+            expr[:28], ms(with_gaps), ms(with_gaps - base))
+        if hbctl:
+            nxt = min(
+                quiet_time([hbctl, "next", expr, "--tz", tz, "--count", "1000"], env, ":")
+                for _ in range(rounds))
+            line += "; hbctl next --count 1000 %s" % ms(nxt)
+        print(line)
+    job = [hbrun, "-t", "bench-token", "--api-url", api.url]
+    plain = waiting_memory("nosched", lambda r, g: job + ["--"] + job_waiting(r, g), env, box,
+                           samples)
+    sched = waiting_memory("sched", lambda r, g: job + ["--schedule", SCHEDULES[2][0],
+                                                        "--tz", "Europe/Berlin", "--"]
+                           + job_waiting(r, g), env, box, samples)
+    print("schedule waiting hbrun private %d KiB with a schedule set, %d KiB without"
+          % (sched[0], plain[0]))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--hbrun", default=os.environ.get("HBRUN", "build/src/hbrun/hbrun"))
+    ap.add_argument("--hbctl", default=os.environ.get("HBCTL", "build/src/hbctl/hbctl"))
+    ap.add_argument("--schedule-only", action="store_true",
+                    help="only the schedule figures (9)")
     ap.add_argument("--quick", action="store_true",
                     help="few rounds: a smoke check, figures rough")
     args = ap.parse_args()
@@ -410,6 +461,10 @@ def main():
             url = api.url + "/heartbeats/bench-token/ping"
             print("hbrun bench: %s, %d rounds, fake API at %s"
                   % (hbrun, rounds, api.base))
+            hbctl = os.path.abspath(args.hbctl) if os.access(args.hbctl, os.X_OK) else None
+            bench_schedule(hbrun, hbctl, api, env, box, 5 if args.quick else 20, samples)
+            if args.schedule_only:
+                return 0
 
             h_ok = [hbrun, "-t", "bench-token", "--api-url", api.url, "--", "true"]
             idiom = ["sh", "-c", "true && curl -fsS -m 10 --retry 5 -X POST "

@@ -218,6 +218,17 @@ VALGRIND_NOTE = re.compile(r"^--\d+-- ")
 # token's (which mix the two cases) and no line of them is hbrun's.
 OUTPUT_WORDS = ("aloe", "audio", "iota", "queue", "eerie", "aura", "oleo", "ouija")
 SEND_OUTPUT = ("0", "1", "7", "100", "4096", "65536", "1048576")
+# schedule and tz: valid, unusable (a warning, no figure) or empty, at every
+# level; hbrun reads them for --check and for what takes a schedule, and
+# neither may change the job's status or the requests of a run.
+SCHEDULES = (("0 9 * * 1-5", "ok"), ("@daily", "ok"), ("02:30", "ok"),
+             ("Mon..Fri 09:00; Sat 10:00", "ok"), ("*/5 * * * *", "ok"),
+             ("0 0 29 2 *", "ok"), ("*-*-* 09:00 Asia/Kolkata", "ok"),
+             ("@reboot", "bad"), ("61 * * * *", "bad"), ("not a schedule", "bad"),
+             ("5/15 * * * *", "bad"), ("0 0 30 2 *", "never"), ("", "empty"))
+ZONES = (("Europe/Berlin", "ok"), ("UTC", "ok"), ("Asia/Kolkata", "ok"),
+         ("Mars/Base", "bad"), ("../../etc/passwd", "bad"), ("", "empty"))
+SCHEDULE_OPTIONS = {"--schedule": "schedule", "--tz": "tz"}
 UUID4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 JOB_SIGNALS = (signal.SIGKILL, signal.SIGTERM, signal.SIGUSR1, signal.SIGHUP,
                signal.SIGINT, signal.SIGALRM, signal.SIGUSR2)
@@ -361,8 +372,8 @@ def parse_cli(words):
              "--fail-url": "fail_url", "--method": "method",
              "--send-output": "send_output",
              "-c": "config", "--config": "config"}
-    names.update({"--monitor": "monitor", "--header": "header", "--schedule": "schedule",
-                  "--tz": "tz"})
+    names.update(SCHEDULE_OPTIONS)
+    names.update({"--monitor": "monitor", "--header": "header"})
     cli, job, config, quiet = {}, None, None, None
     i = 0
     while i < len(words):
@@ -1015,6 +1026,7 @@ class Gen:
                 if bad_one:
                     self.tags.add("cli-bad-number")
                 opt(name, self.r.choice(bad if bad_one else good))
+        o += self.schedule_options()
         for flag, p in (("-q", 0.1), ("-v", 0.1), ("--allow-http", 0.05)):
             if self.p(p):
                 o.insert(self.r.randrange(len(o) + 1), [flag])
@@ -1058,6 +1070,7 @@ class Gen:
                 else:
                     value = self.r.choice(good)
                 lines.append((key, value))
+        lines += self.schedule_lines(level)
         out = []
         for key, value in lines:
             sep = self.r.choice((" = ", "=", "  =  "))
@@ -1342,6 +1355,24 @@ class Gen:
                 and exp["rc"] != 125:
             case["opts"] = opts + ["--ping-deadline", "2"]
         return case
+
+    def schedule_pick(self, level):
+        """(key, value) pairs of schedule and tz at LEVEL, each tagged."""
+        out = []
+        for key, values, p in (("schedule", SCHEDULES, 0.15), ("tz", ZONES, 0.1)):
+            if self.p(p):
+                value, kind = self.r.choice(values)
+                self.tags.add("%s-%s-%s" % (level, key, kind))
+                out.append((key, value))
+        return out
+
+    def schedule_options(self):
+        """--schedule and --tz, as one word or two."""
+        return [["--%s=%s" % (k, v)] if self.p(0.2) else ["--" + k, v]
+                for k, v in self.schedule_pick("cli")]
+
+    def schedule_lines(self, level):
+        return self.schedule_pick(level)
 
 
 def generate(seed, n, ports):
