@@ -18,7 +18,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
 
 from servercase import ServerCase  # noqa: E402
 import harness  # noqa: E402
-from harness import run, start  # noqa: E402
+from harness import run, scaled, start  # noqa: E402
 
 KEY = "9c1fQx7RkWm3Zp5T"      # a DSN's public key: a credential
 TOKEN = "Hv8KqW2mNx7RbT4Lz9Pc"
@@ -49,6 +49,20 @@ def leaks(text, secret, shown=4):
 class VendorCase(ServerCase):
     def hbrun(self, args, command, env=None, **kw):
         return run(list(args) + ["--"] + list(command), env or self.sb.env(), **kw)
+
+    def until_retried(self, srv, args, status=0):
+        """Run hbrun with ARGS and a job that waits until the start
+        request came twice (its first attempt refused), then exits
+        STATUS: (rc, stdout, stderr)."""
+        go = self.sb.path("go")
+        p = start(list(args) + ["--", "sh", "-c", SAY + 'while [ ! -e "$1" ]; do sleep 0.02; '
+                                'done; exit "$2"', "job", go, str(status)], self.sb.env())
+        self.addCleanup(lambda: p.poll() is None and p.kill())
+        came = srv.wait_requests(2, scaled(30))
+        open(go, "w").close()
+        out, err = p.communicate(timeout=scaled(60))
+        self.assertTrue(came, srv.requests)
+        return p.returncode, out, err
 
     def targets(self, srv):
         return [(r.method, r.target, r.body) for r in srv.requests]
@@ -128,13 +142,13 @@ class Sentry(VendorCase):
     def test_retries_keep_the_check_in_id(self):
         srv = self.server(plan=[("status", 503, {}, b""), ("status", 202, {}, b""),
                                 ("status", 503, {}, b""), ("status", 202, {}, b"")])
-        res = self.hbrun(["--service", "sentry", "-t", self.dsn(srv), "--monitor",
-                          "nightly", "--ping-retries", "2", "--ping-deadline", "20"],
-                         ["sh", "-c", SAY + "sleep 2.5"])
-        self.assertEqual((res.returncode, res.stderr), (0, ""), res)
+        rc, out, err = self.until_retried(srv, [
+            "--service", "sentry", "-t", self.dsn(srv), "--monitor", "nightly",
+            "--ping-retries", "2", "--ping-deadline", "30"])
+        self.assertEqual((rc, err), (0, ""))
         ids = [urllib.parse.parse_qs(r.target.split("?")[1])["check_in_id"][0]
                for r in srv.requests]
-        self.assertEqual(ids, [res.stdout] * 4)
+        self.assertEqual(ids, [out] * 4)
         self.assertEqual([urllib.parse.parse_qs(r.target.split("?")[1])["status"][0]
                           for r in srv.requests],
                          ["in_progress", "in_progress", "ok", "ok"])
@@ -281,13 +295,15 @@ class SentryMonitor(VendorCase):
             checkin_margin=5, timezone="Asia/Tokyo"))
 
     def test_retried_whole_with_the_same_check_in_id(self):
-        srv, res = self.start_body("--schedule", "0 * * * *", "--tz", "UTC",
-                                   "--ping-retries", "2", "--ping-deadline", "20",
-                                   plan=[("status", 503, {}, b""), ("status", 202, {}, b"")],
-                                   command=["sh", "-c", SAY + "sleep 2.5"])
+        srv = self.server(plan=[("status", 503, {}, b""), ("status", 202, {}, b"")])
+        dsn = "http://%s@%s/42" % (KEY, srv.base.split("://", 1)[1])
+        rc, out, err = self.until_retried(srv, [
+            "--service", "sentry", "-t", dsn, "--monitor", "nightly", "--schedule",
+            "0 * * * *", "--tz", "UTC", "--ping-retries", "2", "--ping-deadline", "30"])
+        self.assertEqual((rc, err), (0, ""))
         first, again = srv.requests[:2]
         self.assertEqual(first.body, again.body)
-        self.assertEqual(json.loads(first.body)["check_in_id"], res.stdout)
+        self.assertEqual(json.loads(first.body)["check_in_id"], out)
 
     def test_no_body_where_it_cannot_go(self):
         for extra in (["--method", "GET"], ["--start-url", "http://127.0.0.1:1/s"]):
@@ -378,12 +394,13 @@ class Cronitor(VendorCase):
     def test_retries_keep_the_series(self):
         srv = self.server(plan=[("status", 500, {}, b""), ("status", 200, {}, b""),
                                 ("status", 500, {}, b""), ("status", 200, {}, b"")])
-        srv2, res = self.cronitor(["sh", "-c", SAY + "sleep 2.5; exit 5"],
-                                  "--ping-retries", "2", "--ping-deadline", "20", srv=srv)
-        self.assertEqual(res.returncode, 5, res)
+        rc, out, err = self.until_retried(srv, [
+            "--service", "cronitor", "--api-url", srv.base + "/p", "-t", TOKEN, "--monitor",
+            "nightly", "--ping-retries", "2", "--ping-deadline", "30"], 5)
+        self.assertEqual((rc, err), (5, ""))
         series = {urllib.parse.parse_qs(r.target.split("?")[1])["series"][0]
                   for r in srv.requests}
-        self.assertEqual(series, {res.stdout})
+        self.assertEqual(series, {out})
         self.assertEqual([urllib.parse.parse_qs(r.target.split("?")[1])["state"][0]
                           for r in srv.requests], ["run", "run", "fail", "fail"])
 
