@@ -16,6 +16,7 @@
 #include "notify.h"
 #include "sched_check.h"
 #include "service.h"
+#include "upsert.h"
 #include "url.h"
 
 #define LINE_MAX_ 512
@@ -126,6 +127,29 @@ static void template_origin(const char *template, char *buf, size_t size)
 	*o = '\0';
 }
 
+/* Header lines TEXT ('\n' between) as "Name: valu..." each, the values
+ * redacted as the token is. */
+static void shown_headers(const char *text, char *buf, size_t size)
+{
+	size_t at = 0;
+	buf[0] = '\0';
+	for (const char *line = text; *line && at < size;) {
+		size_t len = strcspn(line, "\n");
+		const char *colon = memchr(line, ':', len);
+		char value[LINE_MAX_], shown[16];
+		size_t name = colon ? (size_t)(colon - line) : len;
+		size_t skip = colon ? strspn(colon + 1, " \t") + 1 : 0;
+		snprintf(value, sizeof value, "%.*s",
+			 (int)(len - name - (colon ? skip : 0)),
+			 colon ? colon + skip : "");
+		token_redact(value, shown, sizeof shown);
+		explicit_bzero(value, sizeof value);
+		at += (size_t)snprintf(buf + at, size - at, "%s%.*s: %s",
+				       at ? "; " : "", (int)name, line, shown);
+		line += len + (line[len] == '\n');
+	}
+}
+
 /* Setting ID's value as a message may show it. */
 static void shown_value(const struct settings *s, const struct layer layers[],
 			int id, int from, char *buf, size_t size)
@@ -139,6 +163,8 @@ static void shown_value(const struct settings *s, const struct layer layers[],
 		snprintf(buf, size, "%s", text ? "(set, not shown)" : "(not set)");
 	else if (!text)
 		snprintf(buf, size, "(none)");
+	else if (id == S_HEADER)
+		shown_headers(text, buf, size);
 	else if (d->flags & SETTING_SECRET)
 		token_redact(text, buf, size);
 	else if (d->flags & SETTING_URL)
@@ -179,6 +205,11 @@ static void show_settings(const struct settings *s,
 		/* Set below the level that chose the service: not its. */
 		bool idle = from >= 0 && id != S_TOKEN && id != S_TOKEN_FILE &&
 			    d->field != NO_FIELD && s->from[id] < 0;
+		/* The job's name stands in for a monitor not set. */
+		if (from < 0 && id == S_MONITOR && s->monitor) {
+			snprintf(value, sizeof value, "%s", s->monitor);
+			snprintf(source, sizeof source, "-j NAME");
+		}
 		printf("%s = %s (%s%s)\n", d->key, value, source, idle
 		       ? "; not applied: the service is chosen at a higher "
 			 "level" : "");
@@ -223,7 +254,11 @@ static void check_config(const struct cli *cli)
 
 static void check_token(const struct settings *s, const struct layer layers[])
 {
-	if (s->token) {
+	if (s->token && s->token_env) {
+		char shown[16];
+		token_redact(s->token, shown, sizeof shown);
+		ok("token %s (environment %s)", shown, s->token_env);
+	} else if (s->token) {
 		char shown[16], source[LINE_MAX_];
 		int from = s->from[S_TOKEN];
 		int id = layers[from].v[S_TOKEN].state != VALUE_UNSET
@@ -351,6 +386,36 @@ static void check_connection(const struct settings *s, const char *url,
 	http_reply_free(&reply);
 }
 
+/* The body Sentry's start request would carry, as it is. */
+static void show_upsert(const struct settings *s, const char *run_id)
+{
+	char *body = upsert_body(s, run_id);
+	if (body)
+		ok("start request body (Sentry's monitor): %s", body);
+	free(body);
+}
+
+/* A self-hosted healthchecks serves its pings under /ping: a base
+ * without a path is most likely missing it. */
+static void hint_healthchecks_base(const struct settings *s)
+{
+	char path[8] = "";
+	if (!s->service || strcmp(s->service, "healthchecks") != 0 ||
+	    s->from[S_API_URL] < 0 || !s->api_url)
+		return;
+	const char *p = strstr(s->api_url, "://");
+	p = p ? strchr(p + 3, '/') : NULL;
+	snprintf(path, sizeof path, "%s", p ? p : "");
+	char origin[LINE_MAX_];
+	url_origin(s->api_url, origin, sizeof origin);
+	/* hc-ping.com is the one that serves them at its root. */
+	if ((strcmp(path, "") == 0 || strcmp(path, "/") == 0) &&
+	    !strstr(origin, "://hc-ping.com"))
+		problem("the healthchecks base %s has no path: a self-hosted "
+			"healthchecks takes pings under /ping "
+			"(https://HOST/ping)", origin);
+}
+
 /* Each request a run would send, planned as the run plans it (the same
  * rules, the same warnings), and the way to its host.  Without a token, a
  * stand-in fills the URL: the host is what the way to it needs (the token
@@ -372,14 +437,17 @@ static void check_requests(const struct settings *s)
 	struct template_values vals = { .v = {
 		[FIELD_RUN_ID] = run_id, [FIELD_EXIT_STATUS] = "1",
 		[FIELD_DURATION_MS] = "0", [FIELD_MESSAGE] = "check",
+		[FIELD_MONITOR] = s->monitor, [FIELD_HOSTNAME] = "host",
+		[FIELD_DURATION_S] = "0.000", [FIELD_MAX_RSS_KB] = "0",
+		[FIELD_CPU_MS] = "0",
 	} };
 	for (size_t i = 0; i < sizeof events / sizeof *events; i++) {
 		enum event e = events[i];
 		struct planned_request req;
 		if (!notify_wanted(&mine, e)) {
 			if (e == EVENT_SUCCESS)
-				problem("no ping would be sent: the service or "
-					"method is unusable");
+				problem("no ping would be sent: the service, "
+					"method or a header is unusable");
 			continue;
 		}
 		const char *before = msg_last_warning();
@@ -394,6 +462,10 @@ static void check_requests(const struct settings *s)
 			continue;
 		}
 		ok("%s URL %s passes the URL rules", event_name(e), req.shown);
+		if (e == EVENT_SUCCESS)
+			hint_healthchecks_base(s);
+		if (e == EVENT_START)
+			show_upsert(s, run_id);
 		check_connection(s, req.url, req.shown);
 		planned_request_free(&req);
 	}

@@ -200,6 +200,10 @@ static enum cli_result take_setting(int id, struct cli *cli)
 	} else if (r == SET_UNUSABLE) {
 		msg_warn("empty value for --%s; " UNUSABLE_CONSEQUENCE,
 			 d->option);
+	} else if (r == SET_BAD_HEADER) {
+		msg_warn("--%s takes 'Name: value' (a name of token characters, "
+			 "a value without control characters); no request is "
+			 "sent", d->option);
 	} else if (r == SET_UNKNOWN_CHOICE) {
 		msg_warn("unknown %s for --%s (see 'hbrun --help'); "
 			 UNUSABLE_CONSEQUENCE, d->key, d->option);

@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/wait.h>
 
 #include "events.h"
@@ -10,6 +11,7 @@
 #include "metrics.h"
 #include "monotime.h"
 #include "msg.h"
+#include "oom.h"
 
 /* Take the lock, if one is set: 0, or the exit status when the job must
  * not start.  The descriptor stays open, so the lock is held until hbrun
@@ -47,6 +49,11 @@ static struct output *capture_output(const struct settings *s)
 	const char *method = notify_method(s);
 	if (method && strcmp(method, "GET") == 0) {
 		msg_warn("send_output needs POST, and the method is GET; the "
+			 "job's output is not sent");
+		return NULL;
+	}
+	if (s->service && strcmp(s->service, "sentry") == 0) {
+		msg_warn("send_output: a Sentry check-in carries no output; the "
 			 "job's output is not sent");
 		return NULL;
 	}
@@ -95,6 +102,10 @@ int run_prepare(struct run *r, const struct settings *s,
 	if (timeout_init(&sv->timeout, s->timeout, s->kill_after) != 0)
 		msg_error("cannot watch the job's descendants (%m); the "
 			  "timeout reaches only those still below the job");
+	/* Read just before the job: only a kill during the run counts. */
+	r->oom_before = -1;
+	if (notify_wanted(s, EVENT_FAIL) && !oom_kill_count(&r->oom_before))
+		r->oom_before = -1;
 	run_id_new(r->id);
 	setenv("HBRUN_RUN_ID", r->id, 1);
 	r->out = capture_output(s);
@@ -109,15 +120,20 @@ int run_prepare(struct run *r, const struct settings *s,
 }
 
 /* What the job came to, for the end request. */
-static struct run_ending ending_of(const struct supervisor *sv,
-				   const struct settings *s, int exec_err)
+static struct run_ending ending_of(const struct run *r,
+				   const struct supervisor *sv, int exec_err)
 {
+	const struct settings *s = r->s;
 	bool timed_out = timeout_fired(&sv->timeout);
 	struct run_ending e = {
 		.ran = exec_err == 0, .wstatus = sv->wstatus,
 		.stop_signal = sv->stop_signal, .timed_out = timed_out,
 		.timeout = s->timeout,
 	};
+	long long after;
+	if (r->oom_before >= 0 && WIFSIGNALED(sv->wstatus) &&
+	    WTERMSIG(sv->wstatus) == SIGKILL && oom_kill_count(&after))
+		e.oom_killed = after > r->oom_before;
 	/* A success: exit 0 or a status declared one; a signal death never
 	 * is (and the request's rules see to a stop and a timeout). */
 	e.succeeded = exec_err == 0 && WIFEXITED(sv->wstatus) &&
@@ -125,6 +141,11 @@ static struct run_ending ending_of(const struct supervisor *sv,
 	if (exec_err)
 		e.exec_status = exit_status_of_exec_error(exec_err);
 	return e;
+}
+
+static long long ms_of(const struct timeval *tv)
+{
+	return (long long)tv->tv_sec * 1000 + tv->tv_usec / 1000;
 }
 
 /* The success or fail request, within one ping deadline from the job's
@@ -138,12 +159,18 @@ static void send_end_request(const struct run *r,
 	event_of(ending, &report);
 	if (!notify_wanted(s, report.event))
 		return;
-	long long ms = ending->ran ? (long long)((sv->ended_at -
-						   sv->started_at) * 1000.0)
-				   : 0;
-	char scratch[2][24];
+	struct run_cost cost = { 0 };
+	if (ending->ran) {
+		cost.duration_ms = (long long)((sv->ended_at - sv->started_at) *
+					       1000.0);
+		cost.usage_known = sv->usage_known;
+		cost.max_rss_kb = sv->usage.ru_maxrss;
+		cost.cpu_ms = ms_of(&sv->usage.ru_utime) +
+			      ms_of(&sv->usage.ru_stime);
+	}
+	char scratch[END_SCRATCH][24];
 	struct template_values vals;
-	notify_end_values(s, r->id, &report, ms, scratch, &vals);
+	notify_end_values(s, r->id, &report, &cost, scratch, &vals);
 	struct planned_request req;
 	if (!notify_plan(s, report.event, &vals, &req))
 		return;
@@ -182,7 +209,7 @@ struct ending run_finish(struct run *r, struct supervisor *sv, int exec_err,
 	 * in its path, can be read.  The job has had its environment; the
 	 * requests after it go without. */
 	unsetenv("SSLKEYLOGFILE");
-	struct run_ending ending = ending_of(sv, r->s, exec_err);
+	struct run_ending ending = ending_of(r, sv, exec_err);
 	double ended = ending.ran ? sv->ended_at : monotime_now();
 	if (!stopped)
 		send_end_request(r, &ending, sv, ended);

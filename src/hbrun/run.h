@@ -18,6 +18,8 @@ struct run {
 	struct output *out; /* the job's output, when it is to be sent */
 	struct during during;
 	const char *job; /* the job's name in the metrics file */
+	/* The memory cgroup's oom_kill count before the job; -1: unknown. */
+	long long oom_before;
 };
 
 /* Everything before the job, in order: the lock, the random delay, the

@@ -3,12 +3,14 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "call.h"
 #include "monotime.h"
 #include "msg.h"
 #include "retry.h"
+#include "upsert.h"
 
 #define REPLY_BODY_MAX 65536
 /* How often a step looks at the clock while an attempt is under way. */
@@ -31,15 +33,22 @@ bool start_begin(struct start_request *sr, const struct settings *s,
 	sr->s = s;
 	sr->done = true;
 	sr->body_limit = -1;
-	struct template_values vals = { { [FIELD_RUN_ID] = run_id,
-		[FIELD_MESSAGE] = event_started_message } };
+	struct template_values vals;
+	notify_run_values(s, run_id, &vals);
+	vals.v[FIELD_MESSAGE] = event_started_message;
 	if (!notify_wanted(s, EVENT_START) ||
 	    !notify_plan(s, EVENT_START, &vals, &sr->plan))
 		return false;
+	/* Read here, once the job runs: the schedule costs a waiting hbrun
+	 * nothing before. */
+	sr->body = upsert_body(s, run_id);
 	sr->http = (struct http_request){
 		.method = sr->plan.method, .url = sr->plan.url,
 		.cacert = s->cacert, .allow_http = sr->plan.allow_http,
 		.body_max = REPLY_BODY_MAX,
+		.headers = notify_headers(&sr->plan, sr->body ?
+					  "Content-Type: application/json" : NULL),
+		.body = sr->body, .body_len = sr->body ? strlen(sr->body) : 0,
 	};
 	sr->end = started + s->ping_deadline;
 	sr->done = false;
@@ -163,4 +172,6 @@ void start_abandon(struct start_request *sr)
 	}
 	sr->done = true;
 	planned_request_free(&sr->plan);
+	free(sr->body);
+	sr->body = NULL;
 }

@@ -25,6 +25,7 @@ struct start_request {
 	bool done;               /* sent, failed or given up */
 	bool last;               /* the job has ended: no further attempt */
 	long body_limit;         /* a reply's Ping-Body-Limit; -1: none */
+	char *body;              /* Sentry's monitor configuration, or NULL */
 };
 
 /* Plan the start request of S for a job started at STARTED (monotonic

@@ -247,6 +247,11 @@ static void say_set(const char *path, int n, const char *key,
 		msg_warn("%s:%d: unknown %s '%s'; " UNUSABLE_CONSEQUENCE,
 			 path, n, key, value);
 		break;
+	case SET_BAD_HEADER: /* the value may hold a credential: not shown */
+		msg_warn("%s:%d: '%s' is not a header 'Name: value' (a name of "
+			 "token characters, a value without control "
+			 "characters); no request is sent", path, n, key);
+		break;
 	}
 }
 
@@ -504,6 +509,26 @@ static void warn_idle(const struct layer layers[], const struct settings *s)
 			 layers[from].file, layers[from].v[S_KILL_AFTER].line);
 }
 
+/* Where no level gives a token, a service whose own tools read one from
+ * the environment gets it there too (Sentry's DSN); an empty variable
+ * counts as unset. */
+static void token_from_service_env(struct settings *out)
+{
+	const char *value = getenv("SENTRY_DSN");
+	if (out->unusable[S_SERVICE] || !out->service ||
+	    strcmp(out->service, "sentry") != 0 || !value || !*value)
+		return;
+	/* Trimmed as every credential is: a secret made from a file ends
+	 * in a newline. */
+	size_t lead = strspn(value, " \t\r\n\v\f"), len = strlen(value + lead);
+	while (len > 0 && strchr(" \t\r\n\v\f", value[lead + len - 1]))
+		len--;
+	if (len == 0)
+		return;
+	out->token = strndup(value + lead, len);
+	out->token_env = "SENTRY_DSN";
+}
+
 void settings_load(struct settings *out, struct layer layers[],
 		   const char *job, const char *config)
 {
@@ -516,4 +541,9 @@ void settings_load(struct settings *out, struct layer layers[],
 	warn_idle(layers, out);
 	if (token_from >= 0)
 		settings_resolve_token(&layers[token_from], out);
+	else
+		token_from_service_env(out);
+	/* The job's name names its monitor unless one is set. */
+	if (!out->monitor && !out->unusable[S_MONITOR] && job && *job)
+		out->monitor = strdup(job);
 }

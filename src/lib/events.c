@@ -42,8 +42,11 @@ static void fail_of_run(const struct run_ending *e, struct event_report *out)
 		snprintf(out->message, size, "stopped by signal %d (%s)",
 			 e->stop_signal, signal_abbrev(e->stop_signal));
 	} else if (killed) {
-		snprintf(out->message, size, "killed by signal %d (%s)", sig,
-			 signal_abbrev(sig));
+		/* A KILL the OOM killer sent is the kernel's verdict on the
+		 * job's memory, worth saying. */
+		snprintf(out->message, size, "killed by signal %d (%s)%s", sig,
+			 signal_abbrev(sig), sig == SIGKILL && e->oom_killed
+			 ? ": out of memory" : "");
 	} else {
 		if (out->exit_status == 0)
 			out->exit_status = 1; /* a status not counted a success */

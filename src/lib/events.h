@@ -16,6 +16,7 @@ struct run_ending {
 	int stop_signal;     /* the stop signal that came while it ran, or 0 */
 	bool timed_out;
 	double timeout;      /* timed_out: the limit, in seconds */
+	bool oom_killed;     /* the OOM killer struck in its cgroup meanwhile */
 };
 
 struct event_report {

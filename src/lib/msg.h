@@ -36,7 +36,7 @@ void msg_release(bool quiet, bool verbose);
  * any case) wherever it stands in a message: a token may stand in a URL's
  * host as well as in its path.  Up to MSG_SECRETS_MAX secrets, copied;
  * one of 4 characters or fewer is not kept (it shows no more than that). */
-#define MSG_SECRETS_MAX 4
+#define MSG_SECRETS_MAX 16
 void msg_add_secret(const char *secret);
 
 /* Hide in LINE, in place, every secret msg_add_secret() was given, as

@@ -4,10 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "call.h"
+#include "dsn.h"
 #include "msg.h"
 #include "service.h"
 #include "url.h"
@@ -60,7 +62,9 @@ static const char *user_template(const struct settings *s, enum event event,
 bool notify_wanted(const struct settings *s, enum event event)
 {
 	int id;
-	if (s->unusable[S_SERVICE] || s->unusable[S_METHOD])
+	/* A header that cannot be sent as given: no request at all. */
+	if (s->unusable[S_SERVICE] || s->unusable[S_METHOD] ||
+	    s->unusable[S_HEADER])
 		return false;
 	if (user_template(s, event, &id) || s->unusable[id])
 		return !s->unusable[id];
@@ -76,6 +80,42 @@ const char *notify_method(const struct settings *s)
 	return s->method ? s->method : svc->method;
 }
 
+static bool have_token(const struct settings *s, enum event event);
+
+/* The preset of a service whose URL holds the token's parts (a DSN, a
+ * KEY/SLUG) or changes with a monitor; NULL, said why, when none. */
+static char *special_template(const struct settings *s,
+			      const struct service *svc, const char *base,
+			      enum event event)
+{
+	const char *why;
+	if ((svc->flags & SERVICE_DSN) && !have_token(s, event))
+		return NULL;
+	if (base && url_extras(base)) {
+		msg_warn("the API URL holds a query, a fragment or a user name; "
+			 "no %s sent", event_name(event));
+		return NULL;
+	}
+	/* A monitor set but unusable meant slug URLs: no other stands in. */
+	if ((svc->flags & SERVICE_SLUGS) && s->unusable[S_MONITOR])
+		return NULL;
+	/* Only a monitor set by name switches to slug URLs: the -j NAME
+	 * that stands in for one names no check of a ping key. */
+	bool monitor = s->from[S_MONITOR] >= 0 && s->monitor;
+	char *t = service_template_for(svc, s->from[S_API_URL] >= 0 ? base
+				       : (svc->flags & SERVICE_DSN) ? NULL
+				       : base, event, s->token, monitor, &why);
+	if (!t && why)
+		msg_warn("%s; no %s sent", why, event_name(event));
+	if (t && (svc->flags & SERVICE_DSN)) {
+		struct dsn d;
+		if (dsn_parse(s->token, &d))
+			msg_add_secret(d.key);
+		dsn_free(&d);
+	}
+	return t;
+}
+
 /* The template of EVENT: the user's, else the service's under its base;
  * malloc'd, NULL (said why) when there is none to use. */
 static char *template_of(const struct settings *s, enum event event)
@@ -89,6 +129,8 @@ static char *template_of(const struct settings *s, enum event event)
 		return NULL;
 	/* An api_url that applies is the base; else the service's own. */
 	const char *base = s->from[S_API_URL] >= 0 ? s->api_url : svc->base;
+	if (svc->flags & (SERVICE_DSN | SERVICE_SLUGS))
+		return special_template(s, svc, base, event);
 	if (!base) {
 		msg_warn("service %s needs api_url (its server's address); "
 			 "no %s sent", svc->name, event_name(event));
@@ -186,10 +228,11 @@ static bool extras_allowed(const char *url, enum event event)
 
 /* Whether TEMPLATE can be filled: no unknown field, a token if it needs
  * one.  Says why not. */
+static bool monitor_usable(const struct settings *s, enum event event);
+
 static bool fillable(const struct settings *s, const char *template,
 		     enum event event)
 {
-	static bool told_no_token;
 	const char *bad = NULL;
 	if (!template_valid(template, &bad)) {
 		size_t len = strcspn(bad + 1, "{}/?&") + 1;
@@ -199,8 +242,36 @@ static bool fillable(const struct settings *s, const char *template,
 			 bad[len] == '}' ? "}" : "");
 		return false;
 	}
+	if (template_uses(template, FIELD_MONITOR) && !monitor_usable(s, event))
+		return false;
 	if (!template_uses(template, FIELD_TOKEN))
 		return true;
+	return have_token(s, event);
+}
+
+/* Whether S has a monitor for a template that names one.  Says why not. */
+static bool monitor_usable(const struct settings *s, enum event event)
+{
+	static bool told;
+	if (s->unusable[S_MONITOR])
+		return false;
+	if (told)
+		return s->monitor && url_segment_usable(s->monitor);
+	told = !s->monitor || !url_segment_usable(s->monitor);
+	(void)event;
+	if (!s->monitor)
+		msg_warn("a URL names the monitor and none is set (--monitor, "
+			 "or -j NAME); no request that names it is sent");
+	else if (!url_segment_usable(s->monitor))
+		msg_warn("the monitor '%s' cannot stand in a URL; no request "
+			 "that names it is sent", s->monitor);
+	return s->monitor && url_segment_usable(s->monitor);
+}
+
+/* Whether S has a token a URL can hold.  Says why not, once. */
+static bool have_token(const struct settings *s, enum event event)
+{
+	static bool told_no_token;
 	if (s->unusable[S_TOKEN])
 		return false;
 	/* A server that decodes %2E would take these for steps in the path. */
@@ -218,6 +289,41 @@ static bool fillable(const struct settings *s, const char *template,
 			 "file's token); no %s sent", event_name(event));
 	}
 	return s->token != NULL;
+}
+
+/* S's extra header lines into R, each value hidden in messages; false
+ * when out of memory. */
+static bool plan_headers(const struct settings *s, struct planned_request *r)
+{
+	size_t n = 0;
+	r->header_text = strdup(s->headers ? s->headers : "");
+	if (!r->header_text)
+		return false;
+	for (const char *p = r->header_text; *p; p++)
+		n += *p == '\n';
+	r->headers = calloc(n + 3, sizeof *r->headers);
+	if (!r->headers)
+		return false;
+	n = 0;
+	for (char *line = r->header_text, *next; *line; line = next) {
+		next = line + strcspn(line, "\n");
+		if (*next)
+			*next++ = '\0';
+		r->headers[n++] = line;
+		const char *value = strchr(line, ':') + 1;
+		msg_add_secret(value + strspn(value, " \t"));
+	}
+	return true;
+}
+
+const char *const *notify_headers(struct planned_request *req,
+				  const char *content_type)
+{
+	size_t n = 0;
+	while (req->headers[n])
+		n++;
+	req->headers[n] = content_type;
+	return req->headers;
 }
 
 bool notify_plan(const struct settings *s, enum event event,
@@ -255,6 +361,10 @@ bool notify_plan(const struct settings *s, enum event event,
 		return false;
 	}
 	out->allow_http = url_check(out->url, s->allow_http) == URL_OK_HTTP;
+	if (!plan_headers(s, out)) {
+		planned_request_free(out);
+		return false;
+	}
 	return true;
 }
 
@@ -265,22 +375,58 @@ void planned_request_free(struct planned_request *r)
 		free(r->url);
 	}
 	r->url = NULL;
+	if (r->header_text) {
+		explicit_bzero(r->header_text, strlen(r->header_text));
+		free(r->header_text);
+	}
+	free(r->headers);
+	r->header_text = NULL;
+	r->headers = NULL;
+}
+
+/* The machine's name, as uname -n gives it; "" when unknown. */
+static const char *hostname(void)
+{
+	static struct utsname u;
+	static bool read;
+	if (!read && uname(&u) != 0)
+		u.nodename[0] = '\0';
+	read = true;
+	return u.nodename;
+}
+
+void notify_run_values(const struct settings *s, const char *run_id,
+		       struct template_values *vals)
+{
+	memset(vals, 0, sizeof *vals);
+	vals->v[FIELD_RUN_ID] = run_id;
+	vals->v[FIELD_MONITOR] = s->monitor;
+	vals->v[FIELD_HOSTNAME] = hostname();
 }
 
 void notify_end_values(const struct settings *s, const char *run_id,
 		       const struct event_report *report,
-		       long long duration_ms, char scratch[2][24],
+		       const struct run_cost *cost,
+		       char scratch[END_SCRATCH][24],
 		       struct template_values *vals)
 {
 	const struct service *svc = service_find(s->service);
-	if (svc && svc->max_duration_ms && duration_ms > svc->max_duration_ms)
-		duration_ms = svc->max_duration_ms;
+	long long ms = cost->duration_ms < 0 ? 0 : cost->duration_ms;
+	snprintf(scratch[2], 24, "%lld.%03lld", ms / 1000, ms % 1000);
+	if (svc && svc->max_duration_ms && ms > svc->max_duration_ms)
+		ms = svc->max_duration_ms;
 	snprintf(scratch[0], 24, "%d", report->exit_status);
-	snprintf(scratch[1], 24, "%lld", duration_ms < 0 ? 0 : duration_ms);
-	memset(vals, 0, sizeof *vals);
-	vals->v[FIELD_RUN_ID] = run_id;
+	snprintf(scratch[1], 24, "%lld", ms);
+	snprintf(scratch[3], 24, "%lld", cost->max_rss_kb);
+	snprintf(scratch[4], 24, "%lld", cost->cpu_ms);
+	notify_run_values(s, run_id, vals);
 	vals->v[FIELD_EXIT_STATUS] = scratch[0];
 	vals->v[FIELD_DURATION_MS] = scratch[1];
+	vals->v[FIELD_DURATION_S] = scratch[2];
+	if (cost->usage_known) {
+		vals->v[FIELD_MAX_RSS_KB] = scratch[3];
+		vals->v[FIELD_CPU_MS] = scratch[4];
+	}
 	vals->v[FIELD_MESSAGE] = report->message;
 }
 
@@ -325,15 +471,16 @@ static bool says_paused(const char *body)
 	return strncmp(at, "\"paused\"", 8) == 0;
 }
 
-bool notify_send(const struct settings *s, const struct planned_request *p,
+bool notify_send(const struct settings *s, struct planned_request *p,
 		 const char *body, size_t body_len, double deadline,
 		 const struct cancel *cancel)
 {
-	const char *text[] = { "Content-Type: text/plain", NULL };
 	struct http_request req = {
 		.method = p->method, .url = p->url, .cacert = s->cacert,
 		.allow_http = p->allow_http, .body_max = REPLY_BODY_MAX,
-		.headers = body ? text : NULL, .body = body,
+		.headers = notify_headers(p, body ? "Content-Type: text/plain"
+					  : NULL),
+		.body = body,
 		.body_len = body ? body_len : 0,
 	};
 	struct retry_policy policy = {

@@ -23,6 +23,10 @@ struct planned_request {
 	const char *method;    /* "GET" or "POST" */
 	bool allow_http;
 	char shown[ORIGIN_SHOWN_MAX]; /* the URL's origin, token redacted */
+	/* The header lines to send (the settings' extra ones, then a free
+	 * slot for the body's type), NULL-ended; malloc'd, wiped on free. */
+	const char **headers;
+	char *header_text;
 };
 
 /* From now on, TOKEN, raw and escaped, is hidden in every message. */
@@ -46,16 +50,34 @@ bool notify_plan(const struct settings *s, enum event event,
 		 const struct template_values *vals, struct planned_request *out);
 void planned_request_free(struct planned_request *r);
 
+/* REQ's header lines, with CONTENT_TYPE (a whole line, or NULL) added. */
+const char *const *notify_headers(struct planned_request *req,
+				  const char *content_type);
+
+/* What the job cost, for an end request's fields. */
+struct run_cost {
+	long long duration_ms;
+	bool usage_known;     /* the two below were measured */
+	long long max_rss_kb; /* the largest resident set */
+	long long cpu_ms;     /* user + system time */
+};
+
+/* The fields every request of a run has: run id, monitor, hostname. */
+void notify_run_values(const struct settings *s, const char *run_id,
+		       struct template_values *vals);
+
 /* The fields of an end request. */
+#define END_SCRATCH 5
 void notify_end_values(const struct settings *s, const char *run_id,
 		       const struct event_report *report,
-		       long long duration_ms, char scratch[2][24],
+		       const struct run_cost *cost,
+		       char scratch[END_SCRATCH][24],
 		       struct template_values *vals);
 
 /* Send REQ by the retry policy of S within DEADLINE seconds, with BODY (if
  * not NULL) as text; a stop that CANCEL reports abandons it.  Says why when
  * it fails.  True when the server took it. */
-bool notify_send(const struct settings *s, const struct planned_request *req,
+bool notify_send(const struct settings *s, struct planned_request *req,
 		 const char *body, size_t body_len, double deadline,
 		 const struct cancel *cancel);
 

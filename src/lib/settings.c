@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -14,7 +15,7 @@
 
 static const char *const service_names[] = {
 	"tickstem", "healthchecks", "betterstack", "uptime-kuma",
-	"deadmanssnitch", NULL,
+	"deadmanssnitch", "sentry", "cronitor", NULL,
 };
 static const char *const method_names[] = { "GET", "POST", NULL };
 
@@ -91,7 +92,7 @@ const struct setting_def setting_defs[S_COUNT] = {
 		0, 0, NULL,
 		SETTING_HBRUN, AT(service),
 		"presets of tickstem (default), healthchecks, "
-		"betterstack, uptime-kuma, deadmanssnitch",
+		"betterstack, uptime-kuma, deadmanssnitch, sentry, cronitor",
 		service_names },
 	[S_START_URL] = { "start_url", "start-url", 0, TYPE_STRING, "URL", NULL,
 		0, 0, NULL,
@@ -122,6 +123,14 @@ const struct setting_def setting_defs[S_COUNT] = {
 		NULL, 0, 0, NULL,
 		SETTING_HBRUN | SETTING_PATH | SETTING_SECTION, AT(metrics_file),
 		"after each run, rewrite FILE in Prometheus' text format" },
+	[S_MONITOR] = { "monitor", "monitor", 0, TYPE_STRING, "NAME", NULL,
+		0, 0, NULL,
+		SETTING_HBRUN, AT(monitor),
+		"the monitor's name at the service (default the -j NAME)" },
+	[S_HEADER] = { "header", "header", 0, TYPE_HEADERS, "'NAME: VALUE'",
+		NULL, 0, 0, NULL,
+		SETTING_HBRUN | SETTING_SECRET | SETTING_SCRUB, AT(headers),
+		"an extra header on every request (repeatable)" },
 };
 
 int setting_by_key(const char *key)
@@ -290,8 +299,66 @@ static bool parse_value(const struct setting_def *d, const char *text,
 	case TYPE_CHOICE:
 		*number = choice_index(d->choices, text);
 		return *number >= 0;
+	case TYPE_HEADERS:
+		return header_usable(text);
 	}
 	return false;
+}
+
+/* An HTTP token character: what a header's name is made of. */
+static bool tchar(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	       (c >= '0' && c <= '9') || (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+bool header_usable(const char *line)
+{
+	size_t name = 0;
+	while (tchar((unsigned char)line[name]))
+		name++;
+	if (name == 0 || line[name] != ':')
+		return false;
+	/* These frame the request and its body: a second one would make it
+	 * another request. */
+	if ((name == 14 && strncasecmp(line, "Content-Length", name) == 0) ||
+	    (name == 17 && strncasecmp(line, "Transfer-Encoding", name) == 0) ||
+	    (name == 12 && strncasecmp(line, "Content-Type", name) == 0))
+		return false;
+	bool value = false;
+	for (const char *p = line + name + 1; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		if ((c < 0x20 && c != '\t') || c == 0x7f)
+			return false;
+		value |= c != ' ' && c != '\t';
+	}
+	/* libcurl reads "Name:" with nothing after it as "remove Name". */
+	return value;
+}
+
+/* Another header line for L's list of header D: appended after those the
+ * same level gave; a level that holds one unusable line stays unusable. */
+static enum set_result add_header(struct layer *l, int id, const char *value,
+				  int line)
+{
+	struct value *v = &l->v[id];
+	if (v->state == VALUE_UNUSABLE)
+		return *value ? (header_usable(value) ? SET_OK : SET_BAD_HEADER)
+			      : SET_UNUSABLE;
+	if (!*value || !header_usable(value)) {
+		layer_set_unusable(l, id, line);
+		return *value ? SET_BAD_HEADER : SET_UNUSABLE;
+	}
+	size_t size = (v->text ? strlen(v->text) + 1 : 0) + strlen(value) + 1;
+	char *text = malloc(size);
+	if (!text)
+		return SET_BAD_VALUE;
+	snprintf(text, size, "%s%s%s", v->text ? v->text : "",
+		 v->text ? "\n" : "", value);
+	secret_free(v->text);
+	*v = (struct value){ .text = text, .state = VALUE_SET,
+			     .line = v->line ? v->line : line };
+	return SET_OK;
 }
 
 static bool is_space(char c)
@@ -335,6 +402,8 @@ static enum set_result set_value(struct layer *l, int id, const char *value,
 {
 	double number = 0;
 	const struct setting_def *d = &setting_defs[id];
+	if (d->type == TYPE_HEADERS)
+		return value ? add_header(l, id, value, line) : SET_BAD_VALUE;
 	bool words = d->type == TYPE_STRING || d->type == TYPE_CHOICE;
 	if (value && !*value && words) {
 		layer_set_unusable(l, id, line);
@@ -387,6 +456,7 @@ static void put(struct settings *out, const struct setting_def *d,
 		return; /* cannot happen: the defaults are checked by the tests */
 	void *at = (char *)out + d->field;
 	switch (d->type) {
+	case TYPE_HEADERS:
 	case TYPE_STRING:
 		if (text && (d->flags & SETTING_PATH))
 			*(char **)at = path_in(folder, text);
@@ -489,7 +559,8 @@ void settings_free(struct settings *s)
 {
 	for (int id = 0; id < S_COUNT; id++) {
 		const struct setting_def *d = &setting_defs[id];
-		bool text = d->type == TYPE_STRING || d->type == TYPE_CHOICE;
+		bool text = d->type == TYPE_STRING || d->type == TYPE_CHOICE ||
+			    d->type == TYPE_HEADERS;
 		if (text && d->field != NO_FIELD)
 			secret_free(*(char **)((char *)s + d->field));
 	}

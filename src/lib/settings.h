@@ -44,6 +44,8 @@ enum setting_id {
 	S_SCHEDULE,
 	S_TZ,
 	S_METRICS_FILE,
+	S_MONITOR,
+	S_HEADER,
 	S_COUNT
 };
 
@@ -54,6 +56,9 @@ enum setting_type {
 	TYPE_BOOL,
 	TYPE_STATUSES, /* exit statuses 1-255, comma-separated */
 	TYPE_CHOICE,  /* one of a list of words; another is set but unusable */
+	/* "Name: value" lines, one a use, gathered at each level; one that
+	 * is not a header makes the level's whole list unusable */
+	TYPE_HEADERS,
 };
 
 /* Flags of a setting. */
@@ -142,6 +147,11 @@ struct settings {
 			    request or --check needs it (schedule.h) */
 	char *tz;        /* the schedule's zone; NULL: local */
 	char *metrics_file; /* rewritten after each run; NULL: none */
+	char *monitor;   /* the monitor's name; NULL: none (-j NAME stands in) */
+	char *headers;   /* extra header lines, '\n' between; NULL: none */
+	/* The environment variable the token came from when no level set
+	 * one and the service reads its own (SENTRY_DSN), else NULL. */
+	const char *token_env;
 	/* Set but unusable at the level that decides: no default stands in,
 	 * and nothing that needs the setting is sent. */
 	bool unusable[S_COUNT];
@@ -165,7 +175,9 @@ void layer_free(struct layer *l);
  * was (the level below applies); SET_UNKNOWN_CHOICE for a word that is
  * not one of a TYPE_CHOICE's, which is then set as unusable too. */
 enum set_result { SET_OK, SET_UNKNOWN_KEY, SET_BAD_VALUE, SET_UNUSABLE,
-		  SET_UNKNOWN_CHOICE };
+		  SET_UNKNOWN_CHOICE,
+		  /* a header that is not "Name: value": set as unusable */
+		  SET_BAD_HEADER };
 /* What a warning about an unusable value adds. */
 #define UNUSABLE_CONSEQUENCE "no lower level stands in, and nothing that needs it is sent"
 enum set_result layer_set_id(struct layer *l, int id, const char *value,
@@ -184,6 +196,11 @@ bool parse_bool(const char *s, bool *out);
  * bitmap BITS (may be NULL: only checked); false for anything else, the
  * empty list included. */
 bool parse_statuses(const char *s, unsigned char bits[(STATUS_MAX + 8) / 8]);
+/* Whether LINE is one header a request may carry: "Name: value", the
+ * name of token characters, a value not empty and without a control
+ * character (a CR or LF would start another header), and not one that
+ * frames the request (Content-Length, Transfer-Encoding, Content-Type). */
+bool header_usable(const char *line);
 /* Whether exit STATUS counts as a success under S's success_status. */
 bool status_is_success(const struct settings *s, int status);
 

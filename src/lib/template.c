@@ -10,6 +10,11 @@ static const char *const field_names[FIELD_COUNT] = {
 	[FIELD_EXIT_STATUS] = "exit_status",
 	[FIELD_DURATION_MS] = "duration_ms",
 	[FIELD_MESSAGE] = "message",
+	[FIELD_MONITOR] = "monitor",
+	[FIELD_HOSTNAME] = "hostname",
+	[FIELD_DURATION_S] = "duration_s",
+	[FIELD_MAX_RSS_KB] = "max_rss_kb",
+	[FIELD_CPU_MS] = "cpu_ms",
 };
 
 /* The field whose mark "{name}" starts at P, or -1; *LEN gets its length. */

@@ -166,6 +166,19 @@ Readings where the SPEC leaves room (the lead reconciles):
   A cacert relative to the config file's folder, there or not, and
   SSL_CERT_FILE or SSL_CERT_DIR set to anything change no loopback http
   request: trust_env().
+- The new presets, the monitor, headers and what the job cost (a tenth of
+  the cases, all on the command line): sentry's check-ins under the DSN's
+  /api/PROJECT/cron/MONITOR/KEY/ (an api_url given with the service in
+  place of its host; a DSN without key or project: no request; its output
+  never sent, with a warning), cronitor's run/complete/fail, healthchecks'
+  KEY/SLUG tokens and, with --monitor, slug URLs with create=1 (a slug and
+  a monitor, or an empty monitor: no request); the monitor is --monitor,
+  else the -j NAME, and '', '.' or '..' is none; any unusable --header
+  means no request at all, and every request carries the others as given;
+  {duration_s} is {duration_ms} in seconds, {max_rss_kb} and {cpu_ms}
+  numbers, all three empty in a start request.  A sentry case with a
+  schedule (and POST, and no start_url) sends its start request with a JSON
+  body: in_progress, the run id, a monitor_config with its schedule.
 Not generated: config files over 1 MiB, --cacert, duplicate keys in one
 section (except an api_url beside a service), the same section twice, a
 Ping-Body-Limit header, a config file found by the search that the caller
@@ -185,6 +198,7 @@ import base64
 import collections
 import concurrent.futures
 import fcntl
+import json
 import os
 import random
 import re
@@ -399,6 +413,7 @@ def parse_cli(words):
              "--send-output": "send_output", "--metrics-file": "metrics_file",
              "-c": "config", "--config": "config"}
     names.update(SCHEDULE_OPTIONS)
+    names.update({"--monitor": "monitor", "--header": "header"})
     cli, job, config, quiet = {}, None, None, None
     i = 0
     while i < len(words):
@@ -426,6 +441,8 @@ def parse_cli(words):
             job = value
         elif names[w] == "config":
             config = value
+        elif names[w] == "header":
+            cli.setdefault("header", []).append(value)
         elif names[w] in NUMBERS:
             v = NUMBERS[names[w]](value)
             if v is None:
@@ -477,6 +494,16 @@ RUN_ID = "{run_id}"
 DURATION = "{duration_ms}"
 TEMPLATE_KEYS = {"start": "start_url", "success": "ping_url", "fail": "fail_url"}
 
+# The monitor, the machine's name and what the job cost (the sentry and
+# cronitor presets take them too): {duration_s} and the two costs are
+# placeholders, read off the request by path_match().
+FIELDS += ("monitor", "hostname", "duration_s", "max_rss_kb", "cpu_ms")
+DURATION_S = "{duration_s}"
+COST = "{cost}"
+HOSTNAME = urllib.parse.quote(os.uname().nodename, safe="")
+PLACEHOLDERS = {RUN_ID: None, DURATION: "[0-9]+", DURATION_S: r"[0-9]+\.[0-9]{3}",
+                COST: "[0-9]+"}
+
 
 def fill(template, values):
     """TEMPLATE with each field replaced by its VALUES (escaped text or a
@@ -507,6 +534,21 @@ def field_values(token, status, message, start=False):
             "exit_status": "" if start else str(status),
             "duration_ms": "" if start else DURATION,
             "message": q("started" if start else message)}
+
+
+_field_values = field_values
+
+
+def field_values(token, status, message, start=False, monitor=None, ran=True):
+    """field_values() with the monitor (None: none usable), the host name
+    and the cost, empty in a start request and for a command that never
+    ran."""
+    v = _field_values(token, status, message, start)
+    v.update(monitor=None if monitor is None else urllib.parse.quote(monitor, safe=""),
+             hostname=HOSTNAME, duration_s="" if start else DURATION_S,
+             max_rss_kb="" if start or not ran else COST,
+             cpu_ms="" if start or not ran else COST)
+    return v
 
 
 def template_target(url, values):
@@ -627,6 +669,7 @@ def expect(case):
     if found == "blocked":
         out["quiet"] = bool(quiet)
         return out
+    out["job_name"] = job
     return expect_requests(case, cli, levels, folder, out)
 
 
@@ -640,6 +683,12 @@ def expect_requests(case, cli, levels, folder, out):
     if preset is None:
         out["why"] = "unknown service: set but unusable, no request"
         return out
+    if not all(header_usable(h) for h in cli.get("header", [])):
+        out["why"] = "a header unusable: no request at all"
+        return out
+    out["headers"] = [tuple(x.strip(" \t") for x in h.split(":", 1))
+                      for h in cli.get("header", [])]
+    sentry = cli.get("service", "").lower() == "sentry"
     method = first(levels, "method")
     if method is not None:
         method = None if method is LONG or method.upper() not in ("GET", "POST") \
@@ -649,28 +698,154 @@ def expect_requests(case, cli, levels, folder, out):
             return out
     out["method"] = method = method or preset["method"]
     send = first(levels, "send_output") or 0
-    out["capture"] = send > 0 and method == "POST"
-    out["no_body_warning"] = send > 0 and method == "GET"
+    out["capture"] = send > 0 and method == "POST" and not sentry
+    out["no_body_warning"] = send > 0 and (method == "GET" or sentry)
     cred = next((l for l in levels if "token" in l or "token_file" in l), None)
     token = None
     if cred is not None:
         token = token_of(cred, folder if cred is not levels[0] else "", case["files"])
     base = first(scoped, "api_url")
+    monitor = monitor_of(cli, out["job_name"])
+    preset, base = vendor_preset(cli, preset, base, token)
+    out["start_json"] = sentry and method == "POST" and "schedule" in cli and \
+        first(scoped, "start_url") is None
     job, rc = case["job"], out["rc"]
     ok = job["kind"] == "exit" and (rc == 0 or rc in cli.get("--success-status", ()))
     status, message = (0, "OK") if ok else ending_fields(case, cli)
     assert ok or status != 0, "a fail request never says 0"
     out["event"] = "success" if ok else "fail"
+    ran = job["kind"] != "missing"
     out["request"] = request_of(scoped, out["event"], preset, base,
-                                field_values(token, status, message))
+                                field_values(token, status, message, monitor=monitor,
+                                             ran=ran))
     if job["kind"] != "missing":  # a command that never ran never started
         out["start"] = request_of(scoped, "start", preset, base,
-                                  field_values(token, 0, "", start=True))
+                                  field_values(token, 0, "", start=True, monitor=monitor))
     if out["request"] and out["capture"]:
         out["body"] = send
     out["why"] = ("%s request" % out["event"]) if out["request"] else \
         "no usable %s request" % out["event"]
     return out
+
+
+# ---- sentry, cronitor, healthchecks slugs, monitor, header ------------------
+
+PRESETS["cronitor"] = {
+    "start": "/{token}/{monitor}?state=run&series={run_id}&host={hostname}",
+    "success": "/{token}/{monitor}?state=complete&series={run_id}&status_code=0"
+               "&duration={duration_s}&host={hostname}",
+    "fail": "/{token}/{monitor}?state=fail&series={run_id}&status_code={exit_status}"
+            "&duration={duration_s}&message={message}&host={hostname}",
+    "method": "POST"}
+# After the DSN's /api/PROJECT/cron/{monitor}/KEY/ (vendor_preset()).
+PRESETS["sentry"] = {
+    "start": "?status=in_progress&check_in_id={run_id}",
+    "success": "?status=ok&check_in_id={run_id}&duration={duration_s}",
+    "fail": "?status=error&check_in_id={run_id}&duration={duration_s}",
+    "method": "POST"}
+HC_MONITOR = {"start": "/{token}/{monitor}/start?create=1&rid={run_id}",
+              "success": "/{token}/{monitor}?create=1&rid={run_id}",
+              "fail": "/{token}/{monitor}/{exit_status}?create=1&rid={run_id}"}
+TCHAR = set("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+def header_usable(h):
+    """A header line hbrun sends: 'Name: value', the name of token
+    characters, the value not blank and without a control character, and
+    not one that frames the request."""
+    name, colon, value = h.partition(":")
+    if not name or not colon or not set(name) <= TCHAR:
+        return False
+    if name.lower() in ("content-length", "transfer-encoding", "content-type"):
+        return False
+    if any(ord(c) < 32 and c != "\t" or ord(c) == 127 for c in value):
+        return False
+    return value.strip(" \t") != ""
+
+
+def segment(text):
+    """TEXT as one escaped path segment, or None ('', '.', '..')."""
+    return None if text in ("", ".", "..") else urllib.parse.quote(text, safe="")
+
+
+def monitor_of(cli, job):
+    """The monitor: --monitor (unusable: None), else the -j NAME."""
+    m = cli.get("monitor", job)
+    return None if m is None or m in ("", ".", "..") else m
+
+
+def literal(text):
+    return text.replace("{", "{{")
+
+
+def parse_dsn(dsn):
+    """(base, key, project) of a Sentry DSN, or None."""
+    m = re.fullmatch(r"([A-Za-z][A-Za-z0-9+.-]*://)([^/@]+)@([^/@]+)(/[^?#]*)", dsn or "")
+    if m is None or any(c <= " " or c in "?#\\\x7f" for c in dsn):
+        return None
+    path = m.group(4).rstrip("/") if len(m.group(4)) > 1 else m.group(4)
+    prefix, _, project = path.rpartition("/")
+    key = m.group(2).split(":", 1)[0]
+    if key in ("", ".", "..") or project in ("", ".", ".."):
+        return None
+    return m.group(1) + m.group(3) + prefix, key, project
+
+
+def vendor_preset(cli, preset, base, token):
+    """(preset, base) as the service and the token make them: sentry's
+    paths under the DSN (or an api_url given with the service);
+    healthchecks' KEY/SLUG tokens and slug URLs for a monitor set by name.
+    A preset {} sends nothing."""
+    service = cli.get("service", "").lower()
+    if service == "sentry":
+        dsn = parse_dsn(token)
+        if dsn is None:
+            return {}, base
+        root, key, project = dsn
+        head = "/api/%s/cron/{monitor}/%s/" % (literal(segment(project)),
+                                               literal(segment(key)))
+        paths = {e: head + p for e, p in preset.items() if e != "method"}
+        return dict(paths, method="POST"), base if base is not None else root
+    if service != "healthchecks":
+        return preset, base
+    named = "monitor" in cli
+    if named and cli["monitor"] == "":
+        return {}, base  # set but unusable: no other URL stands in
+    if token is not None and "/" in token:
+        key, _, slug = token.partition("/")
+        if named or segment(key) is None or segment(slug) is None or "/" in slug:
+            return {}, base
+        parts = literal(segment(key)) + "/" + literal(segment(slug))
+        return {e: p.replace("{token}", parts) if e != "method" else p
+                for e, p in preset.items()}, base
+    return (dict(HC_MONITOR, method="POST") if named else preset), base
+
+
+def check_start_json(r):
+    """Sentry's start request with a schedule: a JSON body that says the
+    check-in is in progress, with the monitor's configuration."""
+    try:
+        body = json.loads(r["body"])
+        ok = r["ctype"] == "application/json" and body["status"] == "in_progress" and \
+            UUID4.fullmatch(body["check_in_id"]) and \
+            body["monitor_config"]["schedule"]["type"] in ("crontab", "interval")
+    except (ValueError, KeyError, TypeError):
+        ok = False
+    return [] if ok else [("body", "%s: expected Sentry's monitor configuration, got %r"
+                           % (shown_request(r), r["body"][:200]))]
+
+
+def check_headers(exp, fake):
+    """Each request carries the headers given, as given, each once."""
+    bad = []
+    for r, _, _ in fake:
+        got = [(n, v.strip(" \t")) for n, v in r.get("headers", [])
+               if n.lower() in {h[0].lower() for h in exp.get("headers", [])}]
+        if sorted(got) != sorted(exp.get("headers", [])):
+            bad.append(("headers", "%s carried %s, not %s"
+                        % (shown_request(r), got, exp.get("headers"))))
+    return bad
+
 
 
 # ---- generating cases -------------------------------------------------------
@@ -1136,6 +1311,81 @@ class Gen:
                 o += ["--" + key.replace("_", "-"), self.template_value("cli", "cli", key)]
         return o
 
+    # -- sentry, cronitor, healthchecks slugs, monitor, header, cost --
+
+    def vendor_token(self, svc, port):
+        """SVC's token: a DSN (its key the credential) for sentry, a key,
+        a KEY/SLUG or a broken one for healthchecks; some unusable."""
+        base = "127.0.0.1:%d/c%d/svc" % (port, self.n)
+        if svc == "sentry":
+            key, project = self.token(), self.r.choice(("42", "7", "a b"))
+            return self.pick([("http://%s@%s/%s" % (key, base, project), 60),
+                              ("http://%s:old@%s/%s/" % (key, base, project), 8),
+                              ("http://%s/%s" % (base, project), 6),
+                              ("http://%s@%s/" % (key, base), 5),
+                              ("http://..@%s/42" % base, 3), ("", 5),
+                              ("https://%s@sentry.invalid/%s" % (key, project), 13)])
+        if svc == "healthchecks" and self.p(0.4):
+            self.tags.add("hc-slug")
+            slug = self.r.choice(("db-backup", "a b", "..", "", "x/y"))
+            return "%s/%s" % (self.token(), slug)
+        return self.pick([(self.token(), 80), (self.token(True), 12), ("", 8)])
+
+    def header_value(self):
+        good = [("X-Auth: " + self.token(), 40), ("X-Team:ops", 10),
+                ("Authorization: Basic " + self.token(), 10)]
+        bad = [("NoColon", 3), ("Bad Name: v", 3), ("X-A:", 3), ("X-A:  ", 2),
+               ("X-A: a\r\nX-B: b", 3), ("X-A: a\x01", 2), ("Content-Length: 1", 2),
+               (": v", 2), ("", 3), ("X(A): v", 2), ("content-type: text/html", 2)]
+        h = self.pick(good + bad)
+        if not header_usable(h):
+            self.tags.add("header-unusable")
+        return h
+
+    def cost_url(self, event):
+        """A template of EVENT with some of the new fields."""
+        url = self.url("cli", event)
+        fields = [f for f in ("monitor", "hostname", "duration_s", "max_rss_kb", "cpu_ms")
+                  if self.p(0.5)]
+        if not fields:
+            return url
+        query = "&".join("%s={%s}" % (f[:3], f) for f in fields)
+        return url + ("&" if "?" in url else "?") + query
+
+    def vendor_opts(self):
+        """A case of the new presets, monitor, headers and fields, all on
+        the command line."""
+        svc = self.pick([("sentry", 35), ("cronitor", 30), ("healthchecks", 25),
+                         ("tickstem", 10)])
+        self.tags.add("vendor-" + svc)
+        port = self.ports[self.server]
+        o = ["--service", svc, "-t", self.vendor_token(svc, port), "--ping-deadline", "2"]
+        base = "http://127.0.0.1:%d/c%d/svc" % (port, self.n)
+        if svc in ("cronitor", "healthchecks") or ("sentry.invalid" in o[3]):
+            o += ["--api-url", base + {"cronitor": "/p", "healthchecks": "/ping"}.get(svc, "")]
+        if svc == "sentry" and self.p(0.5):
+            self.tags.add("sentry-schedule")
+            o += ["--schedule", self.r.choice(("0 3 * * *", "@hourly", "Mon *-*-* 04:00")),
+                  "--tz", "UTC"]
+        if self.p(0.6):
+            o += ["--monitor", self.pick([("nightly", 50), ("a b/c", 15), ("", 10),
+                                           ("..", 5), ("job.%d" % self.n, 20)])]
+        if self.p(0.5):
+            o += ["-j", self.r.choice(SECTIONS)]
+        for _ in range(self.pick([(0, 45), (1, 35), (2, 20)])):
+            o += ["--header", self.header_value()]
+        for opt, event in (("--start-url", "s"), ("--ping-url", "p"), ("--fail-url", "f")):
+            if self.p(0.15):
+                self.tags.add("cost-template")
+                o += [opt, self.cost_url(event)]
+        if self.p(0.2):
+            o += ["--send-output", self.send_output("cli")]
+        if self.p(0.08):
+            o += ["--method", "GET"]
+        if self.p(0.15):
+            o.insert(0, "-q")
+        return o
+
     def job_control(self, job):
         """Job-control options for JOB; a hanging job gets a timeout."""
         o = []
@@ -1319,6 +1569,8 @@ class Gen:
                 opts += ["--" + key.replace("_", "-"), self.template_value("cli", "cli", key)]
         if self.p(0.15):
             opts = self.service_opts()
+        elif self.p(0.12):
+            opts = self.vendor_opts()
         self.token_newlines(opts, env)
         if self.p(0.01):
             self.tags.add("job-empty")
@@ -1596,16 +1848,16 @@ def path_match(want, req):
     None."""
     if not isinstance(want, tuple) or req["method"] == "CONNECT" or req["port"] != want[0]:
         return None
-    parts = re.split(r"(\{run_id\}|\{duration_ms\})", want[1])
-    rx = "".join("(%s)" % UUID4.pattern if p == RUN_ID else "([0-9]+)" if p == DURATION
+    parts = re.split("(%s)" % "|".join(map(re.escape, PLACEHOLDERS)), want[1])
+    rx = "".join("(%s)" % (PLACEHOLDERS[p] or UUID4.pattern) if p in PLACEHOLDERS
                  else re.escape(p) for p in parts)
     m = re.fullmatch(rx, req["path"])
     if m is None:
         return None
-    names = [p for p in parts if p in (RUN_ID, DURATION)]
+    names = [p for p in parts if p in PLACEHOLDERS]
     got = {RUN_ID: [], DURATION: []}
     for name, value in zip(names, m.groups()):
-        got[name].append(value)
+        got.setdefault(name, []).append(value)
     return got
 
 
@@ -1675,6 +1927,7 @@ def check_requests(case, exp, seen, requests):
         [(r, got, False) for r, got in ends if r["method"] != "CONNECT"]
     bad += check_methods_bodies(case, exp, fake)
     bad += check_fields(case, exp, seen, fake)
+    bad += check_headers(exp, fake)
     return bad
 
 
@@ -1686,7 +1939,9 @@ def check_methods_bodies(case, exp, fake):
     for r, _, start in fake:
         if r["method"] != exp["method"]:
             bad.append(("method", "%s, not %s" % (shown_request(r), exp["method"])))
-        if exp["body"] is None or start:
+        if start and exp.get("start_json"):
+            bad += check_start_json(r)
+        elif exp["body"] is None or start:
             if r["body"] or r["ctype"]:
                 bad.append(("body", "%s: expected no body" % shown_request(r)))
         elif r["ctype"] != "text/plain" or not is_tail(r["body"], out, err, exp["body"]):
@@ -1706,7 +1961,8 @@ def check_fields(case, exp, seen, fake):
                     % (sorted(ids), seen["run_ids"])))
     kind = case["job"]["kind"]
     for r, got, _ in fake:
-        for d in map(int, got[DURATION]):
+        for d in list(map(int, got[DURATION])) + \
+                [int(x.replace(".", "")) for x in got.get(DURATION_S, [])]:
             low = 0
             if kind == "hang":
                 low = float(parse_cli(case["opts"])[0]["--timeout"]) * 1000 - 1
@@ -2258,6 +2514,60 @@ class EventsOracleTest(unittest.TestCase):
                                                            "path": "/p/not-a-uuid"}))
 
 
+class VendorsOracleTest(unittest.TestCase):
+    """The oracle of the sentry, cronitor and healthchecks slug presets,
+    the monitor and the headers, on hand cases."""
+
+    def test_sentry(self):
+        dsn = ["--service", "sentry", "-t", "http://K1@127.0.0.1:9/pre/42"]
+        e = expect(hand_case(dsn + ["--monitor", "m"]))
+        self.assertEqual((e["start"], e["request"]), (
+            (9, "/pre/api/42/cron/m/K1/?status=in_progress&check_in_id={run_id}"),
+            (9, "/pre/api/42/cron/m/K1/?status=ok&check_in_id={run_id}"
+                "&duration={duration_s}")))
+        e = expect(hand_case(dsn + ["-j", "db", "--api-url", "http://127.0.0.1:8/r"],
+                             job={"kind": "exit", "code": 2}))
+        self.assertEqual(e["request"], (8, "/r/api/42/cron/db/K1/?status=error"
+                                           "&check_in_id={run_id}&duration={duration_s}"))
+        for bad in (["--monitor", ""], ["--monitor", ".."], []):
+            self.assertIsNone(expect(hand_case(dsn + bad))["request"], bad)
+        self.assertIsNone(expect(hand_case(["--service", "sentry", "-t", "http://127.0.0.1:9/42",
+                                            "--monitor", "m"]))["request"])
+        out = expect(hand_case(dsn + ["--monitor", "m", "--send-output", "9"]))
+        self.assertEqual((out["body"], out["no_body_warning"]), (None, True))
+
+    def test_cronitor_and_cost(self):
+        e = expect(hand_case(["--service", "cronitor", "--api-url", "http://127.0.0.1:9/p",
+                              "-t", "T", "--monitor", "a b"], job={"kind": "signal", "sig": 9}))
+        self.assertEqual(e["request"], (9, "/p/T/a%20b?state=fail&series={run_id}&status_code=137"
+                                           "&duration={duration_s}&message=killed%20by%20signal"
+                                           "%209%20%28KILL%29&host=" + HOSTNAME))
+        e = expect(hand_case(["-t", "T", "--ping-url",
+                              "http://127.0.0.1:9/{token}?r={max_rss_kb}&c={cpu_ms}",
+                              "--start-url", "http://127.0.0.1:9/s?c={cpu_ms}"]))
+        self.assertEqual((e["start"], e["request"]), ((9, "/s?c="), (9, "/T?r={cost}&c={cost}")))
+
+    def test_healthchecks_slugs(self):
+        base = ["--service", "healthchecks", "--api-url", "http://127.0.0.1:9/ping"]
+        e = expect(hand_case(base + ["-t", "PK/a b"]))
+        self.assertEqual(e["request"], (9, "/ping/PK/a%20b?rid={run_id}"))
+        e = expect(hand_case(base + ["-t", "PK", "--monitor", "m", "-j", "x"]))
+        self.assertEqual(e["request"], (9, "/ping/PK/m?create=1&rid={run_id}"))
+        e = expect(hand_case(base + ["-t", "PK", "-j", "x"]))
+        self.assertEqual(e["request"], (9, "/ping/PK?rid={run_id}"))
+        for bad in (["-t", "PK/a", "--monitor", "m"], ["-t", "PK/.."], ["-t", "PK/a/b"],
+                    ["-t", "PK", "--monitor", ""]):
+            self.assertIsNone(expect(hand_case(base + bad))["request"], bad)
+
+    def test_headers(self):
+        ping = ["-t", "T", "--ping-url", "http://127.0.0.1:9/{token}"]
+        e = expect(hand_case(ping + ["--header", "X-A: 1", "--header", "X-B:2"]))
+        self.assertEqual(e["headers"], [("X-A", "1"), ("X-B", "2")])
+        for bad in ("X-A:", "NoColon", "X A: 1", "X-A: 1\r\nX-B: 2", "Content-Length: 1", ""):
+            e = expect(hand_case(ping + ["--header", "X-Ok: 1", "--header", bad]))
+            self.assertEqual((e["request"], e["start"]), (None, None), bad)
+
+
 class RulesTest(unittest.TestCase):
     def test_generated_cases(self):
         seed = os.environ.get("HBRUN_RULES_SEED") or str(random.randrange(10 ** 9))
@@ -2303,7 +2613,8 @@ class RulesTest(unittest.TestCase):
                 if m:
                     by_case[int(m.group(1))].append({
                         "method": r.method, "port": port, "path": r.path, "body": r.body,
-                        "ctype": r.headers.get("content-type")})
+                        "ctype": r.headers.get("content-type"),
+                        "headers": r.raw_headers})
                 else:
                     stray.append((port, r.method, r.target))
         verdicts = [check(c, e, s, by_case.get(c["n"], []))

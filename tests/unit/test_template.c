@@ -140,9 +140,10 @@ START_TEST(kuma_duration_capped)
 		memset(&s, 0, sizeof s);
 		s.service = (char *)cases[i].service;
 		struct event_report report = { .event = EVENT_SUCCESS, .message = "OK" };
-		char scratch[2][24];
+		char scratch[END_SCRATCH][24];
 		struct template_values vals;
-		notify_end_values(&s, "run", &report, cases[i].ms, scratch, &vals);
+		struct run_cost cost = { .duration_ms = cases[i].ms };
+		notify_end_values(&s, "run", &report, &cost, scratch, &vals);
 		ck_assert_str_eq(vals.v[FIELD_DURATION_MS], cases[i].want);
 	}
 }
