@@ -33,6 +33,8 @@ struct stream {
 	size_t off, len;
 	bool writable;       /* SINK_SMALL: POLLOUT came */
 	bool full;           /* SINK_TEE: the sink's pipe had no room */
+	size_t owed;         /* once the job has ended: bytes it had written
+				still in the pipe, to be copied on */
 };
 
 struct output {
@@ -171,6 +173,20 @@ static ssize_t sink_write(struct stream *st)
 	return n < 0 ? -1 : n;
 }
 
+static void close_input(struct stream *st)
+{
+	if (st->in >= 0)
+		close(st->in);
+	st->in = -1;
+	st->owed = 0;
+}
+
+/* N bytes were taken out of the job's pipe. */
+static void taken(struct stream *st, size_t n)
+{
+	st->owed = n < st->owed ? st->owed - n : 0;
+}
+
 static void stop_copying(struct stream *st)
 {
 	if (st->kind == SINK_NONBLOCK || st->kind == SINK_TEE)
@@ -178,6 +194,22 @@ static void stop_copying(struct stream *st)
 	st->out = -1;
 	st->kind = SINK_NONE;
 	st->off = st->len = 0;
+	st->full = false;
+}
+
+/* The reader of this stream of hbrun's went away: the job learns it as it
+ * would without hbrun, by SIGPIPE or EPIPE on its next write, once the
+ * pipe has no reader either.  What was read is in the tail already. */
+static void reader_gone(struct stream *st)
+{
+	stop_copying(st);
+	close_input(st);
+}
+
+/* Whether a write's ERR says that nobody reads any more. */
+static bool gone(int err)
+{
+	return err == EPIPE || err == ECONNRESET;
 }
 
 static void flush(struct stream *st)
@@ -188,9 +220,13 @@ static void flush(struct stream *st)
 			return;
 		}
 		ssize_t n = sink_write(st);
+		if (n < 0 && gone(errno)) {
+			reader_gone(st);
+			return;
+		}
 		if (n < 0) {
-			/* A closed or failing output of hbrun's: this stream
-			 * is no longer copied, and still read. */
+			/* A failing output of hbrun's (a full disk, say):
+			 * this stream is no longer copied, and still read. */
 			stop_copying(st);
 			return;
 		}
@@ -210,11 +246,11 @@ static void fill(struct output *o, struct stream *st)
 	while (n < 0 && errno == EINTR);
 	if (n > 0) {
 		tail_add(o, st->buf, (size_t)n);
+		taken(st, (size_t)n);
 		st->off = 0;
 		st->len = (size_t)n;
 	} else if (n == 0 || errno != EAGAIN) {
-		close(st->in);
-		st->in = -1;
+		close_input(st);
 	}
 }
 
@@ -228,10 +264,10 @@ static void tail_read(struct output *o, struct stream *st, size_t n)
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got <= 0) {
-			close(st->in);
-			st->in = -1;
+			close_input(st);
 			return;
 		}
+		taken(st, (size_t)got);
 		o->used += (size_t)got;
 		if (o->used > o->cap) {
 			o->head = (o->head + o->used - o->cap) % o->cap;
@@ -261,8 +297,7 @@ static void tee_fill(struct output *o, struct stream *st)
 	if (n > 0) {
 		tail_read(o, st, (size_t)n);
 	} else if (n == 0) {
-		close(st->in);
-		st->in = -1;
+		close_input(st);
 	} else if (errno == EAGAIN) {
 		/* Either side can say so; only a full sink is waited on. */
 		st->full = !input_empty(st);
@@ -270,6 +305,8 @@ static void tee_fill(struct output *o, struct stream *st)
 		st->kind = SINK_NONBLOCK; /* a pipe tee() does not take */
 		fill(o, st);
 		flush(st);
+	} else if (errno == EPIPE) {
+		reader_gone(st);
 	} else {
 		stop_copying(st);
 		fill(o, st);
@@ -290,8 +327,11 @@ static void tee_service(struct output *o, struct stream *st,
 {
 	if (st->full) {
 		short r = revents_of(fds, n, st->out, POLLOUT);
-		if (r & (POLLERR | POLLHUP | POLLNVAL)) {
-			st->full = false;
+		if (r & (POLLERR | POLLHUP)) {
+			reader_gone(st);
+			return;
+		}
+		if (r & POLLNVAL) {
 			stop_copying(st);
 			return; /* the pipe is read next time round */
 		}
@@ -313,7 +353,9 @@ void output_service(struct output *o, const struct pollfd *fds, unsigned n)
 		}
 		if (st->len > 0) {
 			short r = revents_of(fds, n, st->out, POLLOUT);
-			if (r & (POLLERR | POLLHUP | POLLNVAL))
+			if (r & (POLLERR | POLLHUP))
+				reader_gone(st);
+			else if (r & POLLNVAL)
 				stop_copying(st);
 			st->writable = (r & POLLOUT) != 0;
 			flush(st);
@@ -322,6 +364,27 @@ void output_service(struct output *o, const struct pollfd *fds, unsigned n)
 			flush(st);
 		}
 	}
+}
+
+void output_job_ended(struct output *o)
+{
+	for (int i = 0; i < 2; i++) {
+		struct stream *st = &o->s[i];
+		int queued = 0;
+		if (st->in >= 0 && ioctl(st->in, FIONREAD, &queued) == 0 &&
+		    queued > 0)
+			st->owed = (size_t)queued;
+	}
+}
+
+bool output_owed(const struct output *o)
+{
+	for (int i = 0; i < 2; i++) {
+		const struct stream *st = &o->s[i];
+		if (st->owed > 0 || st->len > 0 || st->full)
+			return true;
+	}
+	return false;
 }
 
 void output_limit(struct output *o, size_t bytes)
@@ -333,15 +396,8 @@ void output_limit(struct output *o, size_t bytes)
 void output_close(struct output *o)
 {
 	for (int i = 0; i < 2; i++) {
-		struct stream *st = &o->s[i];
-		if (st->in >= 0)
-			close(st->in);
-		st->in = -1;
-		if (st->kind == SINK_NONBLOCK || st->kind == SINK_TEE)
-			close(st->out);
-		st->kind = SINK_NONE;
-		st->out = -1;
-		st->len = 0;
+		close_input(&o->s[i]);
+		stop_copying(&o->s[i]);
 	}
 }
 
