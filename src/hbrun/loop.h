@@ -2,7 +2,7 @@
  * and just after it ended, each source moved on by its own handler:
  *
  *   the signalfd     signals forwarded, the job (and orphans) reaped;
- *   the job's pidfd  its end, even without the signalfd;
+ *   the job's pidfd  its end, where the signalfd could not be had;
  *   the timeout      its timer's phases and the pinned processes' ends;
  *   the output       the job's pipes and hbrun's stdout and stderr;
  *   the start        the start request's sockets and its timers.

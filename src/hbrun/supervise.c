@@ -179,11 +179,12 @@ void supervise_wait_plain(struct supervisor *sv)
 	sv->job = 0;
 }
 
-/* A pidfd of the job, readable once it has ended: its end is seen even
- * without the signalfd.  -1 where the system has none. */
-static int job_pidfd(pid_t pid)
+/* Without the signalfd, a pidfd of the job, readable once it has ended,
+ * tells of its end (SIGCHLD does otherwise; valgrind 3.19 warns of the
+ * call, unknown to it).  -1 where neither can be had. */
+static int job_pidfd(const struct supervisor *sv, pid_t pid)
 {
-	return (int)syscall(SYS_pidfd_open, pid, 0);
+	return sv->sigfd >= 0 ? -1 : (int)syscall(SYS_pidfd_open, pid, 0);
 }
 
 int supervise_start(struct supervisor *sv, char *const argv[])
@@ -225,7 +226,7 @@ int supervise_start(struct supervisor *sv, char *const argv[])
 		sv->job = 0;
 		return err;
 	}
-	sv->jobfd = job_pidfd(pid);
+	sv->jobfd = job_pidfd(sv, pid);
 	/* Counted from the job's start, the exec included. */
 	if (timeout_arm(&sv->timeout) != 0)
 		msg_error("cannot set the timeout: %s", strerror(errno));

@@ -26,7 +26,8 @@ struct supervisor {
 	int stop_signal;         /* the first of them, or 0 */
 	double started_at;       /* monotonic seconds: the job's start */
 	double ended_at;         /* and its end (when reaped) */
-	int jobfd;               /* the job's pidfd until reaped, or -1 */
+	int jobfd;               /* without sigfd: the job's pidfd until
+				    reaped; else -1 */
 	/* The job's stdout and stderr: descriptors handed over to it (and
 	 * closed here once it has them), or -1 for hbrun's own. */
 	int job_stdio[2];
