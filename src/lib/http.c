@@ -405,9 +405,9 @@ static int socket_events(curl_socket_t fd, const struct pollfd *fds,
 		if (fds[i].fd != fd)
 			continue;
 		short r = fds[i].revents;
-		return (r & (POLLIN | POLLHUP) ? CURL_CSELECT_IN : 0) |
-		       (r & POLLOUT ? CURL_CSELECT_OUT : 0) |
-		       (r & (POLLERR | POLLNVAL) ? CURL_CSELECT_ERR : 0);
+		return ((r & (POLLIN | POLLHUP)) ? CURL_CSELECT_IN : 0) |
+		       ((r & POLLOUT) ? CURL_CSELECT_OUT : 0) |
+		       ((r & (POLLERR | POLLNVAL)) ? CURL_CSELECT_ERR : 0);
 	}
 	return 0;
 }
