@@ -33,6 +33,8 @@ struct stream {
 	size_t off, len;
 	bool writable;       /* SINK_SMALL: POLLOUT came */
 	bool full;           /* SINK_TEE: the sink's pipe had no room */
+	bool piped;          /* the sink is a pipe, FIFO or socket: one that
+				can lose its reader */
 	size_t owed;         /* once the job has ended: bytes it had written
 				still in the pipe, to be copied on */
 };
@@ -54,6 +56,7 @@ static void sink_open(struct stream *st, int fd)
 	st->kind = SINK_NONE;
 	if (fstat(fd, &sb) != 0)
 		return;
+	st->piped = S_ISFIFO(sb.st_mode) || S_ISSOCK(sb.st_mode);
 	if (S_ISREG(sb.st_mode) || S_ISBLK(sb.st_mode)) {
 		st->kind = SINK_FILE;
 		return;
@@ -206,6 +209,16 @@ static void reader_gone(struct stream *st)
 	close_input(st);
 }
 
+/* A poll found the sink in error (R): for a pipe or socket, its reader has
+ * gone; for anything else (a terminal hung up) it failed. */
+static void sink_broken(struct stream *st, short r)
+{
+	if ((r & (POLLERR | POLLHUP)) && st->piped)
+		reader_gone(st);
+	else
+		stop_copying(st);
+}
+
 /* Whether a write's ERR says that nobody reads any more. */
 static bool gone(int err)
 {
@@ -327,13 +340,9 @@ static void tee_service(struct output *o, struct stream *st,
 {
 	if (st->full) {
 		short r = revents_of(fds, n, st->out, POLLOUT);
-		if (r & (POLLERR | POLLHUP)) {
-			reader_gone(st);
-			return;
-		}
-		if (r & POLLNVAL) {
-			stop_copying(st);
-			return; /* the pipe is read next time round */
+		if (r & (POLLERR | POLLHUP | POLLNVAL)) {
+			sink_broken(st, r);
+			return; /* a pipe still open is read next time round */
 		}
 		st->full = (r & POLLOUT) == 0;
 		if (!st->full)
@@ -353,10 +362,8 @@ void output_service(struct output *o, const struct pollfd *fds, unsigned n)
 		}
 		if (st->len > 0) {
 			short r = revents_of(fds, n, st->out, POLLOUT);
-			if (r & (POLLERR | POLLHUP))
-				reader_gone(st);
-			else if (r & POLLNVAL)
-				stop_copying(st);
+			if (r & (POLLERR | POLLHUP | POLLNVAL))
+				sink_broken(st, r);
 			st->writable = (r & POLLOUT) != 0;
 			flush(st);
 		} else if (st->in >= 0 && revents_of(fds, n, st->in, POLLIN)) {
