@@ -1,6 +1,6 @@
-/* The start request: sent while the job runs, driven from the wait loop a
- * step at a time, so that it never holds up the job or the forwarding of
- * a signal.  Retried by the ping's policy within its own deadline counted
+/* The start request: sent while the job runs, moved on by the wait loop
+ * (loop.h) as its sockets and timers say, so that it never holds up the
+ * job or the forwarding of a signal.  Retried by the ping's policy within its own deadline counted
  * from the job's start; once the job has ended it gets a last moment, no
  * further attempt, and is then abandoned.  It never waits itself: its
  * caller's poll watches its descriptors and its time. */
