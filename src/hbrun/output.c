@@ -277,10 +277,10 @@ static void tail_read(struct output *o, struct stream *st, size_t n)
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got <= 0) {
-			close_input(st);
+			close(st->in);
+			st->in = -1;
 			return;
 		}
-		taken(st, (size_t)got);
 		o->used += (size_t)got;
 		if (o->used > o->cap) {
 			o->head = (o->head + o->used - o->cap) % o->cap;
@@ -308,6 +308,7 @@ static void tee_fill(struct output *o, struct stream *st)
 		n = tee(st->in, st->out, TEE_MAX, SPLICE_F_NONBLOCK);
 	while (n < 0 && errno == EINTR);
 	if (n > 0) {
+		taken(st, (size_t)n);
 		tail_read(o, st, (size_t)n);
 	} else if (n == 0) {
 		close_input(st);
@@ -388,7 +389,7 @@ bool output_owed(const struct output *o)
 {
 	for (int i = 0; i < 2; i++) {
 		const struct stream *st = &o->s[i];
-		if (st->owed > 0 || st->len > 0 || st->full)
+		if ((st->in >= 0 && st->owed > 0) || st->len > 0 || st->full)
 			return true;
 	}
 	return false;
