@@ -374,6 +374,12 @@ void output_service(struct output *o, const struct pollfd *fds, unsigned n)
 	}
 }
 
+void output_limit(struct output *o, size_t bytes)
+{
+	if (bytes < o->limit)
+		o->limit = bytes;
+}
+
 void output_job_ended(struct output *o)
 {
 	for (int i = 0; i < 2; i++) {
@@ -393,12 +399,6 @@ bool output_owed(const struct output *o)
 			return true;
 	}
 	return false;
-}
-
-void output_limit(struct output *o, size_t bytes)
-{
-	if (bytes < o->limit)
-		o->limit = bytes;
 }
 
 void output_close(struct output *o)

@@ -38,15 +38,15 @@ unsigned output_fds(const struct output *o, struct pollfd *fds);
 /* Read and copy what the poll over FDS (N of them) found ready. */
 void output_service(struct output *o, const struct pollfd *fds, unsigned n);
 
+/* Keep at most BYTES of the tail (a server said it keeps no more). */
+void output_limit(struct output *o, size_t bytes);
+
 /* The job has ended: what it wrote until then, still in the pipes, is owed
  * to hbrun's stdout and stderr, however slowly they are read. */
 void output_job_ended(struct output *o);
 
 /* Whether some of it is still to be copied on. */
 bool output_owed(const struct output *o);
-
-/* Keep at most BYTES of the tail (a server said it keeps no more). */
-void output_limit(struct output *o, size_t bytes);
 
 /* Close the pipes: anything still written to them is refused. */
 void output_close(struct output *o);
