@@ -134,47 +134,52 @@ static void on_endings(struct timeout *t)
 			    t->phase == TIMEOUT_KILL ? SIGKILL : SIGTERM);
 }
 
-/* The descriptors to wait on: SIGFD, the timer, the pinned pidfds. */
-static struct pollfd *watch_list(const struct timeout *t, int sigfd,
-				 nfds_t *n)
+size_t timeout_nfds(const struct timeout *t)
 {
-	struct pollfd *fds = calloc(2 + t->tree.alive, sizeof *fds);
-	if (!fds)
-		return NULL;
-	fds[0] = (struct pollfd){ .fd = sigfd, .events = POLLIN };
-	fds[1] = (struct pollfd){ .fd = t->timerfd, .events = POLLIN };
-	*n = 2;
-	for (size_t i = 0; i < t->tree.n; i++)
-		if (t->tree.p[i].fd >= 0 && *n < 2 + t->tree.alive)
-			fds[(*n)++] = (struct pollfd){ .fd = t->tree.p[i].fd,
-						       .events = POLLIN };
-	return fds;
+	return t->timerfd >= 0 ? 1 + t->tree.alive : 0;
 }
 
-bool timeout_wait(struct timeout *t, int sigfd, pid_t job, int ms)
+size_t timeout_fds(const struct timeout *t, struct pollfd *fds, size_t max)
 {
-	nfds_t n;
-	struct pollfd *fds = watch_list(t, sigfd, &n);
-	if (!fds)
-		return true; /* the plain blocking read of signals, then */
-	/* Without pidfds, ends are looked for every tenth of a second, and
-	 * only in that case, only after the timeout. */
-	bool look = tree_unpinned(&t->tree) && t->tree.alive > 0;
-	int ready = poll(fds, n, look && (ms < 0 || ms > 100) ? 100 : ms);
-	bool signal_ready = ready > 0 && (fds[0].revents & POLLIN);
-	bool timer = ready > 0 && (fds[1].revents & POLLIN);
+	if (t->timerfd < 0 || max == 0)
+		return 0;
+	size_t n = 0;
+	fds[n++] = (struct pollfd){ .fd = t->timerfd, .events = POLLIN };
+	for (size_t i = 0; i < t->tree.n && n < max; i++)
+		if (t->tree.p[i].fd >= 0)
+			fds[n++] = (struct pollfd){ .fd = t->tree.p[i].fd,
+						    .events = POLLIN };
+	return n;
+}
+
+/* Without pidfds, the ends of processes are looked for every tenth of a
+ * second, and only in that case, only after the timeout. */
+static bool looking(const struct timeout *t)
+{
+	return tree_unpinned(&t->tree) && t->tree.alive > 0;
+}
+
+double timeout_due(const struct timeout *t)
+{
+	return looking(t) ? t->looked_at + 0.1 : 0;
+}
+
+void timeout_service(struct timeout *t, const struct pollfd *fds, size_t n,
+		     pid_t job)
+{
+	if (t->timerfd < 0)
+		return;
 	bool endings = false;
-	for (nfds_t i = 2; ready > 0 && i < n; i++)
+	for (size_t i = 1; i < n; i++)
 		endings |= fds[i].revents != 0;
-	endings |= look && ready == 0;
-	free(fds);
-	if (signal_ready)
-		return true;
-	if (timer)
+	if (looking(t) && monotime_now() >= timeout_due(t)) {
+		t->looked_at = monotime_now();
+		endings = true;
+	}
+	if (n > 0 && (fds[0].revents & POLLIN))
 		on_timer(t, job);
 	if (endings)
 		on_endings(t);
-	return false;
 }
 
 bool timeout_fired(const struct timeout *t)

@@ -3,7 +3,9 @@
 #ifndef HBRUN_JOBCTL_H
 #define HBRUN_JOBCTL_H
 
+#include <poll.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -29,6 +31,7 @@ struct timeout {
 	int timerfd;       /* -1 until armed */
 	enum timeout_phase phase;
 	struct tree tree;
+	double looked_at;  /* processes without pidfds last looked for */
 };
 
 /* Before the job starts: with SECS set, make hbrun the subreaper of the
@@ -39,10 +42,21 @@ int timeout_init(struct timeout *t, double secs, double kill_after);
 /* Once the job has started: start counting SECS.  0, or -1 with errno. */
 int timeout_arm(struct timeout *t);
 
-/* Wait until SIGFD is readable (true), or the timer or an ending pinned
- * process needed (and got) handling, or MS milliseconds passed (-1: no
- * limit) (false).  JOB is the job's PID, 0 once reaped. */
-bool timeout_wait(struct timeout *t, int sigfd, pid_t job, int ms);
+/* The descriptors the timeout waits on, for the caller's poll: the timer,
+ * then the pinned processes' pidfds.  timeout_nfds() says how many there
+ * are; timeout_fds() puts at most MAX of them into FDS. */
+size_t timeout_nfds(const struct timeout *t);
+size_t timeout_fds(const struct timeout *t, struct pollfd *fds, size_t max);
+
+/* When to look again even if none of them is ready (processes pinned
+ * without a pidfd): monotonic seconds; 0 for no such time. */
+double timeout_due(const struct timeout *t);
+
+/* The timer's phases and the pinned processes' ends, by what a poll found
+ * on the N descriptors timeout_fds() gave (FDS) and by the clock.  JOB is
+ * the job's PID, 0 once reaped. */
+void timeout_service(struct timeout *t, const struct pollfd *fds, size_t n,
+		     pid_t job);
 
 /* Whether the timeout fired. */
 bool timeout_fired(const struct timeout *t);

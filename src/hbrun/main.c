@@ -82,7 +82,7 @@ static __attribute__((noinline)) struct ending run_job(struct settings *settings
 		run_prepare(&run, settings, &sv,
 			    metrics_job_name(job, command[0])), 0 };
 	if (ending.exit_code == 0) {
-		int err = supervise_run(&sv, command);
+		int err = run_wait(&run, &sv, command);
 		if (err)
 			say_exec_error(command[0], err);
 		ending = run_finish(&run, &sv, err, command[0]);

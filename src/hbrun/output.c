@@ -33,6 +33,10 @@ struct stream {
 	size_t off, len;
 	bool writable;       /* SINK_SMALL: POLLOUT came */
 	bool full;           /* SINK_TEE: the sink's pipe had no room */
+	bool piped;          /* the sink is a pipe, FIFO or socket: one that
+				can lose its reader */
+	size_t owed;         /* once the job has ended: bytes it had written
+				still in the pipe, to be copied on */
 };
 
 struct output {
@@ -52,6 +56,7 @@ static void sink_open(struct stream *st, int fd)
 	st->kind = SINK_NONE;
 	if (fstat(fd, &sb) != 0)
 		return;
+	st->piped = S_ISFIFO(sb.st_mode) || S_ISSOCK(sb.st_mode);
 	if (S_ISREG(sb.st_mode) || S_ISBLK(sb.st_mode)) {
 		st->kind = SINK_FILE;
 		return;
@@ -171,6 +176,20 @@ static ssize_t sink_write(struct stream *st)
 	return n < 0 ? -1 : n;
 }
 
+static void close_input(struct stream *st)
+{
+	if (st->in >= 0)
+		close(st->in);
+	st->in = -1;
+	st->owed = 0;
+}
+
+/* N bytes were taken out of the job's pipe. */
+static void taken(struct stream *st, size_t n)
+{
+	st->owed = n < st->owed ? st->owed - n : 0;
+}
+
 static void stop_copying(struct stream *st)
 {
 	if (st->kind == SINK_NONBLOCK || st->kind == SINK_TEE)
@@ -178,6 +197,32 @@ static void stop_copying(struct stream *st)
 	st->out = -1;
 	st->kind = SINK_NONE;
 	st->off = st->len = 0;
+	st->full = false;
+}
+
+/* The reader of this stream of hbrun's went away: the job learns it as it
+ * would without hbrun, by SIGPIPE or EPIPE on its next write, once the
+ * pipe has no reader either.  What was read is in the tail already. */
+static void reader_gone(struct stream *st)
+{
+	stop_copying(st);
+	close_input(st);
+}
+
+/* A poll found the sink in error (R): for a pipe or socket, its reader has
+ * gone; for anything else (a terminal hung up) it failed. */
+static void sink_broken(struct stream *st, short r)
+{
+	if ((r & (POLLERR | POLLHUP)) && st->piped)
+		reader_gone(st);
+	else
+		stop_copying(st);
+}
+
+/* Whether a write's ERR says that nobody reads any more. */
+static bool gone(int err)
+{
+	return err == EPIPE || err == ECONNRESET;
 }
 
 static void flush(struct stream *st)
@@ -188,9 +233,13 @@ static void flush(struct stream *st)
 			return;
 		}
 		ssize_t n = sink_write(st);
+		if (n < 0 && gone(errno)) {
+			reader_gone(st);
+			return;
+		}
 		if (n < 0) {
-			/* A closed or failing output of hbrun's: this stream
-			 * is no longer copied, and still read. */
+			/* A failing output of hbrun's (a full disk, say):
+			 * this stream is no longer copied, and still read. */
 			stop_copying(st);
 			return;
 		}
@@ -210,11 +259,11 @@ static void fill(struct output *o, struct stream *st)
 	while (n < 0 && errno == EINTR);
 	if (n > 0) {
 		tail_add(o, st->buf, (size_t)n);
+		taken(st, (size_t)n);
 		st->off = 0;
 		st->len = (size_t)n;
 	} else if (n == 0 || errno != EAGAIN) {
-		close(st->in);
-		st->in = -1;
+		close_input(st);
 	}
 }
 
@@ -259,10 +308,10 @@ static void tee_fill(struct output *o, struct stream *st)
 		n = tee(st->in, st->out, TEE_MAX, SPLICE_F_NONBLOCK);
 	while (n < 0 && errno == EINTR);
 	if (n > 0) {
+		taken(st, (size_t)n);
 		tail_read(o, st, (size_t)n);
 	} else if (n == 0) {
-		close(st->in);
-		st->in = -1;
+		close_input(st);
 	} else if (errno == EAGAIN) {
 		/* Either side can say so; only a full sink is waited on. */
 		st->full = !input_empty(st);
@@ -270,6 +319,8 @@ static void tee_fill(struct output *o, struct stream *st)
 		st->kind = SINK_NONBLOCK; /* a pipe tee() does not take */
 		fill(o, st);
 		flush(st);
+	} else if (errno == EPIPE) {
+		reader_gone(st);
 	} else {
 		stop_copying(st);
 		fill(o, st);
@@ -291,9 +342,8 @@ static void tee_service(struct output *o, struct stream *st,
 	if (st->full) {
 		short r = revents_of(fds, n, st->out, POLLOUT);
 		if (r & (POLLERR | POLLHUP | POLLNVAL)) {
-			st->full = false;
-			stop_copying(st);
-			return; /* the pipe is read next time round */
+			sink_broken(st, r);
+			return; /* a pipe still open is read next time round */
 		}
 		st->full = (r & POLLOUT) == 0;
 		if (!st->full)
@@ -314,7 +364,7 @@ void output_service(struct output *o, const struct pollfd *fds, unsigned n)
 		if (st->len > 0) {
 			short r = revents_of(fds, n, st->out, POLLOUT);
 			if (r & (POLLERR | POLLHUP | POLLNVAL))
-				stop_copying(st);
+				sink_broken(st, r);
 			st->writable = (r & POLLOUT) != 0;
 			flush(st);
 		} else if (st->in >= 0 && revents_of(fds, n, st->in, POLLIN)) {
@@ -330,18 +380,32 @@ void output_limit(struct output *o, size_t bytes)
 		o->limit = bytes;
 }
 
-void output_close(struct output *o)
+void output_job_ended(struct output *o)
 {
 	for (int i = 0; i < 2; i++) {
 		struct stream *st = &o->s[i];
-		if (st->in >= 0)
-			close(st->in);
-		st->in = -1;
-		if (st->kind == SINK_NONBLOCK || st->kind == SINK_TEE)
-			close(st->out);
-		st->kind = SINK_NONE;
-		st->out = -1;
-		st->len = 0;
+		int queued = 0;
+		if (st->in >= 0 && ioctl(st->in, FIONREAD, &queued) == 0 &&
+		    queued > 0)
+			st->owed = (size_t)queued;
+	}
+}
+
+bool output_owed(const struct output *o)
+{
+	for (int i = 0; i < 2; i++) {
+		const struct stream *st = &o->s[i];
+		if ((st->in >= 0 && st->owed > 0) || st->len > 0 || st->full)
+			return true;
+	}
+	return false;
+}
+
+void output_close(struct output *o)
+{
+	for (int i = 0; i < 2; i++) {
+		close_input(&o->s[i]);
+		stop_copying(&o->s[i]);
 	}
 }
 

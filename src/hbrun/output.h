@@ -4,8 +4,13 @@
  *
  * A slow reader of hbrun's output slows the job (nothing is read while
  * bytes wait to be written), but never hbrun's forwarding of signals:
- * hbrun's own stdout and stderr are written without blocking.  When one
- * of them fails, its copying stops and its pipe is still read. */
+ * hbrun's own stdout and stderr are written without blocking.  A reader
+ * that went away (EPIPE) is passed on: hbrun closes that stream's pipe, so
+ * the job's next write to it fails as it would without hbrun.  When an
+ * output fails otherwise, its copying stops and its pipe is still read.
+ *
+ * It never waits itself: the caller polls the descriptors output_fds()
+ * gives and hands the result to output_service(). */
 #ifndef HBRUN_OUTPUT_H
 #define HBRUN_OUTPUT_H
 
@@ -35,6 +40,13 @@ void output_service(struct output *o, const struct pollfd *fds, unsigned n);
 
 /* Keep at most BYTES of the tail (a server said it keeps no more). */
 void output_limit(struct output *o, size_t bytes);
+
+/* The job has ended: what it wrote until then, still in the pipes, is owed
+ * to hbrun's stdout and stderr, however slowly they are read. */
+void output_job_ended(struct output *o);
+
+/* Whether some of it is still to be copied on. */
+bool output_owed(const struct output *o);
 
 /* Close the pipes: anything still written to them is refused. */
 void output_close(struct output *o);

@@ -109,14 +109,18 @@ int run_prepare(struct run *r, const struct settings *s,
 	run_id_new(r->id);
 	setenv("HBRUN_RUN_ID", r->id, 1);
 	r->out = capture_output(s);
-	during_init(&r->during, s, r->id, r->out);
-	if (during_needed(s, r->out)) {
-		sv->wait_hook = during_wait;
-		sv->wait_ctx = &r->during;
-	}
+	loop_init(&r->loop, sv, s, r->id, r->out);
 	if (r->out)
 		output_job_ends(r->out, sv->job_stdio);
 	return 0;
+}
+
+int run_wait(struct run *r, struct supervisor *sv, char *const argv[])
+{
+	int err = supervise_start(sv, argv);
+	if (!err)
+		loop_wait(&r->loop);
+	return err;
 }
 
 /* What the job came to, for the end request. */
@@ -149,7 +153,8 @@ static long long ms_of(const struct timeval *tv)
 }
 
 /* The success or fail request, within one ping deadline from the job's
- * end. */
+ * end; or where a slow reader took longer to take the output the job had
+ * written (it would have held the job itself), from then. */
 static void send_end_request(const struct run *r,
 			     const struct run_ending *ending,
 			     struct supervisor *sv, double ended)
@@ -203,7 +208,7 @@ static void write_metrics(const struct run *r, const struct run_ending *ending,
 struct ending run_finish(struct run *r, struct supervisor *sv, int exec_err,
 			 const char *command)
 {
-	bool stopped = during_finish(&r->during, sv);
+	bool stopped = loop_finish(&r->loop);
 	/* libcurl (and GnuTLS) write the TLS secrets of every connection to
 	 * the file $SSLKEYLOGFILE names: with them a recorded ping, the token
 	 * in its path, can be read.  The job has had its environment; the
@@ -211,6 +216,10 @@ struct ending run_finish(struct run *r, struct supervisor *sv, int exec_err,
 	unsetenv("SSLKEYLOGFILE");
 	struct run_ending ending = ending_of(r, sv, exec_err);
 	double ended = ending.ran ? sv->ended_at : monotime_now();
+	/* A slow reader that took longer to take what the job had written
+	 * would have held the job itself: the deadline counts from then. */
+	if (r->out && r->loop.drained_at > ended)
+		ended = r->loop.drained_at;
 	if (!stopped)
 		send_end_request(r, &ending, sv, ended);
 	write_metrics(r, &ending, sv, ended);

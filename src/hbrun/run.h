@@ -5,8 +5,8 @@
 #ifndef HBRUN_RUN_H
 #define HBRUN_RUN_H
 
-#include "during.h"
 #include "exit_status.h"
+#include "loop.h"
 #include "notify.h"
 #include "output.h"
 #include "settings.h"
@@ -16,7 +16,7 @@ struct run {
 	const struct settings *s;
 	char id[RUN_ID_SIZE];
 	struct output *out; /* the job's output, when it is to be sent */
-	struct during during;
+	struct loop loop;
 	const char *job; /* the job's name in the metrics file */
 	/* The memory cgroup's oom_kill count before the job; -1: unknown. */
 	long long oom_before;
@@ -24,11 +24,15 @@ struct run {
 
 /* Everything before the job, in order: the lock, the random delay, the
  * timeout, the run id (HBRUN_RUN_ID for the job), the output's pipes and
- * the wait hook.  0, or the exit status when the job must not start (75:
+ * the wait loop.  0, or the exit status when the job must not start (75:
  * the lock is held, which the metrics file still counts, as JOB; 125: it
  * cannot be used). */
 int run_prepare(struct run *r, const struct settings *s,
 		struct supervisor *sv, const char *job);
+
+/* Start ARGV as the job and wait for it (loop.h).  0, or an errno value
+ * when it could not be executed (it never ran). */
+int run_wait(struct run *r, struct supervisor *sv, char *const argv[]);
 
 /* Everything after: the start request's last second, the end request
  * (none after a stop signal in that second), the metrics file, and how

@@ -1,7 +1,6 @@
 #include "start.h"
 
 #include <curl/curl.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +12,6 @@
 #include "upsert.h"
 
 #define REPLY_BODY_MAX 65536
-/* How often a step looks at the clock while an attempt is under way. */
-#define STEP_MS 250
 
 static void attempt(struct start_request *sr)
 {
@@ -56,15 +53,19 @@ bool start_begin(struct start_request *sr, const struct settings *s,
 	return true;
 }
 
-int start_timeout_ms(const struct start_request *sr)
+unsigned start_fds(const struct start_request *sr, struct pollfd *fds)
+{
+	return sr->t ? http_fds(sr->t, fds) : 0;
+}
+
+double start_due(const struct start_request *sr)
 {
 	if (sr->done)
-		return -1;
-	double until = sr->t ? sr->attempt_end : sr->next_at;
-	double ms = (until - monotime_now()) * 1000.0 + 1;
-	if (sr->t && ms > STEP_MS)
-		ms = STEP_MS;
-	return ms < 0 ? 0 : (int)ms;
+		return 0;
+	if (!sr->t)
+		return sr->next_at;
+	double due = http_due(sr->t);
+	return due && due < sr->attempt_end ? due : sr->attempt_end;
 }
 
 static void log_attempt(const struct start_request *sr, const char *next)
@@ -125,25 +126,28 @@ static void after_attempt(struct start_request *sr, int code)
 	http_reply_free(r);
 }
 
-void start_step(struct start_request *sr, struct pollfd *fds, unsigned n,
-		int timeout_ms)
+bool start_service(struct start_request *sr, const struct pollfd *fds,
+		   unsigned n)
 {
-	if (sr->done || !sr->t) {
-		if (poll(fds, n, timeout_ms) < 0 && errno != EINTR)
-			fds[0].revents = 0;
-		if (sr->done || monotime_now() < sr->next_at)
-			return;
+	if (sr->done)
+		return false;
+	if (!sr->t) {
+		if (monotime_now() < sr->next_at)
+			return false;
 		attempt(sr);
 		if (!sr->t) /* it could not even begin */
 			give_up(sr, NULL);
-		return;
+		return true;
 	}
-	if (http_step(sr->t, fds, n, timeout_ms))
+	if (http_service(sr->t, fds, n))
 		after_attempt(sr, 0);
 	else if (monotime_now() >= sr->attempt_end && sr->last)
 		start_abandon(sr);
 	else if (monotime_now() >= sr->attempt_end)
 		after_attempt(sr, CURLE_OPERATION_TIMEDOUT);
+	else
+		return false;
+	return true;
 }
 
 void start_last_attempt(struct start_request *sr, double limit)

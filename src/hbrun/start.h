@@ -1,8 +1,9 @@
-/* The start request: sent while the job runs, driven from the wait loop a
- * step at a time, so that it never holds up the job or the forwarding of
- * a signal.  Retried by the ping's policy within its own deadline counted
+/* The start request: sent while the job runs, moved on by the wait loop
+ * (loop.h) as its sockets and timers say, so that it never holds up the
+ * job or the forwarding of a signal.  Retried by the ping's policy within its own deadline counted
  * from the job's start; once the job has ended it gets a last moment, no
- * further attempt, and is then abandoned. */
+ * further attempt, and is then abandoned.  It never waits itself: its
+ * caller's poll watches its descriptors and its time. */
 #ifndef HBRUN_START_H
 #define HBRUN_START_H
 
@@ -34,14 +35,18 @@ struct start_request {
 bool start_begin(struct start_request *sr, const struct settings *s,
 		 const char *run_id, double started);
 
-/* Milliseconds the caller may wait before the next start_step(); -1: no
- * limit (nothing under way). */
-int start_timeout_ms(const struct start_request *sr);
+/* The descriptors to watch for the request (at most HTTP_FDS_MAX into
+ * FDS); returns how many. */
+unsigned start_fds(const struct start_request *sr, struct pollfd *fds);
 
-/* Wait at most TIMEOUT_MS for the request or one of the N descriptors of
- * FDS (their revents set), then move the request on. */
-void start_step(struct start_request *sr, struct pollfd *fds, unsigned n,
-		int timeout_ms);
+/* When the request is to be moved on even if none of them is ready:
+ * monotonic seconds; 0 for no such time. */
+double start_due(const struct start_request *sr);
+
+/* Move the request on by what a poll found (FDS, N of them, others'
+ * among them) and by the clock.  True when an attempt began or ended. */
+bool start_service(struct start_request *sr, const struct pollfd *fds,
+		   unsigned n);
 
 /* The job has ended: no further attempt; the one under way may go on
  * until LIMIT (monotonic seconds), when start_abandon() ends it. */

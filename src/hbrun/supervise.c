@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,7 +34,7 @@ static bool ignored_at_start(int sig)
 int supervise_init(struct supervisor *sv)
 {
 	memset(sv, 0, sizeof *sv);
-	sv->sigfd = -1;
+	sv->sigfd = sv->jobfd = -1;
 	sv->timeout.timerfd = -1;
 	sv->job_stdio[0] = sv->job_stdio[1] = -1;
 	sv->pid1 = getpid() == 1;
@@ -99,6 +100,13 @@ static int exec_result(int errfd)
 	return n == (ssize_t)sizeof err ? err : 0;
 }
 
+static void close_jobfd(struct supervisor *sv)
+{
+	if (sv->jobfd >= 0)
+		close(sv->jobfd);
+	sv->jobfd = -1;
+}
+
 /* Reap what has ended; as PID 1, or as the subreaper of a job with a
  * timeout, that includes every orphan. */
 static void reap(struct supervisor *sv)
@@ -119,6 +127,7 @@ static void reap(struct supervisor *sv)
 			sv->usage = usage;
 			sv->usage_known = true;
 			sv->job = 0;
+			close_jobfd(sv);
 			if (!all)
 				return;
 		}
@@ -162,59 +171,46 @@ static int read_signal(int fd, struct signalfd_siginfo *si)
 	return n == (ssize_t)sizeof *si ? 0 : -1;
 }
 
-/* Until the job has ended (and, after a timeout, all it started):
- * one blocking read of the signalfd, or one poll beside the timer. */
-/* Wait until a signal can be read, doing the timeout's work and the wait
- * hook's (see during.h) meanwhile.  False when work was done instead and
- * the loop must look again.  With both, the hook waits at most
- * HOOK_SLICE_MS at a time, so that the timer is seen in time. */
-#define HOOK_SLICE_MS 50
-
-static bool signal_ready(struct supervisor *sv)
+void supervise_on_signal(struct supervisor *sv)
 {
-	bool timer = sv->timeout.timerfd >= 0;
-	bool hook = sv->wait_hook && sv->sigfd >= 0;
-	if (hook) {
-		sv->hook_wait_ms = timer ? HOOK_SLICE_MS : -1;
-		bool ready = sv->wait_hook(sv->wait_ctx, sv);
-		if (!timer)
-			return ready;
-		return timeout_wait(&sv->timeout, sv->sigfd, sv->job, 0) && ready;
-	}
-	if (timer)
-		return timeout_wait(&sv->timeout, sv->sigfd, sv->job, -1);
-	return true;
+	struct signalfd_siginfo si;
+	if (read_signal(sv->sigfd, &si) != 0)
+		return;
+	if (si.ssi_signo == SIGCHLD)
+		reap(sv);
+	else
+		forward(sv, &si);
 }
 
-static void wait_for_job(struct supervisor *sv)
+void supervise_on_job_end(struct supervisor *sv)
 {
-	pid_t pid = sv->job;
-	while (sv->job > 0 || timeout_busy(&sv->timeout)) {
-		struct signalfd_siginfo si;
-		if (!signal_ready(sv))
-			continue;
-		if (read_signal(sv->sigfd, &si) != 0) {
-			/* No signalfd: fall back to a plain wait. */
-			if (sv->job == 0 ||
-			    wait4(pid, &sv->wstatus, 0, &sv->usage) == pid) {
-				if (sv->job) {
-					sv->ended_at = monotime_now();
-					sv->usage_known = true;
-				}
-				sv->job = 0;
-			}
-			if (sv->job == 0)
-				break;
-			continue;
-		}
-		if (si.ssi_signo == SIGCHLD)
-			reap(sv);
-		else
-			forward(sv, &si);
-	}
+	reap(sv);
 }
 
-int supervise_run(struct supervisor *sv, char *const argv[])
+bool supervise_waiting(const struct supervisor *sv)
+{
+	return sv->job > 0 || timeout_busy(&sv->timeout);
+}
+
+void supervise_wait_plain(struct supervisor *sv)
+{
+	if (sv->job > 0 &&
+	    wait4(sv->job, &sv->wstatus, 0, &sv->usage) == sv->job) {
+		sv->ended_at = monotime_now();
+		sv->usage_known = true;
+	}
+	sv->job = 0;
+}
+
+/* Without the signalfd, a pidfd of the job, readable once it has ended,
+ * tells of its end (SIGCHLD does otherwise; valgrind 3.19 warns of the
+ * call, unknown to it).  -1 where neither can be had. */
+static int job_pidfd(const struct supervisor *sv, pid_t pid)
+{
+	return sv->sigfd >= 0 ? -1 : (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+int supervise_start(struct supervisor *sv, char *const argv[])
 {
 	int pipefd[2];
 	if (pipe2(pipefd, O_CLOEXEC) != 0)
@@ -254,10 +250,10 @@ int supervise_run(struct supervisor *sv, char *const argv[])
 		sv->job = 0;
 		return err;
 	}
+	sv->jobfd = job_pidfd(sv, pid);
 	/* Counted from the job's start, the exec included. */
 	if (timeout_arm(&sv->timeout) != 0)
 		msg_error("cannot set the timeout: %s", strerror(errno));
-	wait_for_job(sv);
 	return 0;
 }
 
@@ -293,5 +289,6 @@ void supervise_free(struct supervisor *sv)
 	if (sv->sigfd >= 0)
 		close(sv->sigfd);
 	sv->sigfd = -1;
+	close_jobfd(sv);
 	timeout_free(&sv->timeout);
 }

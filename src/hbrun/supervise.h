@@ -31,12 +31,8 @@ struct supervisor {
 	 * gave it when the job was reaped; usage_known false: not known. */
 	struct rusage usage;
 	bool usage_known;
-	/* Work beside the waiting (see during.h): called in the wait loop
-	 * instead of blocking on the signalfd; returns true once a signal
-	 * can be read from it.  NULL: block as usual. */
-	bool (*wait_hook)(void *ctx, struct supervisor *sv);
-	void *wait_ctx;
-	int hook_wait_ms;        /* how long the hook may wait; -1: no limit */
+	int jobfd;               /* without sigfd: the job's pidfd until
+				    reaped; else -1 */
 	/* The job's stdout and stderr: descriptors handed over to it (and
 	 * closed here once it has them), or -1 for hbrun's own. */
 	int job_stdio[2];
@@ -49,12 +45,24 @@ void stdio_ensure_open(void);
  * with errno set. */
 int supervise_init(struct supervisor *sv);
 
-/* Run ARGV as the job and wait for it, forwarding signals.  Returns 0 with
- * sv->wstatus set, or an errno value when the job could not be executed
- * (it never ran).  With a timeout set, a job still running at its end is
- * signalled with all it started, and the wait goes on until every one of
- * them has ended (timeout_fired() then tells). */
-int supervise_run(struct supervisor *sv, char *const argv[]);
+/* Start ARGV as the job.  Returns 0, or an errno value when the job could
+ * not be executed (it never ran).  The timeout, if set, counts from here.
+ * The wait is the caller's (see loop.h), by the calls below. */
+int supervise_start(struct supervisor *sv, char *const argv[]);
+
+/* The signalfd is readable: read one signal, reap or forward it. */
+void supervise_on_signal(struct supervisor *sv);
+
+/* The job's pidfd is readable: reap it. */
+void supervise_on_job_end(struct supervisor *sv);
+
+/* Whether the wait goes on: the job runs, or after a timeout, processes
+ * it signalled still run (timeout_fired() then tells). */
+bool supervise_waiting(const struct supervisor *sv);
+
+/* Where neither the signalfd nor a pidfd can be had: a blocking wait for
+ * the job alone. */
+void supervise_wait_plain(struct supervisor *sv);
 
 /* After the job: read any pending signals (reaping orphans as PID 1);
  * true when one of them was a stop signal. */

@@ -26,10 +26,9 @@ struct curl_fns {
 	CURLM *(*multi_init)(void);
 	CURLMcode (*multi_add_handle)(CURLM *m, CURL *e);
 	CURLMcode (*multi_remove_handle)(CURLM *m, CURL *e);
-	CURLMcode (*multi_perform)(CURLM *m, int *running);
-	CURLMcode (*multi_poll)(CURLM *m, struct curl_waitfd extra[],
-				unsigned int extra_count, int timeout_ms,
-				int *numfds);
+	CURLMcode (*multi_setopt)(CURLM *m, CURLMoption option, ...);
+	CURLMcode (*multi_socket_action)(CURLM *m, curl_socket_t s,
+					 int ev_bitmask, int *running);
 	CURLMsg *(*multi_info_read)(CURLM *m, int *left);
 	CURLMcode (*multi_cleanup)(CURLM *m);
 	struct curl_slist *(*slist_append)(struct curl_slist *l, const char *s);

@@ -333,6 +333,16 @@ static bool is_https(const char *url)
 	return strncasecmp(url, "https://", 8) == 0;
 }
 
+/* The sockets libcurl asked to have watched, as its socket callback said
+ * (a transfer has one, two while a connection races IPv6 against IPv4,
+ * and the threaded resolver's own). */
+#define SOCKS_MAX HTTP_FDS_MAX
+
+struct watched {
+	curl_socket_t fd;
+	int what; /* CURL_POLL_IN, _OUT or _INOUT */
+};
+
 struct http_transfer {
 	const struct curl_fns *c;
 	CURL *e;
@@ -341,6 +351,9 @@ struct http_transfer {
 	struct http_reply *reply;
 	struct sink sink;
 	struct trust trust;
+	struct watched socks[SOCKS_MAX];
+	unsigned nsocks;
+	double timer_at;     /* libcurl's timer: monotonic seconds; 0: none */
 	bool done;
 	CURLcode code;
 };
@@ -354,6 +367,42 @@ static void transfer_free(struct http_transfer *t)
 	t->c->slist_free_all(t->headers);
 	trust_free(&t->trust);
 	free(t);
+}
+
+/* libcurl's socket callback: which descriptor to watch for what. */
+static int on_socket(CURL *e, curl_socket_t fd, int what, void *user,
+		     void *socketp)
+{
+	(void)e;
+	(void)socketp;
+	struct http_transfer *t = user;
+	unsigned i = 0;
+	while (i < t->nsocks && t->socks[i].fd != fd)
+		i++;
+	if (what == CURL_POLL_REMOVE) {
+		if (i < t->nsocks)
+			t->socks[i] = t->socks[--t->nsocks];
+		return 0;
+	}
+	if (i == t->nsocks) {
+		if (t->nsocks == SOCKS_MAX)
+			return -1; /* libcurl fails the transfer */
+		t->nsocks++;
+	}
+	t->socks[i] = (struct watched){ fd, what };
+	return 0;
+}
+
+/* libcurl's timer callback: when to drive it without any socket. */
+static int on_timer(CURLM *m, long ms, void *user)
+{
+	(void)m;
+	struct http_transfer *t = user;
+	t->timer_at = ms < 0 ? 0 : monotime_now() + (double)ms / 1000.0;
+	/* 0 must still read as set */
+	if (ms >= 0 && t->timer_at <= 0)
+		t->timer_at = 1e-9;
+	return 0;
 }
 
 /* The handle's options, the trust first, on the fresh handle whose CA
@@ -370,6 +419,10 @@ static CURLcode set_up(struct http_transfer *t, const struct http_request *req)
 	if (rc != CURLE_OK)
 		return rc;
 	set_options(t->c, t->e, req, t->headers, &t->sink);
+	t->c->multi_setopt(t->m, CURLMOPT_SOCKETFUNCTION, on_socket);
+	t->c->multi_setopt(t->m, CURLMOPT_SOCKETDATA, t);
+	t->c->multi_setopt(t->m, CURLMOPT_TIMERFUNCTION, on_timer);
+	t->c->multi_setopt(t->m, CURLMOPT_TIMERDATA, t);
 	return t->c->multi_add_handle(t->m, t->e) == CURLM_OK
 		       ? CURLE_OK : CURLE_OUT_OF_MEMORY;
 }
@@ -457,33 +510,84 @@ static bool attempt_done(struct http_transfer *t, CURLcode code)
 	return t->done || finished(t, code);
 }
 
-bool http_step(struct http_transfer *t, struct pollfd *extra, unsigned n,
-	       int timeout_ms)
+unsigned http_fds(const struct http_transfer *t, struct pollfd *fds)
 {
-	struct curl_waitfd w[8];
-	int running = 1;
+	unsigned n = 0;
+	for (unsigned i = 0; !t->done && i < t->nsocks; i++) {
+		short ev = 0;
+		if (t->socks[i].what & CURL_POLL_IN)
+			ev |= POLLIN;
+		if (t->socks[i].what & CURL_POLL_OUT)
+			ev |= POLLOUT;
+		fds[n++] = (struct pollfd){ .fd = t->socks[i].fd, .events = ev };
+	}
+	return n;
+}
+
+double http_due(const struct http_transfer *t)
+{
+	if (t->done)
+		return 0;
+	double grace = t->sink.head_2xx ? t->sink.head_2xx + BODY_GRACE : 0;
+	if (!t->timer_at || (grace && grace < t->timer_at))
+		return grace;
+	return t->timer_at;
+}
+
+/* What the poll found for T's socket FD, as libcurl's bits. */
+static int socket_events(curl_socket_t fd, const struct pollfd *fds,
+			 unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		if (fds[i].fd != fd)
+			continue;
+		short r = fds[i].revents;
+		return ((r & (POLLIN | POLLHUP)) ? CURL_CSELECT_IN : 0) |
+		       ((r & POLLOUT) ? CURL_CSELECT_OUT : 0) |
+		       ((r & (POLLERR | POLLNVAL)) ? CURL_CSELECT_ERR : 0);
+	}
+	return 0;
+}
+
+/* Whether libcurl says T's transfer is over; its outcome then noted. */
+static bool transfer_over(struct http_transfer *t)
+{
+	CURLMsg *msg;
+	int left;
+	while ((msg = t->c->multi_info_read(t->m, &left)))
+		if (msg->msg == CURLMSG_DONE && msg->easy_handle == t->e)
+			return attempt_done(t, msg->data.result);
+	return false;
+}
+
+bool http_service(struct http_transfer *t, const struct pollfd *fds,
+		  unsigned n)
+{
 	if (t->done)
 		return true;
-	if (t->c->multi_perform(t->m, &running) != CURLM_OK)
-		return finished(t, CURLE_FAILED_INIT);
-	if (!running) {
-		CURLMsg *msg;
-		int left;
-		while ((msg = t->c->multi_info_read(t->m, &left)))
-			if (msg->msg == CURLMSG_DONE && msg->easy_handle == t->e)
-				return attempt_done(t, msg->data.result);
-		return finished(t, CURLE_FAILED_INIT);
+	/* The callbacks change the list while libcurl acts on it. */
+	struct watched socks[SOCKS_MAX];
+	unsigned nsocks = t->nsocks;
+	memcpy(socks, t->socks, sizeof socks);
+	int running = 1;
+	for (unsigned i = 0; i < nsocks; i++) {
+		int ev = socket_events(socks[i].fd, fds, n);
+		if (ev && t->c->multi_socket_action(t->m, socks[i].fd, ev,
+						    &running) != CURLM_OK)
+			return finished(t, CURLE_FAILED_INIT);
 	}
+	if (t->timer_at && monotime_now() >= t->timer_at) {
+		t->timer_at = 0;
+		if (t->c->multi_socket_action(t->m, CURL_SOCKET_TIMEOUT, 0,
+					      &running) != CURLM_OK)
+			return finished(t, CURLE_FAILED_INIT);
+	}
+	if (transfer_over(t))
+		return true;
+	if (!running)
+		return finished(t, CURLE_FAILED_INIT);
 	if (t->sink.head_2xx && monotime_now() >= t->sink.head_2xx + BODY_GRACE)
 		return finished(t, CURLE_OK);
-	if (n > sizeof w / sizeof *w)
-		n = sizeof w / sizeof *w;
-	for (unsigned i = 0; i < n; i++)
-		w[i] = (struct curl_waitfd){ .fd = extra[i].fd,
-					     .events = extra[i].events };
-	t->c->multi_poll(t->m, w, n, timeout_ms, NULL);
-	for (unsigned i = 0; i < n; i++)
-		extra[i].revents = w[i].revents;
 	return false;
 }
 
@@ -515,17 +619,25 @@ void http_perform(const struct http_request *req, struct http_reply *reply)
 		return;
 	double hard_end = monotime_now() + req->timeout + 0.25;
 	int code = CURLE_OK;
-	for (;;) {
-		struct pollfd p = { .fd = cancel_fd(req->cancel), .events = POLLIN };
-		unsigned n = p.fd >= 0 ? 1 : 0;
-		if (http_step(t, &p, n, 250))
+	while (!http_service(t, NULL, 0)) {
+		struct pollfd fds[HTTP_FDS_MAX + 1];
+		unsigned n = http_fds(t, fds);
+		int cancel = cancel_fd(req->cancel);
+		if (cancel >= 0)
+			fds[n++] = (struct pollfd){ .fd = cancel, .events = POLLIN };
+		double due = http_due(t);
+		if (!due || due > hard_end)
+			due = hard_end;
+		int ready = poll(fds, n, monotime_ms_until(due));
+		if (ready > 0 && cancel >= 0 && (fds[n - 1].revents & POLLIN) &&
+		    cancel_arrived(req->cancel)) {
+			code = CURLE_ABORTED_BY_CALLBACK;
+			break;
+		}
+		if (ready > 0 && http_service(t, fds, n))
 			break;
 		if (monotime_now() >= hard_end) {
 			code = CURLE_OPERATION_TIMEDOUT;
-			break;
-		}
-		if (n && (p.revents & POLLIN) && cancel_arrived(req->cancel)) {
-			code = CURLE_ABORTED_BY_CALLBACK;
 			break;
 		}
 	}

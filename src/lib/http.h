@@ -58,10 +58,18 @@ struct http_transfer;
 /* Start REQ; NULL (REPLY saying why) when it cannot be. */
 struct http_transfer *http_begin(const struct http_request *req,
 				 struct http_reply *reply);
-/* Let T progress, waiting at most TIMEOUT_MS for it or for one of the N
- * descriptors of EXTRA (their revents set).  True once T has finished. */
-bool http_step(struct http_transfer *t, struct pollfd *extra, unsigned n,
-	       int timeout_ms);
+/* The descriptors T waits on, with their events, for the caller's poll:
+ * at most HTTP_FDS_MAX into FDS; returns how many. */
+#define HTTP_FDS_MAX 8
+unsigned http_fds(const struct http_transfer *t, struct pollfd *fds);
+/* When T is to be moved on even if none of them is ready: monotonic
+ * seconds, or 0 for no such time. */
+double http_due(const struct http_transfer *t);
+/* Move T on: by what a poll found for its descriptors (FDS, N of them, the
+ * caller's others among them) and by its own timer, if due.  True once T
+ * has finished. */
+bool http_service(struct http_transfer *t, const struct pollfd *fds,
+		  unsigned n);
 /* End T, finished or not (then CODE, a CURLcode, is its outcome), and fill
  * its reply's status. */
 void http_end(struct http_transfer *t, int code);

@@ -20,7 +20,7 @@ import unittest
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
 
 from servercase import ServerCase  # noqa: E402
-from harness import command, run, start, upper  # noqa: E402
+from harness import command, run, scaled, start, upper  # noqa: E402
 
 OK = ("status", 200, {}, b"OK")
 # Numbered lines on stdout and on stderr, interleaved in the job.
@@ -161,18 +161,68 @@ class Output(ServerCase):
                 (r,) = srv.requests
                 self.assertEqual(r.body, expected[-1000:])
 
-    def test_closed_stdout_stops_only_its_copying(self):
+    def test_a_reader_gone_is_passed_on_as_sigpipe(self):
+        # `hbrun --send-output N -- yes | head -1` ends as `yes | head -1`:
+        # the job, writing for ever, ends by SIGPIPE once its reader has
+        # gone, for every kind of hbrun stdout that can lose its reader.
+        job = ["sh", "-c", 'i=0; while :; do echo "out $i"; echo "err $i" >&2; '
+               'i=$((i+1)); done']
+        for kind in ("pipe", "socket"):
+            with self.subTest(kind=kind):
+                srv = self.server(plan=[OK])
+                ends = []
+                for wrapped in (False, True):
+                    give, back, _ = sink(kind)
+                    argv = command(self.args(srv, 20) + ["--"] + job) if wrapped else job
+                    p = subprocess.Popen(argv, env=self.sb.env(), stdout=give,
+                                         stderr=subprocess.PIPE)
+                    os.close(give)
+                    first = b""
+                    while not first.endswith(b"\n"):
+                        first += os.read(back, 1)
+                    os.close(back)  # the reader goes away after one line
+                    try:
+                        _, err = p.communicate(timeout=scaled(30))
+                    except subprocess.TimeoutExpired:
+                        p.kill()
+                        p.communicate()
+                        self.fail("the job ran on after its reader had gone")
+                    ends.append((p.returncode, first, err))
+                (alone, first_alone, _), (wrapped_rc, first, err) = ends
+                self.assertEqual(alone, -signal.SIGPIPE)
+                self.assertEqual(wrapped_rc, alone, err[-300:])
+                self.assertEqual((first_alone, first), (b"out 0\n", b"out 0\n"))
+                # stderr, still read, got every line the job wrote
+                lines = err.decode().splitlines()
+                self.assertEqual(lines, ["err %d" % i for i in range(len(lines))])
+                (r,) = srv.requests
+                self.assertEqual(r.target, "/fail")
+                self.assertTrue(r.body.endswith(b"\n"), r.body)
+
+    def test_a_slow_reader_gets_every_byte(self):
+        # A reader taking 40 KB/s: the job is long done while hbrun still
+        # holds a pipe's worth for it, and all of it goes out, then the
+        # success request with the exact tail.
         srv = self.server(plan=[OK])
-        r, w = os.pipe()
-        os.close(r)  # nobody will ever read hbrun's stdout
-        try:
-            res = run(self.args(srv, 20) + ["--", "sh", "-c", BOTH + "; sleep 0.2; echo last"],
-                      self.sb.env(), stdout=w, timeout=60)
-        finally:
-            os.close(w)
-        self.assertEqual(res.returncode, 0, res)
-        self.assertEqual(res.stderr, numbered("err"))
-        self.assertEqual(srv.requests[-1].body[-5:], b"last\n")
+        expected = numbered("line", 25000).encode()  # 268,890 bytes
+        p = subprocess.Popen(command(self.args(srv, 1000) + [
+            "--", "sh", "-c", 'i=0; while [ $i -lt 25000 ]; do echo "line $i"; '
+            'i=$((i+1)); done']), env=self.sb.env(), stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE)
+        got = []
+        while True:
+            chunk = p.stdout.read1(4096)
+            if not chunk:
+                break
+            got.append(chunk)
+            time.sleep(0.1)
+        err = p.stderr.read()
+        p.stdout.close()
+        p.stderr.close()
+        self.assertEqual(p.wait(scaled(60)), 0, err)
+        self.assertEqual(b"".join(got), expected)
+        (r,) = srv.requests
+        self.assertEqual((r.target, r.body), ("/ok", expected[-1000:]))
 
     def test_descendant_holding_the_pipe_gets_one_second(self):
         srv = self.server(plan=[OK])

@@ -158,8 +158,13 @@ Readings where the SPEC leaves room (the lead reconciles):
   only at the service's level or a higher one: a lower one is as if not
   set.  A template that applies replaces the preset's request of its event
   only.  Only tickstem's default API is reached through the proxy.
-- The job's output goes to regular files here; send_output's behaviour
-  with a terminal, a slow reader or a closed output is test_output.py's.
+- hbrun's stdout is a regular file, or (Gen.reader) a pipe read slowly
+  (40 KB/s: everything the job wrote still arrives, byte for byte, and the
+  ping deadline counts from when the reader had the job's last byte) or a
+  pipe whose reader has gone (the job then writes no big output to stdout
+  and ignores SIGPIPE, so that its ending stays the case's; nothing is
+  asserted of stdout, and the tail holds some first part of what it wrote
+  there).  A terminal is test_output.py's.
 - Seconds spelt as strtod() reads them but hbrun(1) does not (hex,
   exponents, signs, white space, suffixes) on the command line (125) and
   in a file (ignored, warned): seconds_spelling(), round3_file_lines().
@@ -207,6 +212,7 @@ import signal
 import stat
 import subprocess
 import sys
+import threading
 import time
 import unittest
 import urllib.parse
@@ -1530,6 +1536,16 @@ class Gen:
         job["out"] = [] if kind == "missing" else self.job_output()
         return job
 
+    def reader(self, job):
+        """How hbrun's stdout is read (Reader): a file, a pipe read slowly,
+        or a pipe whose reader has gone.  For the last, the job's big
+        output goes (its ending must stay the case's: see Reader)."""
+        kind = self.pick([("file", 80), ("slow", 12), ("closed", 8)])
+        self.tags.add("reader-" + kind)
+        if kind == "closed":
+            job["out"] = [piece for piece in job["out"] if piece[0] != "O"]
+        return kind
+
     def case(self):
         self.server = self.pick([("ok", 85), ("503", 8), ("hang", 7)])
         self.templates()
@@ -1584,6 +1600,8 @@ class Gen:
         case["metrics"] = self.metrics
         # A slow server, or the default API behind the catching proxy, gets
         # a short deadline, so that no correct run takes long.
+        case["reader"] = self.reader(job)
+        case["tags"] = sorted(self.tags)
         exp = expect(case)
         if (self.server != "ok" or exp["request"] == "default") and exp["deadline"] > 3 \
                 and exp["rc"] != 125:
@@ -1696,7 +1714,7 @@ def command_of(case, sb):
     if job["kind"] == "missing":
         cmd = [MISSING_CMD]
     else:
-        cmd = ["sh", "-c", output_script(job["out"]) + JOBS[job["kind"]] % job,
+        cmd = ["sh", "-c", job_output_script(case) + JOBS[job["kind"]] % job,
                sb.path("ran"), sb.path("end")]
     return [sub(w, sb.dir) for w in case["opts"]] + ["--"] + cmd
 
@@ -1755,6 +1773,53 @@ def wait_idle(pid, t0, limit):
             end += 1.0
 
 
+class Reader:
+    """hbrun's stdout as the case's reader takes it: the file OUT; a pipe
+    read 4 KiB every 0.1 s by a thread (self.last: when the last bytes
+    came); or a pipe whose reading end is closed before hbrun starts."""
+
+    def __init__(self, kind, out):
+        self.kind, self.got, self.last, self.thread = kind, [], None, None
+        if kind == "file":
+            self.fd = out.fileno()
+            return
+        r, self.fd = os.pipe()
+        if kind == "closed":
+            os.close(r)
+            return
+        self.thread = threading.Thread(target=self.read_slowly, args=(r,), daemon=True)
+        self.thread.start()
+
+    def read_slowly(self, r):
+        with os.fdopen(r, "rb", buffering=0) as f:
+            for chunk in iter(lambda: f.read(4096), b""):
+                self.got.append(chunk)
+                self.last = boottime()
+                time.sleep(0.1)
+
+    def started(self):
+        if self.kind != "file":
+            os.close(self.fd)
+
+    def finish(self, raw_out, ended):
+        """(stdout as read, the job's end as the ping deadline counts it)."""
+        if self.thread:
+            self.thread.join(HANG)
+            return b"".join(self.got), max(ended, self.last or ended)
+        return (b"" if self.kind == "closed" else raw_out), ended
+
+
+def job_output_script(case):
+    """output_script() of CASE's job; with a closed reader, the job ignores
+    SIGPIPE and drops the errors of its writes to stdout (Reader)."""
+    out = case["job"]["out"]
+    if case.get("reader") != "closed":
+        return output_script(out)
+    return "trap '' PIPE; " + "".join(
+        cmd + (" 2>/dev/null; " if piece[0] == "o" else "; ")
+        for piece in out for cmd in [output_script([piece])[:-2]])
+
+
 def run_case(case, exp, catch_port):
     """Run CASE; return what was seen (requests are gathered later)."""
     sb = Sandbox()
@@ -1771,10 +1836,12 @@ def run_case(case, exp, catch_port):
         bound = (exp["deadline"] if exp["request"] else
                  1.0 if exp["start"] or exp["capture"] else 0) + 2.0 + harness.TIME_SLACK
         with open(out_path, "wb") as out, open(err_path, "wb") as err:
+            reader = Reader(case.get("reader", "file"), out)
             t0 = boottime()
             p = subprocess.Popen(HBRUN_ARGV + command_of(case, sb), cwd=sb.dir,
                                  env=env_of(case, sb, catch_port), stdin=subprocess.DEVNULL,
-                                 stdout=out, stderr=err, start_new_session=True)
+                                 stdout=reader.fd, stderr=err, start_new_session=True)
+            reader.started()
             harness.exit_clock().watch(p.pid)
             started = harness.start_time(p.pid)  # ended, for a job that never ran
         killed, term_at, stuck_in = False, None, ""
@@ -1817,6 +1884,7 @@ def run_case(case, exp, catch_port):
             ended = max(ended, term_at)
         with open(out_path, "rb") as f:
             raw_out = f.read()
+        raw_out, ended = reader.finish(raw_out, ended)
         with open(err_path, "rb") as f:
             raw_err = f.read()
         return {"rc": p.returncode, "killed": killed, "runs": len(marks),
@@ -1877,6 +1945,14 @@ def is_tail(body, out, err, limit):
         if not states:
             return False
     return True
+
+
+def tail_of_read(case, body, out, err, limit):
+    """is_tail(); with a closed reader, of what hbrun read before it saw
+    the reader gone: some first part of stdout, and all of stderr."""
+    if case.get("reader") != "closed":
+        return is_tail(body, out, err, limit)
+    return any(is_tail(body, out[:k], err, limit) for k in range(len(out) + 1))
 
 
 def shown_request(r):
@@ -1944,7 +2020,8 @@ def check_methods_bodies(case, exp, fake):
         elif exp["body"] is None or start:
             if r["body"] or r["ctype"]:
                 bad.append(("body", "%s: expected no body" % shown_request(r)))
-        elif r["ctype"] != "text/plain" or not is_tail(r["body"], out, err, exp["body"]):
+        elif r["ctype"] != "text/plain" or not tail_of_read(case, r["body"], out, err,
+                                                            exp["body"]):
             bad.append(("body", "%s: expected the last %d of the job's %d bytes of output, "
                         "got %r" % (shown_request(r), exp["body"], len(out) + len(err),
                                     r["body"][-200:])))
@@ -1984,6 +2061,8 @@ def check_output(case, exp, seen):
         return []
     bad = []
     out, err = output_bytes(case["job"]["out"]) if exp["runs"] else (b"", b"")
+    if case.get("reader") == "closed":
+        out = b""  # nobody read it
     if seen["raw_stdout"] != out:
         bad.append(("stdout", "hbrun's stdout is not the job's: %d bytes, not %d; "
                     "starts %r" % (len(seen["raw_stdout"]), len(out),

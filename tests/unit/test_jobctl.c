@@ -7,6 +7,7 @@
 #include "checkup.h"
 #include "jobctl.h"
 #include "lock.h"
+#include "monotime.h"
 #include "tree.h"
 #include "unit.h"
 
@@ -37,6 +38,42 @@ START_TEST(delay_covers_zero_to_max)
 	ck_assert_double_gt(delay_from_bits(UINT64_MAX, 30.0), 29.999);
 	ck_assert_double_eq_tol(delay_from_bits(UINT64_C(1) << 63, 30.0), 15.0,
 				1e-9);
+}
+END_TEST
+
+/* The wait's one rounding of a deadline into poll's milliseconds: never
+ * early, and no deadline is no limit. */
+START_TEST(deadline_into_poll_milliseconds)
+{
+	static const struct { double from_now; int least, most; } cases[] = {
+		{ -5.0, 0, 0 },          /* past: at once */
+		{ 0.0004, 1, 1 },        /* under a millisecond: one, not 0 */
+		{ 0.25, 250, 251 },
+		{ 30.0, 30000, 30001 },
+		{ 3.0e6, 1000000000, 1000000000 }, /* capped, no overflow */
+	};
+	ck_assert_int_eq(monotime_ms_until(0), -1);
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		int ms = monotime_ms_until(monotime_now() + cases[i].from_now);
+		ck_assert_int_ge(ms, cases[i].least);
+		ck_assert_int_le(ms, cases[i].most);
+	}
+}
+END_TEST
+
+/* A timeout not set or not armed gives the wait nothing to watch and no
+ * time to wake at. */
+START_TEST(unarmed_timeout_gives_the_wait_nothing)
+{
+	struct timeout t;
+	struct pollfd fds[2];
+	ck_assert_int_eq(timeout_init(&t, 0, 10), 0);
+	ck_assert_uint_eq(timeout_nfds(&t), 0);
+	ck_assert_uint_eq(timeout_fds(&t, fds, 2), 0);
+	ck_assert_double_eq(timeout_due(&t), 0);
+	timeout_service(&t, fds, 0, 0);
+	ck_assert(!timeout_fired(&t));
+	timeout_free(&t);
 }
 END_TEST
 
@@ -95,6 +132,8 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, starttime_from_stat);
 	tcase_add_test(tc, delay_covers_zero_to_max);
 	tcase_add_test(tc, lock_file_rules);
+	tcase_add_test(tc, deadline_into_poll_milliseconds);
+	tcase_add_test(tc, unarmed_timeout_gives_the_wait_nothing);
 	tcase_add_test(tc, sources_as_check_shows_them);
 	suite_add_tcase(s, tc);
 	return s;
