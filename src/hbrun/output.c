@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "held.h"
+
 #define CHUNK 65536
 #define TEE_MAX (1 << 20)
 
@@ -40,6 +42,7 @@ struct output {
 	char *ring;          /* the tail, a ring of CAP bytes */
 	size_t cap, head, used, limit;
 	char *flat;
+	struct held *held;   /* output_on_failure: chunks go here instead */
 };
 
 /* Where FD's copies go, and how: hbrun's descriptor is shared with
@@ -212,6 +215,11 @@ static void fill(struct output *o, struct stream *st)
 		tail_add(o, st->buf, (size_t)n);
 		st->off = 0;
 		st->len = (size_t)n;
+		if (o->held && held_write(o->held, st == &o->s[0] ? 1 : 2,
+					  st->buf, (size_t)n))
+			st->len = 0;
+		else if (o->held)
+			o->held = NULL; /* spilled: passed through from now on */
 	} else if (n == 0 || errno != EAGAIN) {
 		close(st->in);
 		st->in = -1;
@@ -307,7 +315,7 @@ void output_service(struct output *o, const struct pollfd *fds, unsigned n)
 {
 	for (int i = 0; i < 2; i++) {
 		struct stream *st = &o->s[i];
-		if (st->kind == SINK_TEE) {
+		if (st->kind == SINK_TEE && !o->held) {
 			tee_service(o, st, fds, n);
 			continue;
 		}
@@ -322,6 +330,11 @@ void output_service(struct output *o, const struct pollfd *fds, unsigned n)
 			flush(st);
 		}
 	}
+}
+
+void output_hold(struct output *o, struct held *h)
+{
+	o->held = h;
 }
 
 void output_limit(struct output *o, size_t bytes)

@@ -16,6 +16,7 @@ struct run {
 	const struct settings *s;
 	char id[RUN_ID_SIZE];
 	struct output *out; /* the job's output, when it is to be sent */
+	struct held *held;  /* or held until the ending is known */
 	struct during during;
 };
 

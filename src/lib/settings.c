@@ -110,6 +110,11 @@ const struct setting_def setting_defs[S_COUNT] = {
 		NULL, 0, MAX_SEND_OUTPUT, "0",
 		SETTING_HBRUN, AT(send_output),
 		"POST the last BYTES of the job's output at its end" },
+	[S_OUTPUT_ON_FAILURE] = { "output_on_failure", "output-on-failure", 0,
+		TYPE_BOOL, NULL, NULL,
+		0, 1, "false",
+		SETTING_HBRUN, AT(output_on_failure),
+		"hold the job's output; write it only if the job failed" },
 };
 
 int setting_by_key(const char *key)

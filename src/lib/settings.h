@@ -41,6 +41,7 @@ enum setting_id {
 	S_FAIL_URL,
 	S_METHOD,
 	S_SEND_OUTPUT,
+	S_OUTPUT_ON_FAILURE,
 	S_COUNT
 };
 
@@ -131,6 +132,7 @@ struct settings {
 	char *fail_url;
 	char *method;    /* "GET" or "POST"; NULL: the service's */
 	int send_output; /* bytes of output to send; 0: none */
+	bool output_on_failure; /* the job's output held, written on failure */
 	/* Set but unusable at the level that decides: no default stands in,
 	 * and nothing that needs the setting is sent. */
 	bool unusable[S_COUNT];
