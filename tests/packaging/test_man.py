@@ -32,7 +32,7 @@ def sections(path):
 
 
 def source_files(pattern):
-    return sorted(glob.glob(os.path.join(SOURCE_ROOT, "src", pattern)))
+    return sorted(glob.glob(os.path.join(SOURCE_ROOT, "src", "*", pattern)))
 
 
 def help_options(argv):
@@ -46,7 +46,7 @@ def help_options(argv):
 
 def settings_table():
     """The rows of settings.c's table: (key, environment variable or None)."""
-    text = read(os.path.join(SOURCE_ROOT, "src", "settings.c"))
+    text = read(os.path.join(SOURCE_ROOT, "src", "lib", "settings.c"))
     rows = re.findall(r'\[S_[A-Z_]+\] = \{ "([a-z_]+)",((?:[^"{}]|"[^"]*")*)', text)
     return [(key, (re.findall(r'"((?:HBRUN|TICKSTEM)_[A-Z_]+)"', rest) or [None])[0])
             for key, rest in rows]
