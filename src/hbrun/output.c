@@ -230,9 +230,12 @@ static void fill(struct output *o, struct stream *st)
 static void tail_read(struct output *o, struct stream *st, size_t n)
 {
 	while (n > 0) {
-		size_t at = (o->head + o->used) % o->cap;
-		size_t room = o->cap - at < n ? o->cap - at : n;
-		ssize_t got = read(st->in, o->ring + at, room);
+		/* No tail kept (the output only held): the bytes are dropped. */
+		size_t at = o->cap ? (o->head + o->used) % o->cap : 0;
+		char *to = o->cap ? o->ring + at : st->buf;
+		size_t space = o->cap ? o->cap - at : sizeof st->buf;
+		size_t room = space < n ? space : n;
+		ssize_t got = read(st->in, to, room);
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got <= 0) {
@@ -240,12 +243,14 @@ static void tail_read(struct output *o, struct stream *st, size_t n)
 			st->in = -1;
 			return;
 		}
+		n -= (size_t)got;
+		if (!o->cap)
+			continue;
 		o->used += (size_t)got;
 		if (o->used > o->cap) {
 			o->head = (o->head + o->used - o->cap) % o->cap;
 			o->used = o->cap;
 		}
-		n -= (size_t)got;
 	}
 }
 
