@@ -320,7 +320,8 @@ void output_service(struct output *o, const struct pollfd *fds, unsigned n)
 {
 	for (int i = 0; i < 2; i++) {
 		struct stream *st = &o->s[i];
-		if (st->kind == SINK_TEE && !o->held) {
+		/* A chunk read while the output was held is written first. */
+		if (st->kind == SINK_TEE && !o->held && st->len == 0) {
 			tee_service(o, st, fds, n);
 			continue;
 		}
