@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/sendfile.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -14,6 +15,10 @@
 #include "msg.h"
 
 #define COPY_MAX (1 << 20)
+/* Chunks are gathered here and written to the file together: the job's
+ * writes are often a few KiB each, and one write to a file per chunk cost
+ * more than the whole relay of a chunk through a pipe. */
+#define BATCH 65536
 
 /* Each chunk in the file: this header, then its bytes. */
 struct record {
@@ -25,6 +30,8 @@ struct held {
 	int fd;     /* the unnamed file, -1 once spent */
 	off_t size; /* the whole records in it */
 	bool spent;
+	size_t used;       /* records in BATCH, after those in the file */
+	char batch[BATCH];
 };
 
 struct held *held_new(void)
@@ -32,9 +39,12 @@ struct held *held_new(void)
 	const char *dir = getenv("TMPDIR");
 	if (!dir || !*dir)
 		dir = "/tmp";
-	struct held *h = calloc(1, sizeof *h);
+	struct held *h = malloc(sizeof *h);
 	if (!h)
 		return NULL;
+	h->size = 0;
+	h->spent = false;
+	h->used = 0;
 	/* Never named: nothing is left behind if hbrun is killed, and no
 	 * other process can open it by a name. */
 	h->fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
@@ -53,7 +63,7 @@ static bool append(struct held *h, struct iovec iov[2])
 	off_t at = h->size;
 	size_t left = iov[0].iov_len + iov[1].iov_len;
 	while (left > 0) {
-		ssize_t n = pwritev(h->fd, iov, 2, at);
+		ssize_t n = pwritev(h->fd, iov, iov[1].iov_len ? 2 : 1, at);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -72,16 +82,41 @@ static bool append(struct held *h, struct iovec iov[2])
 	return true;
 }
 
+/* The batch into the file; false when the file cannot take it. */
+static bool flush(struct held *h)
+{
+	struct iovec iov[2] = { { h->batch, h->used }, { NULL, 0 } };
+	if (h->used && !append(h, iov))
+		return false;
+	h->used = 0;
+	return true;
+}
+
+/* One record of LEN bytes (at most UINT32_MAX) for stream FD, into the
+ * batch or, when it does not fit there, straight into the file. */
+static bool keep(struct held *h, int fd, const char *data, size_t len)
+{
+	struct record rec = { (uint32_t)len, (uint32_t)fd };
+	if (h->used + sizeof rec + len > BATCH && !flush(h))
+		return false;
+	if (sizeof rec + len > BATCH) {
+		struct iovec iov[2] = { { &rec, sizeof rec },
+					{ (void *)data, len } };
+		return append(h, iov);
+	}
+	memcpy(h->batch + h->used, &rec, sizeof rec);
+	memcpy(h->batch + h->used + sizeof rec, data, len);
+	h->used += sizeof rec + len;
+	return true;
+}
+
 bool held_write(struct held *h, int fd, const char *data, size_t len)
 {
 	if (h->spent)
 		return false;
 	while (len > 0) {
 		size_t part = len > UINT32_MAX ? UINT32_MAX : len;
-		struct record rec = { (uint32_t)part, (uint32_t)fd };
-		struct iovec iov[2] = { { &rec, sizeof rec },
-					{ (void *)data, part } };
-		if (!append(h, iov)) {
+		if (!keep(h, fd, data, part)) {
 			/* A record cut short is past SIZE: never replayed. */
 			msg_warn("cannot hold the job's output any longer (%m); "
 				 "what was held is written now, and the rest "
@@ -136,7 +171,27 @@ static bool copy_out(struct held *h, int fd, off_t *at, size_t len)
 	return true;
 }
 
-/* Every record, in order, each to its stream while that stream lasts. */
+/* LEN bytes of DATA on to FD; false when FD has failed. */
+static bool write_out(int fd, const char *data, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, data, len);
+		if (n < 0 && errno == EAGAIN)
+			wait_writable(fd);
+		else if (n < 0 && errno == EINTR)
+			continue;
+		else if (n <= 0)
+			return false;
+		else {
+			data += n;
+			len -= (size_t)n;
+		}
+	}
+	return true;
+}
+
+/* Every record, in order, each to its stream while that stream lasts:
+ * those in the file, then those in the batch. */
 static void replay(struct held *h)
 {
 	bool dead[3] = { false, false, false };
@@ -144,13 +199,22 @@ static void replay(struct held *h)
 	while (at < h->size) {
 		struct record rec;
 		if (pread(h->fd, &rec, sizeof rec, at) != (ssize_t)sizeof rec)
-			return;
+			break;
 		at += (off_t)sizeof rec;
 		int fd = rec.fd == 2 ? 2 : 1;
 		off_t from = at;
 		if (!dead[fd] && !copy_out(h, fd, &from, rec.len))
 			dead[fd] = true; /* its reader is gone */
 		at += rec.len;
+	}
+	for (size_t i = 0; i < h->used;) {
+		struct record rec;
+		memcpy(&rec, h->batch + i, sizeof rec);
+		i += sizeof rec;
+		int fd = rec.fd == 2 ? 2 : 1;
+		if (!dead[fd] && !write_out(fd, h->batch + i, rec.len))
+			dead[fd] = true;
+		i += rec.len;
 	}
 }
 
@@ -175,6 +239,7 @@ void held_spill(struct held *h)
 	/* Its blocks go back to the disk at once. */
 	close(h->fd);
 	h->fd = -1;
+	h->used = 0;
 	h->spent = true;
 }
 
