@@ -244,6 +244,57 @@ class Held(ServerCase):
         self.assertEqual(self.paths(srv), ["/fail"])
         self.assertEqual(srv.requests[0].body, b" world")
 
+    def test_written_back_to_a_terminal_a_socket_and_a_file(self):
+        import pty
+        import socket
+        import tty
+        for kind in ("terminal", "socket", "file"):
+            srv = self.server(plan=[OK])
+            if kind == "terminal":
+                master, give = pty.openpty()
+                tty.setraw(give)  # bytes as they are, no CR added
+                back = master
+            elif kind == "socket":
+                a, b = socket.socketpair()
+                give, back = a.detach(), b.detach()
+            else:
+                give = os.open(self.sb.dir, os.O_TMPFILE | os.O_RDWR)
+                back = os.dup(give)
+            size = 200000
+            p = subprocess.Popen(command(self.args(srv, "--", *writer(size, "out"))),
+                                 env=self.sb.env(), stdout=give, stderr=subprocess.PIPE)
+            os.close(give)
+            got = b""
+            if kind == "file":
+                p.wait(120)
+                os.lseek(back, 0, os.SEEK_SET)
+            while True:
+                try:
+                    chunk = os.read(back, 65536)
+                except OSError:  # a terminal whose other side has gone
+                    break
+                if not chunk:
+                    break
+                got += chunk
+                if kind == "terminal" and len(got) >= size:
+                    break
+            os.close(back)
+            err = p.stderr.read()
+            p.stderr.close()
+            p.wait(120)
+            self.assertEqual((p.returncode, err), (1, b""), kind)
+            self.assertEqual(hashlib.sha256(got).hexdigest(), written(size, "out")[0], kind)
+
+    def test_a_reader_gone_leaves_the_other_stream(self):
+        srv = self.server(plan=[OK])
+        r, w = os.pipe()
+        os.close(r)  # stdout's reader is gone before anything is written back
+        p = subprocess.run(command(self.args(srv, "--", "sh", "-c",
+                                             "echo out; echo err >&2; echo more >&2; exit 6")),
+                           env=self.sb.env(), stdout=w, stderr=subprocess.PIPE, timeout=60)
+        os.close(w)
+        self.assertEqual((p.returncode, p.stderr), (6, b"err\nmore\n"))
+
     def test_the_file_is_unnamed_and_private(self):
         srv = self.server(plan=[OK])
         tmp = tempfile.mkdtemp(prefix="hbrun-held-", dir=self.sb.dir)
