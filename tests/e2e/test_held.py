@@ -9,6 +9,7 @@ passes everything through with one warning.
 
 import hashlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -109,13 +110,19 @@ def start(args, env, **kw):
     return subprocess.Popen(command(args), env=env, **kw)
 
 
+# valgrind's own notes (--PID--, such as a system call it does not know)
+# are the wrapper's, not hbrun's.
+VALGRIND_NOTE = re.compile(rb"^--\d+-- ")
+
+
 def hbrun_lines(err):
     return [l for l in err.decode("latin-1").splitlines() if l.startswith("hbrun: ")]
 
 
 def without_hbrun_lines(err):
     return b"".join(l for l in err.splitlines(keepends=True)
-                    if not l.startswith(b"hbrun: "))
+                    if not l.startswith(b"hbrun: ")
+                    and not (harness.UNDER_VALGRIND and VALGRIND_NOTE.match(l)))
 
 
 class Held(ServerCase):
@@ -312,9 +319,10 @@ class Held(ServerCase):
                 link = os.readlink("/proc/%d/fd/%s" % (p.pid, fd))
             except OSError:
                 continue
-            if link.startswith(tmp + "/"):
+            if link.startswith(tmp + "/#"):  # not valgrind's own files
                 held.append(os.stat("/proc/%d/fd/%s" % (p.pid, fd)))
-        self.assertEqual(os.listdir(tmp), [])
+        # valgrind keeps its vgdb pipes in TMPDIR too
+        self.assertEqual([n for n in os.listdir(tmp) if not n.startswith("vgdb-")], [])
         self.assertEqual(len(held), 1)
         self.assertEqual(held[0].st_mode & 0o777, 0o600)
         self.assertEqual(held[0].st_nlink, 0)
@@ -364,6 +372,8 @@ class Disk(ServerCase):
             p = self.run_in("mount -t tmpfs -o size=1m tmpfs %(tmp)s", status, srv)
             self.check_all_through(p, status, "No space left on device")
 
+    @unittest.skipIf(harness.UNDER_VALGRIND, "valgrind cannot start without a "
+                     "writable TMPDIR of its own")
     def test_an_unwritable_tmpdir(self):
         srv = self.server(plan=[OK])
         p = self.run_in("mount -t tmpfs -o ro tmpfs %(tmp)s", 1, srv)
