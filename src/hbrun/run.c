@@ -77,8 +77,10 @@ static struct output *capture_output(struct run *r, const struct settings *s)
 		return NULL;
 	struct output *out = output_new(bytes);
 	if (!out) {
-		msg_warn("cannot capture the job's output (%m); it is neither "
-			 "sent nor held");
+		msg_warn("cannot capture the job's output (%m); it passes "
+			 "through");
+		held_free(r->held);
+		r->held = NULL;
 		return NULL;
 	}
 	output_hold(out, r->held);
