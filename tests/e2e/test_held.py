@@ -234,6 +234,15 @@ class Held(ServerCase):
         self.assertEqual(without_hbrun_lines(p.stderr), b"")
         self.assertEqual(self.paths(srv), ["/fail"])
 
+    def test_cannot_execute_126(self):
+        srv = self.server(plan=[OK])
+        path = self.sb.write_file("not-executable", "echo never\n", 0o644)
+        p = run_bytes(self.args(srv, "--", path), self.sb.env())
+        self.assertEqual((p.returncode, p.stdout), (126, b""))
+        self.assertEqual(len(hbrun_lines(p.stderr)), 1, p.stderr)
+        self.assertEqual(without_hbrun_lines(p.stderr), b"")
+        self.assertEqual(self.paths(srv), ["/fail"])
+
     def test_nothing_at_all_after_a_success(self):
         srv = self.server(plan=[OK, OK])
         for status, extra in ((0, []), (3, ["--success-status", "3"])):
