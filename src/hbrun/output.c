@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "held.h"
+
 #define CHUNK 65536
 #define TEE_MAX (1 << 20)
 
@@ -44,6 +46,7 @@ struct output {
 	char *ring;          /* the tail, a ring of CAP bytes */
 	size_t cap, head, used, limit;
 	char *flat;
+	struct held *held;   /* output_on_failure: chunks go here instead */
 };
 
 /* Where FD's copies go, and how: hbrun's descriptor is shared with
@@ -262,6 +265,11 @@ static void fill(struct output *o, struct stream *st)
 		taken(st, (size_t)n);
 		st->off = 0;
 		st->len = (size_t)n;
+		if (o->held && held_write(o->held, st == &o->s[0] ? 1 : 2,
+					  st->buf, (size_t)n))
+			st->len = 0;
+		else if (o->held)
+			o->held = NULL; /* spilled: passed through from now on */
 	} else if (n == 0 || errno != EAGAIN) {
 		close_input(st);
 	}
@@ -271,9 +279,12 @@ static void fill(struct output *o, struct stream *st)
 static void tail_read(struct output *o, struct stream *st, size_t n)
 {
 	while (n > 0) {
-		size_t at = (o->head + o->used) % o->cap;
-		size_t room = o->cap - at < n ? o->cap - at : n;
-		ssize_t got = read(st->in, o->ring + at, room);
+		/* No tail kept (the output only held): the bytes are dropped. */
+		size_t at = o->cap ? (o->head + o->used) % o->cap : 0;
+		char *to = o->cap ? o->ring + at : st->buf;
+		size_t space = o->cap ? o->cap - at : sizeof st->buf;
+		size_t room = space < n ? space : n;
+		ssize_t got = read(st->in, to, room);
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got <= 0) {
@@ -281,12 +292,14 @@ static void tail_read(struct output *o, struct stream *st, size_t n)
 			st->in = -1;
 			return;
 		}
+		n -= (size_t)got;
+		if (!o->cap)
+			continue;
 		o->used += (size_t)got;
 		if (o->used > o->cap) {
 			o->head = (o->head + o->used - o->cap) % o->cap;
 			o->used = o->cap;
 		}
-		n -= (size_t)got;
 	}
 }
 
@@ -357,7 +370,8 @@ void output_service(struct output *o, const struct pollfd *fds, unsigned n)
 {
 	for (int i = 0; i < 2; i++) {
 		struct stream *st = &o->s[i];
-		if (st->kind == SINK_TEE) {
+		/* A chunk read while the output was held is written first. */
+		if (st->kind == SINK_TEE && !o->held && st->len == 0) {
 			tee_service(o, st, fds, n);
 			continue;
 		}
@@ -372,6 +386,11 @@ void output_service(struct output *o, const struct pollfd *fds, unsigned n)
 			flush(st);
 		}
 	}
+}
+
+void output_hold(struct output *o, struct held *h)
+{
+	o->held = h;
 }
 
 void output_limit(struct output *o, size_t bytes)

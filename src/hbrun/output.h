@@ -19,6 +19,7 @@
 #include <stddef.h>
 
 struct output;
+struct held;
 
 /* Pipes for the job's stdout and stderr and a tail of BYTES.  NULL, with
  * errno set, when they cannot be had. */
@@ -37,6 +38,11 @@ unsigned output_fds(const struct output *o, struct pollfd *fds);
 
 /* Read and copy what the poll over FDS (N of them) found ready. */
 void output_service(struct output *o, const struct pollfd *fds, unsigned n);
+
+/* Hand every chunk read to H instead of copying it on, until H cannot
+ * take one (then it and all later ones are copied on as usual).  H stays
+ * the caller's. */
+void output_hold(struct output *o, struct held *h);
 
 /* Keep at most BYTES of the tail (a server said it keeps no more). */
 void output_limit(struct output *o, size_t bytes);

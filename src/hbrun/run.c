@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 
 #include "events.h"
+#include "held.h"
 #include "jobctl.h"
 #include "lock.h"
 #include "metrics.h"
@@ -41,25 +42,56 @@ static int take_lock(const struct settings *s)
 	return EXIT_USAGE;
 }
 
-/* The job's output through pipes, for send_output; NULL when off. */
-static struct output *capture_output(const struct settings *s)
+/* The bytes of the tail that send_output asks for; 0 when off. */
+static size_t tail_bytes(const struct settings *s)
 {
 	if (s->send_output <= 0)
-		return NULL;
+		return 0;
 	const char *method = notify_method(s);
 	if (method && strcmp(method, "GET") == 0) {
 		msg_warn("send_output needs POST, and the method is GET; the "
 			 "job's output is not sent");
-		return NULL;
+		return 0;
 	}
 	if (s->service && strcmp(s->service, "sentry") == 0) {
 		msg_warn("send_output: a Sentry check-in carries no output; the "
 			 "job's output is not sent");
+		return 0;
+	}
+	return (size_t)s->send_output;
+}
+
+/* The file that holds the job's output, for output_on_failure; NULL when
+ * off or when there is none (then the output passes through). */
+static struct held *hold_output(const struct settings *s)
+{
+	if (!s->output_on_failure)
+		return NULL;
+	const char *tmpdir = getenv("TMPDIR");
+	struct held *h = held_new();
+	if (!h)
+		msg_warn("cannot hold the job's output in %s (%m); it passes "
+			 "through", tmpdir && *tmpdir ? tmpdir : "/tmp");
+	return h;
+}
+
+/* The job's output through pipes, for send_output and output_on_failure;
+ * NULL when neither needs them. */
+static struct output *capture_output(struct run *r, const struct settings *s)
+{
+	size_t bytes = tail_bytes(s);
+	r->held = hold_output(s);
+	if (bytes == 0 && !r->held)
+		return NULL;
+	struct output *out = output_new(bytes);
+	if (!out) {
+		msg_warn("cannot capture the job's output (%m); it passes "
+			 "through");
+		held_free(r->held);
+		r->held = NULL;
 		return NULL;
 	}
-	struct output *out = output_new((size_t)s->send_output);
-	if (!out)
-		msg_warn("cannot capture the job's output (%m); it is not sent");
+	output_hold(out, r->held);
 	return out;
 }
 
@@ -108,7 +140,7 @@ int run_prepare(struct run *r, const struct settings *s,
 		r->oom_before = -1;
 	run_id_new(r->id);
 	setenv("HBRUN_RUN_ID", r->id, 1);
-	r->out = capture_output(s);
+	r->out = capture_output(r, s);
 	loop_init(&r->loop, sv, s, r->id, r->out);
 	if (r->out)
 		output_job_ends(r->out, sv->job_stdio);
@@ -182,7 +214,8 @@ static void send_end_request(const struct run *r,
 	double left = s->ping_deadline - (monotime_now() - ended) -
 		      metrics_reserve(s, s->ping_deadline);
 	size_t len = 0;
-	const char *body = r->out ? output_tail(r->out, &len) : NULL;
+	const char *body = r->out && s->send_output > 0
+				   ? output_tail(r->out, &len) : NULL;
 	struct cancel cancel = supervise_cancel(sv);
 	if (left > 0)
 		notify_send(s, &req, body, len, left, &cancel);
@@ -205,6 +238,18 @@ static void write_metrics(const struct run *r, const struct run_ending *ending,
 		      r->s->ping_deadline - (monotime_now() - ended), &cancel);
 }
 
+/* The held output, written back when the run was not a success: after a
+ * success nothing at all is written, so cron sends no mail. */
+static void replay_held(struct run *r, const struct run_ending *ending)
+{
+	if (!r->held)
+		return;
+	struct event_report report;
+	event_of(ending, &report);
+	if (report.event != EVENT_SUCCESS)
+		held_spill(r->held);
+}
+
 struct ending run_finish(struct run *r, struct supervisor *sv, int exec_err,
 			 const char *command)
 {
@@ -215,6 +260,7 @@ struct ending run_finish(struct run *r, struct supervisor *sv, int exec_err,
 	 * requests after it go without. */
 	unsetenv("SSLKEYLOGFILE");
 	struct run_ending ending = ending_of(r, sv, exec_err);
+	replay_held(r, &ending);
 	double ended = ending.ran ? sv->ended_at : monotime_now();
 	/* A slow reader that took longer to take what the job had written
 	 * would have held the job itself: the deadline counts from then. */
@@ -224,6 +270,7 @@ struct ending run_finish(struct run *r, struct supervisor *sv, int exec_err,
 		send_end_request(r, &ending, sv, ended);
 	write_metrics(r, &ending, sv, ended);
 	output_free(r->out);
+	held_free(r->held);
 	if (exec_err)
 		return (struct ending){ ending.exec_status, 0 };
 	if (ending.timed_out) {

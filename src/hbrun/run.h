@@ -17,6 +17,7 @@ struct run {
 	char id[RUN_ID_SIZE];
 	struct output *out; /* the job's output, when it is to be sent */
 	struct loop loop;
+	struct held *held;  /* or held until the ending is known */
 	const char *job; /* the job's name in the metrics file */
 	/* The memory cgroup's oom_kill count before the job; -1: unknown. */
 	long long oom_before;

@@ -131,6 +131,11 @@ const struct setting_def setting_defs[S_COUNT] = {
 		NULL, 0, 0, NULL,
 		SETTING_HBRUN | SETTING_SECRET | SETTING_SCRUB, AT(headers),
 		"an extra header on every request (repeatable)" },
+	[S_OUTPUT_ON_FAILURE] = { "output_on_failure", "output-on-failure", 0,
+		TYPE_BOOL, NULL, NULL,
+		0, 1, "false",
+		SETTING_HBRUN, AT(output_on_failure),
+		"hold the job's output; write it only if the job failed" },
 };
 
 int setting_by_key(const char *key)

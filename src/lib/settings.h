@@ -46,6 +46,7 @@ enum setting_id {
 	S_METRICS_FILE,
 	S_MONITOR,
 	S_HEADER,
+	S_OUTPUT_ON_FAILURE,
 	S_COUNT
 };
 
@@ -152,6 +153,7 @@ struct settings {
 	/* The environment variable the token came from when no level set
 	 * one and the service reads its own (SENTRY_DSN), else NULL. */
 	const char *token_env;
+	bool output_on_failure; /* the job's output held, written on failure */
 	/* Set but unusable at the level that decides: no default stands in,
 	 * and nothing that needs the setting is sent. */
 	bool unusable[S_COUNT];

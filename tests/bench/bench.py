@@ -35,6 +35,12 @@ machine:
      schedule set (a run computes nothing of it).
  10. with --metrics-file: a waiting hbrun's memory with and without it,
      and what a run that writes the file costs over one without.
+ 11. with --output-on-failure, side by side in one run: the job alone, the
+     job through a cat relay, hbrun --send-output, hbrun --output-on-failure
+     after a success (nothing written) and after a failure (all of it
+     written back once the job has ended), each into a pipe read by wc -c:
+     rates, CPU of all processes per GiB, and hbrun's memory.
+     (--output-only runs this section alone.)
 
 Wall times on a shared or virtual machine wander; where valgrind is
 installed, the bench also counts the instructions of 1 and 2 (callgrind,
@@ -384,6 +390,87 @@ def throughput(hbrun, env, box, size, rounds):
             statistics.median(t_relay), statistics.median(c_relay))
 
 
+def held_commands(hbrun, size):
+    """The commands of section 9, by name: each writes SIZE bytes (or, held
+    after a success, none) into a pipe read by wc -c, which prints how many
+    it got."""
+    gen = "head -c %d /dev/zero" % size
+    return [
+        ("alone", gen + " | wc -c", size),
+        ("cat relay", gen + " | cat | wc -c", size),
+        ("send-output", "%s -q --send-output 1048576 -- %s | wc -c" % (hbrun, gen), size),
+        ("held, success", "%s -q --output-on-failure -- %s | wc -c" % (hbrun, gen), 0),
+        ("held, failure", "%s -q --output-on-failure -- sh -c '%s; exit 1' | wc -c"
+         % (hbrun, gen), size),
+    ]
+
+
+def held_throughput(hbrun, env, size, rounds):
+    """Each command of held_commands() ROUNDS times, in turn: the medians of
+    their wall and CPU seconds (all processes), by name."""
+    cmds = held_commands(hbrun, size)
+    walls = {name: [] for name, _, _ in cmds}
+    cpus = {name: [] for name, _, _ in cmds}
+    for i in range(rounds):
+        for name, cmd, want in cmds[i % len(cmds):] + cmds[:i % len(cmds)]:
+            before = cpu_of_children()
+            t0 = time.perf_counter()
+            out = subprocess.run(["sh", "-c", cmd], env=env, stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.PIPE, check=True).stdout
+            walls[name].append(time.perf_counter() - t0)
+            cpus[name].append(cpu_of_children() - before)
+            if int(out) != want:
+                raise SystemExit("bench: %s gave %d bytes, not %d" % (name, int(out), want))
+    return ({n: statistics.median(v) for n, v in walls.items()},
+            {n: statistics.median(v) for n, v in cpus.items()})
+
+
+def held_memory(hbrun, env, box, size):
+    """hbrun --output-on-failure's (private, RSS) KiB once its job has
+    written SIZE bytes, all of them held, and the same after writing them
+    back (the job's failure); its output read by cat."""
+    ready = os.path.join(box, "held-written")
+    cat = subprocess.Popen(["cat"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    p = subprocess.Popen([hbrun, "-q", "--output-on-failure", "--", "sh", "-c",
+                          'head -c %d /dev/zero; : > "$1"; sleep 0.5; exit 1' % size,
+                          "job", ready], env=env, stdout=cat.stdin)
+    cat.stdin.close()
+    wait_until(ready, 120)
+    held = memory_of(p.pid)
+    # Its RSS high-water mark, read until it exits (the written-back output
+    # included; a forked child's figures would count the bench's own pages
+    # from before the exec).
+    hwm = 0
+    while p.poll() is None:
+        try:
+            with open("/proc/%d/status" % p.pid) as f:
+                hwm = max([hwm] + [int(l.split()[1]) for l in f if l.startswith("VmHWM:")])
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.005)
+    cat.wait(60)
+    if p.returncode != 1:
+        raise SystemExit("bench: held job ended %d, not 1" % p.returncode)
+    return held, hwm
+
+
+def report_held(hbrun, env, box, quick):
+    size = (64 if quick else 1024) * KIB * KIB
+    walls, cpus = held_throughput(hbrun, env, size, 5 if quick else 9)
+    gib = size / float(KIB ** 3)
+    relay = walls["cat relay"]
+    print("output-on-failure  %d MiB, medians; rate (MiB/s of the job's bytes), "
+          "wall, CPU of all processes per GiB:" % (size // KIB // KIB))
+    for name in walls:
+        print("  %-14s %7.0f MiB/s  %s  CPU %s/GiB  (rate %.2f x the relay's, "
+              "CPU %.2f x)" % (name, size / KIB / KIB / walls[name], ms(walls[name]),
+                              ms(cpus[name] / gib), relay / walls[name],
+                              cpus[name] / cpus["cat relay"]))
+    (private, rss), maxrss = held_memory(hbrun, env, box, size)
+    print("  hbrun held %d MiB: private %d KiB, RSS %d KiB; its largest RSS until "
+          "it had written them back %d KiB" % (size // KIB // KIB, private, rss, maxrss))
+
+
 def cpu_of_children():
     """User and system seconds of every finished child so far."""
     r = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -473,8 +560,17 @@ def main():
                     help="only the schedule figures (9)")
     ap.add_argument("--quick", action="store_true",
                     help="few rounds: a smoke check, figures rough")
+    ap.add_argument("--output-only", action="store_true",
+                    help="only section 11, --output-on-failure")
     args = ap.parse_args()
     hbrun = os.path.abspath(args.hbrun)
+    if args.output_only:
+        box = tempfile.mkdtemp(prefix="hbrun-bench-")
+        try:
+            report_held(hbrun, clean_env(box), box, args.quick)
+        finally:
+            shutil.rmtree(box, ignore_errors=True)
+        return 0
     rounds = 20 if args.quick else 200
     fast_rounds = 50 if args.quick else 1000
     samples = 5 if args.quick else 20
@@ -563,6 +659,8 @@ def main():
                   "%s and %s; hbrun private %d KiB after copying it all"
                   % (size // KIB // KIB, ms(ta), ms(tt), 100 * ta / tt, ms(tr),
                      100 * ta / tr, ms(ca), ms(ct), ms(cr), priv))
+
+            report_held(hbrun, env, box, args.quick)
 
             before = len(api.requests)
             n = 100

@@ -1,0 +1,258 @@
+#include "held.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sendfile.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "msg.h"
+
+#define COPY_MAX (1 << 20)
+/* Chunks are gathered here and written to the file together: the job's
+ * writes are often a few KiB each, and one write to a file per chunk cost
+ * more than the whole relay of a chunk through a pipe. */
+#define BATCH 65536
+
+/* Each chunk in the file: this header, then its bytes. */
+struct record {
+	uint32_t len;
+	uint32_t fd;
+};
+
+struct held {
+	int fd;     /* the unnamed file, -1 once spent */
+	off_t size; /* the whole records in it */
+	bool spent;
+	size_t used;       /* records in BATCH, after those in the file */
+	char batch[BATCH];
+};
+
+struct held *held_new(void)
+{
+	const char *dir = getenv("TMPDIR");
+	if (!dir || !*dir)
+		dir = "/tmp";
+	struct held *h = malloc(sizeof *h);
+	if (!h)
+		return NULL;
+	h->size = 0;
+	h->spent = false;
+	h->used = 0;
+	/* Never named: nothing is left behind if hbrun is killed, and no
+	 * other process can open it by a name. */
+	h->fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (h->fd < 0) {
+		int err = errno;
+		free(h);
+		errno = err;
+		return NULL;
+	}
+	return h;
+}
+
+/* Write all of IOV (two parts) at the file's end; false on any failure. */
+static bool append(struct held *h, struct iovec iov[2])
+{
+	off_t at = h->size;
+	size_t left = iov[0].iov_len + iov[1].iov_len;
+	while (left > 0) {
+		ssize_t n = pwritev(h->fd, iov, iov[1].iov_len ? 2 : 1, at);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		at += n;
+		left -= (size_t)n;
+		for (int i = 0; i < 2 && n > 0; i++) {
+			size_t step = (size_t)n < iov[i].iov_len
+				? (size_t)n : iov[i].iov_len;
+			iov[i].iov_base = (char *)iov[i].iov_base + step;
+			iov[i].iov_len -= step;
+			n -= (ssize_t)step;
+		}
+	}
+	h->size = at;
+	return true;
+}
+
+/* The batch into the file; false when the file cannot take it. */
+static bool flush(struct held *h)
+{
+	struct iovec iov[2] = { { h->batch, h->used }, { NULL, 0 } };
+	if (h->used && !append(h, iov))
+		return false;
+	h->used = 0;
+	return true;
+}
+
+/* One record of LEN bytes (at most UINT32_MAX) for stream FD, into the
+ * batch or, when it does not fit there, straight into the file. */
+static bool keep(struct held *h, int fd, const char *data, size_t len)
+{
+	struct record rec = { (uint32_t)len, (uint32_t)fd };
+	if (h->used + sizeof rec + len > BATCH && !flush(h))
+		return false;
+	if (sizeof rec + len > BATCH) {
+		struct iovec iov[2] = { { &rec, sizeof rec },
+					{ (void *)data, len } };
+		return append(h, iov);
+	}
+	memcpy(h->batch + h->used, &rec, sizeof rec);
+	memcpy(h->batch + h->used + sizeof rec, data, len);
+	h->used += sizeof rec + len;
+	return true;
+}
+
+bool held_write(struct held *h, int fd, const char *data, size_t len)
+{
+	if (h->spent)
+		return false;
+	while (len > 0) {
+		size_t part = len > UINT32_MAX ? UINT32_MAX : len;
+		if (!keep(h, fd, data, part)) {
+			/* A record cut short is past SIZE: never replayed. */
+			msg_warn("cannot hold the job's output any longer (%m); "
+				 "what was held is written now, and the rest "
+				 "passes through");
+			held_spill(h);
+			return false;
+		}
+		data += part;
+		len -= part;
+	}
+	return true;
+}
+
+/* Wait until FD takes more: hbrun's stdout may be non-blocking, set so by
+ * whoever shares it. */
+static void wait_writable(int fd)
+{
+	struct pollfd p = { fd, POLLOUT, 0 };
+	poll(&p, 1, -1);
+}
+
+/* LEN bytes of the file from *AT on to FD; false when FD has failed. */
+static bool copy_out(struct held *h, int fd, off_t *at, size_t len)
+{
+	static char buf[65536];
+	bool plain = false; /* sendfile() refused this FD */
+	while (len > 0) {
+		size_t step = len > COPY_MAX ? COPY_MAX : len;
+		ssize_t n;
+		if (!plain) {
+			n = sendfile(fd, h->fd, at, step);
+			if (n < 0 && (errno == EINVAL || errno == ENOSYS)) {
+				plain = true;
+				continue;
+			}
+		} else {
+			n = pread(h->fd, buf, step < sizeof buf ? step : sizeof buf, *at);
+			if (n > 0)
+				n = write(fd, buf, (size_t)n);
+			if (n > 0)
+				*at += n;
+		}
+		if (n < 0 && errno == EAGAIN)
+			wait_writable(fd);
+		else if (n < 0 && errno == EINTR)
+			continue;
+		else if (n <= 0)
+			return false;
+		else
+			len -= (size_t)n;
+	}
+	return true;
+}
+
+/* LEN bytes of DATA on to FD; false when FD has failed. */
+static bool write_out(int fd, const char *data, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, data, len);
+		if (n < 0 && errno == EAGAIN)
+			wait_writable(fd);
+		else if (n < 0 && errno == EINTR)
+			continue;
+		else if (n <= 0)
+			return false;
+		else {
+			data += n;
+			len -= (size_t)n;
+		}
+	}
+	return true;
+}
+
+/* Every record, in order, each to its stream while that stream lasts:
+ * those in the file, then those in the batch. */
+static void replay(struct held *h)
+{
+	bool dead[3] = { false, false, false };
+	off_t at = 0;
+	while (at < h->size) {
+		struct record rec;
+		if (pread(h->fd, &rec, sizeof rec, at) != (ssize_t)sizeof rec)
+			break;
+		at += (off_t)sizeof rec;
+		int fd = rec.fd == 2 ? 2 : 1;
+		off_t from = at;
+		if (!dead[fd] && !copy_out(h, fd, &from, rec.len))
+			dead[fd] = true; /* its reader is gone */
+		at += rec.len;
+	}
+	for (size_t i = 0; i < h->used;) {
+		struct record rec;
+		memcpy(&rec, h->batch + i, sizeof rec);
+		i += sizeof rec;
+		int fd = rec.fd == 2 ? 2 : 1;
+		if (!dead[fd] && !write_out(fd, h->batch + i, rec.len))
+			dead[fd] = true;
+		i += rec.len;
+	}
+}
+
+void held_spill(struct held *h)
+{
+	if (h->fd < 0)
+		return;
+	/* A stream whose reader is gone must not kill hbrun with SIGPIPE:
+	 * the job has its exit status to pass on. */
+	sigset_t pipe_only, mask, pending;
+	sigemptyset(&pipe_only);
+	sigaddset(&pipe_only, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_only, &mask);
+	bool was_pending = sigpending(&pending) == 0 &&
+			   sigismember(&pending, SIGPIPE) == 1;
+	replay(h);
+	if (!was_pending) {
+		const struct timespec now = { 0, 0 };
+		sigtimedwait(&pipe_only, NULL, &now);
+	}
+	pthread_sigmask(SIG_SETMASK, &mask, NULL);
+	/* Its blocks go back to the disk at once. */
+	close(h->fd);
+	h->fd = -1;
+	h->used = 0;
+	h->spent = true;
+}
+
+bool held_spent(const struct held *h)
+{
+	return h->spent;
+}
+
+void held_free(struct held *h)
+{
+	if (!h)
+		return;
+	if (h->fd >= 0)
+		close(h->fd);
+	free(h);
+}
