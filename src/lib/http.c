@@ -351,6 +351,7 @@ struct http_transfer {
 	struct http_reply *reply;
 	struct sink sink;
 	struct trust trust;
+	bool added_again;    /* the whole trust's try: running again */
 	struct watched socks[SOCKS_MAX];
 	unsigned nsocks;
 	double timer_at;     /* libcurl's timer: monotonic seconds; 0: none */
@@ -481,8 +482,10 @@ static bool try_whole_trust(struct http_transfer *t)
 	error[0] = '\0';
 	CURLcode rc = trust_all(&t->trust, t->c, t->e, true, error,
 				sizeof t->reply->error);
-	if (rc == CURLE_OK && t->c->multi_add_handle(t->m, t->e) == CURLM_OK)
+	if (rc == CURLE_OK && t->c->multi_add_handle(t->m, t->e) == CURLM_OK) {
+		t->added_again = true;
 		return true;
+	}
 	finished(t, rc == CURLE_OK ? CURLE_OUT_OF_MEMORY : rc);
 	return false;
 }
@@ -584,8 +587,11 @@ bool http_service(struct http_transfer *t, const struct pollfd *fds,
 	}
 	if (transfer_over(t))
 		return true;
-	if (!running)
+	/* Nothing runs, and nothing was said of its end; unless the
+	 * transfer was just added again, with the whole trust. */
+	if (!running && !t->added_again)
 		return finished(t, CURLE_FAILED_INIT);
+	t->added_again = false;
 	if (t->sink.head_2xx && monotime_now() >= t->sink.head_2xx + BODY_GRACE)
 		return finished(t, CURLE_OK);
 	return false;
