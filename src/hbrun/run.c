@@ -92,6 +92,7 @@ static struct output *capture_output(struct run *r, const struct settings *s)
 		return NULL;
 	}
 	output_hold(out, r->held);
+	r->send_tail = bytes > 0;
 	return out;
 }
 
@@ -214,8 +215,7 @@ static void send_end_request(const struct run *r,
 	double left = s->ping_deadline - (monotime_now() - ended) -
 		      metrics_reserve(s, s->ping_deadline);
 	size_t len = 0;
-	const char *body = r->out && s->send_output > 0
-				   ? output_tail(r->out, &len) : NULL;
+	const char *body = r->send_tail ? output_tail(r->out, &len) : NULL;
 	struct cancel cancel = supervise_cancel(sv);
 	if (left > 0)
 		notify_send(s, &req, body, len, left, &cancel);

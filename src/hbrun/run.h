@@ -15,7 +15,8 @@
 struct run {
 	const struct settings *s;
 	char id[RUN_ID_SIZE];
-	struct output *out; /* the job's output, when it is to be sent */
+	struct output *out; /* the job's output, when it is sent or held */
+	bool send_tail;     /* its tail is the end request's body */
 	struct loop loop;
 	struct held *held;  /* or held until the ending is known */
 	const char *job; /* the job's name in the metrics file */

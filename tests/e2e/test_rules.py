@@ -711,7 +711,8 @@ def expect_requests(case, cli, levels, folder, out):
         return out
     out["headers"] = [tuple(x.strip(" \t") for x in h.split(":", 1))
                       for h in cli.get("header", [])]
-    sentry = cli.get("service", "").lower() == "sentry"
+    service = "tickstem" if at is None else levels[at]["service"].lower()
+    sentry = service == "sentry"
     method = first(levels, "method")
     if method is not None:
         method = None if method is LONG or method.upper() not in ("GET", "POST") \
@@ -729,7 +730,7 @@ def expect_requests(case, cli, levels, folder, out):
         token = token_of(cred, folder if cred is not levels[0] else "", case["files"])
     base = first(scoped, "api_url")
     monitor = monitor_of(cli, out["job_name"])
-    preset, base = vendor_preset(cli, preset, base, token)
+    preset, base = vendor_preset(cli, service, preset, base, token)
     out["start_json"] = sentry and method == "POST" and "schedule" in cli and \
         first(scoped, "start_url") is None
     job, rc = case["job"], out["rc"]
@@ -814,12 +815,11 @@ def parse_dsn(dsn):
     return m.group(1) + m.group(3) + prefix, key, project
 
 
-def vendor_preset(cli, preset, base, token):
-    """(preset, base) as the service and the token make them: sentry's
-    paths under the DSN (or an api_url given with the service);
-    healthchecks' KEY/SLUG tokens and slug URLs for a monitor set by name.
-    A preset {} sends nothing."""
-    service = cli.get("service", "").lower()
+def vendor_preset(cli, service, preset, base, token):
+    """(preset, base) as SERVICE (the level's that chose it) and the token
+    make them: sentry's paths under the DSN (or an api_url given with the
+    service); healthchecks' KEY/SLUG tokens and slug URLs for a monitor set
+    by name.  A preset {} sends nothing."""
     if service == "sentry":
         dsn = parse_dsn(token)
         if dsn is None:

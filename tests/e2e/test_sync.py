@@ -338,10 +338,11 @@ class TestRealFormats(SyncCase):
             "create db-dump every 604800 grace 10860 (%s:26), token to %s [db-dump]"
             % (tab, conf),
             "create mirror every 600 grace 300 (%s:29), token to %s [mirror]" % (tab, conf),
+            "create report every 86400 grace 300 (%s:33), token to %s [report]" % (tab, conf),
         ])
-        self.assertRegex(lines[3], r"^no job name \S+/packaging/systemd/hbrun-backup\.timer:\d+$")
-        self.assertRegex(lines[4], r"^no job name \S+/packaging/kubernetes/cronjob\.yaml:\d+$")
-        self.assertEqual(len(lines), 5)
+        self.assertRegex(lines[4], r"^no job name \S+/packaging/systemd/hbrun-backup\.timer:\d+$")
+        self.assertRegex(lines[5], r"^no job name \S+/packaging/kubernetes/cronjob\.yaml:\d+$")
+        self.assertEqual(len(lines), 6)
 
     def test_kubernetes_docs_examples_and_a_list_on_stdin(self):
         res = self.sync("--manifest", os.path.join(DATA, "k8s-docs-cronjob.yaml"))
