@@ -375,7 +375,7 @@ def read_ini(data):
         if cur is None:
             continue
         long_line = False  # no length decides what a line is
-        if key in STRING_KEYS + ("service",):
+        if key in STRING_KEYS + ("service", "schedule", "tz"):
             cur[key] = LONG if long_line else value
         elif key in NUMBERS and not long_line:
             v = NUMBERS[key](value)
@@ -731,7 +731,7 @@ def expect_requests(case, cli, levels, folder, out):
     base = first(scoped, "api_url")
     monitor = monitor_of(cli, out["job_name"])
     preset, base = vendor_preset(cli, service, preset, base, token)
-    out["start_json"] = sentry and method == "POST" and "schedule" in cli and \
+    out["start_json"] = sentry and method == "POST" and sentry_schedule(levels) and \
         first(scoped, "start_url") is None
     job, rc = case["job"], out["rc"]
     ok = job["kind"] == "exit" and (rc == 0 or rc in cli.get("--success-status", ()))
@@ -813,6 +813,19 @@ def parse_dsn(dsn):
     if key in ("", ".", "..") or project in ("", ".", ".."):
         return None
     return m.group(1) + m.group(3) + prefix, key, project
+
+
+def sentry_schedule(levels):
+    """Whether the schedule of the highest level that sets one (the command
+    line, or a file since it names services too) is one Sentry's start
+    request carries: set, readable in its zone; a cron expression goes as
+    it is, even one never due, a calendar event as its longest gap."""
+    sched, tz = first(levels, "schedule"), first(levels, "tz")
+    if not sched or tz == "":
+        return False
+    kinds, zones = dict(SCHEDULES), dict(ZONES)
+    return kinds.get(sched, "ok") in ("ok", "never") and \
+        (tz is None or zones.get(tz, "ok") == "ok")
 
 
 def vendor_preset(cli, service, preset, base, token):
