@@ -333,7 +333,7 @@ class TestRealFormats(SyncCase):
         self.assertEqual(res.returncode, CHANGES, res)
         lines = res.stdout.splitlines()
         conf = self.sb.config
-        self.assertEqual(lines[:3], [
+        self.assertEqual(lines[:4], [
             "create backup every 86400 grace 300 (%s:22), token to %s [backup]" % (tab, conf),
             "create db-dump every 604800 grace 10860 (%s:26), token to %s [db-dump]"
             % (tab, conf),
