@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "msg.h"
+#include "nopipe.h"
 
 #define COPY_MAX (1 << 20)
 /* Chunks are gathered here and written to the file together: the job's
@@ -222,20 +223,11 @@ void held_spill(struct held *h)
 {
 	if (h->fd < 0)
 		return;
-	/* A stream whose reader is gone must not kill hbrun with SIGPIPE:
-	 * the job has its exit status to pass on. */
-	sigset_t pipe_only, mask, pending;
-	sigemptyset(&pipe_only);
-	sigaddset(&pipe_only, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &pipe_only, &mask);
-	bool was_pending = sigpending(&pending) == 0 &&
-			   sigismember(&pending, SIGPIPE) == 1;
+	/* A stream whose reader is gone must not end hbrun. */
+	struct nopipe guard;
+	nopipe_begin(&guard);
 	replay(h);
-	if (!was_pending) {
-		const struct timespec now = { 0, 0 };
-		sigtimedwait(&pipe_only, NULL, &now);
-	}
-	pthread_sigmask(SIG_SETMASK, &mask, NULL);
+	nopipe_end(&guard);
 	/* Its blocks go back to the disk at once. */
 	close(h->fd);
 	h->fd = -1;

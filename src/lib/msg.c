@@ -9,6 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "nopipe.h"
+
 #define MSG_LINE_MAX 1024
 #define MSG_HELD_MAX 32
 
@@ -32,32 +34,23 @@ void msg_set_program(const char *name)
  *
  * stderr may be a pipe nobody reads any more: the write then fails, and
  * must not kill hbrun with SIGPIPE (before the job has even run, or before
- * its status has come back).  SIGPIPE is blocked around the write, and the
- * one the write raised is taken back, unless one was pending already. */
+ * its status has come back). */
 static void emit(const char *line)
 {
 	size_t len = strlen(line);
 	int saved = errno;
-	sigset_t pipe_only, mask, pending;
-	sigemptyset(&pipe_only);
-	sigaddset(&pipe_only, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &pipe_only, &mask);
-	bool was_pending = sigpending(&pending) == 0 &&
-			   sigismember(&pending, SIGPIPE) == 1;
+	struct nopipe guard;
+	nopipe_begin(&guard);
 	while (len > 0) {
 		ssize_t n = write(out_fd, line, len);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 && errno == EPIPE && !was_pending) {
-			const struct timespec now = { 0, 0 };
-			sigtimedwait(&pipe_only, NULL, &now);
-		}
 		if (n <= 0)
 			break; /* stderr gone: nothing else can be said */
 		line += n;
 		len -= (size_t)n;
 	}
-	pthread_sigmask(SIG_SETMASK, &mask, NULL);
+	nopipe_end(&guard);
 	errno = saved;
 }
 
