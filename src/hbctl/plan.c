@@ -230,3 +230,17 @@ void plan_free(struct plan *p)
 	free(p->v);
 	memset(p, 0, sizeof *p);
 }
+
+bool plan_first_at_its_place(const struct action *a,
+			     const struct found_job *jobs, size_t k)
+{
+	const struct found_job *j = &jobs[a->jobs[k]];
+	if (!j->dest)
+		return false;
+	for (size_t m = 0; m < k; m++) {
+		const char *other = jobs[a->jobs[m]].dest;
+		if (other && strcmp(other, j->dest) == 0)
+			return false;
+	}
+	return true;
+}

@@ -52,6 +52,11 @@ bool plan_make(const struct found_job *jobs, size_t n,
  * delays. */
 long plan_job_grace(const struct found_job *j);
 
+/* Whether the Kth job of A is the first of them to take the token to its
+ * place (a job without one never is): each place gets the token once. */
+bool plan_first_at_its_place(const struct action *a,
+			     const struct found_job *jobs, size_t k);
+
 void plan_free(struct plan *p);
 
 #endif

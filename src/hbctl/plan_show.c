@@ -33,11 +33,7 @@ static void token_places(FILE *out, const struct action *a,
 {
 	for (size_t k = 0; k < a->njobs; k++) {
 		const struct found_job *j = &jobs[a->jobs[k]];
-		bool seen = false;
-		for (size_t m = 0; m < k; m++)
-			seen |= jobs[a->jobs[m]].dest && j->dest &&
-				strcmp(jobs[a->jobs[m]].dest, j->dest) == 0;
-		if (seen || !j->dest)
+		if (!plan_first_at_its_place(a, jobs, k))
 			continue;
 		if (j->token_to == TOKEN_TO_CONFIG)
 			fprintf(out, ", token to %s [%s]", j->dest, j->name);

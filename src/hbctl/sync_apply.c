@@ -35,11 +35,7 @@ static bool place_token(const struct action *a, const struct found_job *jobs,
 	size_t used = 0;
 	for (size_t k = 0; k < a->njobs; k++) {
 		const struct found_job *j = &jobs[a->jobs[k]];
-		bool seen = false;
-		for (size_t m = 0; m < k; m++)
-			seen |= jobs[a->jobs[m]].dest && j->dest &&
-				strcmp(jobs[a->jobs[m]].dest, j->dest) == 0;
-		if (seen || !j->dest)
+		if (!plan_first_at_its_place(a, jobs, k))
 			continue;
 		char why[sizeof o->said - 128];
 		bool ok = true;
