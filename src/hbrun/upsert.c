@@ -27,17 +27,12 @@ static const char *iana(const char *zone)
 	return strchr(zone, '/') || strcmp(zone, "UTC") == 0 ? zone : NULL;
 }
 
-/* The schedule as Sentry takes it, into M: a cron expression as its
- * crontab, anything else as the longest gap.  False when it cannot be. */
-static bool schedule_of(const struct settings *s, struct schedule *sc,
-			struct sentry_monitor *m)
+/* SC as Sentry takes it, into M: a cron expression as its crontab,
+ * anything else (several expressions too) as the longest gap.  False when
+ * it cannot be. */
+static bool monitor_schedule(const struct settings *s,
+			     const struct schedule *sc, struct sentry_monitor *m)
 {
-	char err[256];
-	if (schedule_add(sc, s->schedule, s->tz, err, sizeof err) != 0) {
-		msg_warn("schedule: %s; the start request goes without "
-			 "Sentry's monitor configuration", err);
-		return false;
-	}
 	enum schedule_zone_from from;
 	m->timezone = iana(s->tz) ? s->tz : iana(schedule_zone_of(sc, 0, &from));
 	if (schedule_count(sc) == 1 &&
@@ -55,10 +50,18 @@ char *upsert_body(const struct settings *s, const char *run_id)
 {
 	if (!wanted(s))
 		return NULL;
-	struct schedule *sc = schedule_new();
+	/* One expression, or several separated by ';'. */
+	char err[256];
+	struct schedule *sc = schedule_parse(s->schedule, s->tz, err, sizeof err);
+	if (!sc) {
+		msg_warn("schedule: %s; the start request goes without "
+			 "Sentry's monitor configuration", err);
+		return NULL;
+	}
 	struct sentry_monitor m = { 0 };
 	char *body = NULL;
-	if (sc && schedule_of(s, sc, &m)) {
+	/* M's zone may point into SC: the body is made before SC is freed. */
+	if (monitor_schedule(s, sc, &m)) {
 		/* The start request comes at most random_delay and a ping
 		 * deadline after a due time; never less than the grace hbctl
 		 * gives a heartbeat. */
