@@ -16,7 +16,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
 
 import harness  # noqa: E402
 from harness import run, start, upper, scaled  # noqa: E402
-from jobs import PYTHON, wait_child, wait_for, proc_status, sig_mask  # noqa: E402
+from jobs import PYTHON, lock_held, wait_child, wait_for, proc_status, sig_mask  # noqa: E402
 from namespaces import PID_NS, can_unshare  # noqa: E402
 from servercase import ServerCase  # noqa: E402
 
@@ -30,21 +30,6 @@ def own_lines(text):
     if harness.UNDER_VALGRIND:
         lines = [l for l in lines if not re.match(r"^--\d+-- ", l)]
     return lines
-
-
-def lock_held(path):
-    """Whether another process holds PATH's flock.  hbrun takes its lock
-    after it has blocked its signals (it reads them from a signalfd), and
-    before the random delay: so held means ready for signals."""
-    try:
-        with open(path) as f:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            fcntl.flock(f, fcntl.LOCK_UN)
-            return False
-    except FileNotFoundError:
-        return False
-    except BlockingIOError:
-        return True
 
 
 def alive(pid):

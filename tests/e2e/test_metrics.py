@@ -29,6 +29,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
 import daemons  # noqa: E402
 import harness  # noqa: E402
 from harness import run, start  # noqa: E402
+from jobs import lock_held  # noqa: E402
 from servercase import ServerCase  # noqa: E402
 
 TOKEN = "Mx7QpR2vLk9sWd4T"
@@ -483,7 +484,7 @@ class Folder(MetricsCase):
                    self.file, "--", "true"], self.sb.env())
         # hbrun takes its lock once it reads its signals from a signalfd
         deadline = time.monotonic() + harness.scaled(30)
-        while time.monotonic() < deadline and not self.lock_taken(lock):
+        while time.monotonic() < deadline and not lock_held(lock):
             time.sleep(0.01)
         p.send_signal(signal.SIGTERM)
         p.communicate(timeout=harness.scaled(30))
@@ -491,18 +492,6 @@ class Folder(MetricsCase):
         m = self.metrics()
         self.assertEqual((m["hbrun_runs_total/stopped"], m["hbrun_last_exit_status"]), (1, 143))
         self.assertNotIn("hbrun_last_duration_seconds", m)
-
-    @staticmethod
-    def lock_taken(path):
-        try:
-            with open(path) as f:
-                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                fcntl.flock(f, fcntl.LOCK_UN)
-                return False
-        except FileNotFoundError:
-            return False
-        except BlockingIOError:
-            return True
 
     def test_check_judges_the_folder(self):
         for path, line in ((self.file, "ok: metrics file %s: its folder can be written"),

@@ -5,6 +5,7 @@ reports what it saw -- its signals, descriptors, environment -- into files
 of the test's sandbox, so that the test can read them back afterwards.
 """
 
+import fcntl
 import json
 import os
 import sys
@@ -138,3 +139,18 @@ def sig_mask(hexmask):
     """The set of signal numbers in a SigBlk/SigIgn hex mask."""
     v = int(hexmask, 16)
     return {n for n in range(1, 65) if v & (1 << (n - 1))}
+
+
+def lock_held(path):
+    """Whether another process holds PATH's flock.  hbrun takes its lock
+    after it has blocked its signals (it reads them from a signalfd), and
+    before the random delay: so held means ready for signals."""
+    try:
+        with open(path) as f:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(f, fcntl.LOCK_UN)
+            return False
+    except FileNotFoundError:
+        return False
+    except BlockingIOError:
+        return True
