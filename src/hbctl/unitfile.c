@@ -6,16 +6,6 @@
 
 #define BLANKS " \t\r"
 
-static char *dup_range(const char *s, size_t n)
-{
-	char *c = malloc(n + 1);
-	if (c) {
-		memcpy(c, s, n);
-		c[n] = '\0';
-	}
-	return c;
-}
-
 static void trim(const char **s, size_t *n)
 {
 	while (*n && strchr(BLANKS, (*s)[0]) && (*s)[0]) {
@@ -39,8 +29,8 @@ static bool unit_add(struct unit *u, const char *section, const char *key,
 	}
 	struct unit_entry *e = &u->v[u->n];
 	e->section = strdup(section);
-	e->key = dup_range(key, klen);
-	e->value = dup_range(value, vlen);
+	e->key = strndup(key, klen);
+	e->value = strndup(value, vlen);
 	e->file = u->files[u->nfiles - 1];
 	e->line = line;
 	if (!e->section || !e->key || !e->value) {
@@ -65,7 +55,7 @@ static bool unit_line(struct unit *u, char **section, const char *s,
 		free(*section);
 		*section = NULL;
 		if (s[n - 1] == ']' && n > 2)
-			*section = dup_range(s + 1, n - 2);
+			*section = strndup(s + 1, n - 2);
 		return n <= 2 || s[n - 1] != ']' || *section;
 	}
 	const char *eq = memchr(s, '=', n);

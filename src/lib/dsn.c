@@ -5,16 +5,6 @@
 
 #include "secret.h"
 
-static char *copy(const char *s, size_t n)
-{
-	char *c = malloc(n + 1);
-	if (c) {
-		memcpy(c, s, n);
-		c[n] = '\0';
-	}
-	return c;
-}
-
 static bool dot_segment(const char *s, size_t n)
 {
 	return (n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.');
@@ -58,8 +48,8 @@ bool dsn_parse(const char *text, struct dsn *out)
 	size_t scheme_len = (size_t)(auth - text);
 	size_t host_len = (size_t)(project - 1 - (at + 1));
 	out->base = malloc(scheme_len + host_len + 1);
-	out->key = copy(auth, key_len);
-	out->project = copy(project, project_len);
+	out->key = strndup(auth, key_len);
+	out->project = strndup(project, project_len);
 	if (!out->base || !out->key || !out->project) {
 		dsn_free(out);
 		return false;
