@@ -12,6 +12,7 @@
 
 #include "msg.h"
 #include "unitfile.h"
+#include "unitname.h"
 
 const char *const units_default_dirs[] = {
 	"/etc/systemd/system", "/run/systemd/system",
@@ -86,56 +87,82 @@ static int is_conf(const struct dirent *d)
 	return is_conf_name(d->d_name);
 }
 
-/* The drop-in NAME of NAME.d, from the first folder that has it. */
-static bool dropin_path(const struct search *s, const char *unit,
+/* The names in DIR that FILTER takes added to NAMES, each once; a folder
+ * that cannot be read is a warning where WARN says so. */
+static bool names_in(const char *dir, int (*filter)(const struct dirent *),
+		     bool warn, struct strv *names)
+{
+	struct dirent **e;
+	int n = scandir(dir, &e, filter, by_name);
+	if (n < 0 && warn && errno != ENOENT)
+		msg_warn("sync: cannot read %s: %s", dir, strerror(errno));
+	bool ok = true;
+	for (int k = 0; k < n; k++) {
+		bool seen = false;
+		for (size_t m = 0; m < names->n; m++)
+			seen |= strcmp(names->v[m], e[k]->d_name) == 0;
+		if (ok && !seen)
+			ok = strv_add(names, e[k]->d_name);
+		free(e[k]);
+	}
+	if (n >= 0)
+		free(e);
+	return ok;
+}
+
+/* The names whose NAME.d/ folders hold a unit's drop-ins: its own, and an
+ * instance's template after it (the instance's wins a file name both have). */
+struct names {
+	const char *v[2];
+	size_t n;
+};
+
+/* The drop-in CONF from the first folder that has it, its unit's own
+ * NAME.d before the template's within a folder. */
+static bool dropin_path(const struct search *s, const struct names *un,
 			const char *conf, char *path, size_t size)
 {
-	for (size_t i = 0; i < s->n; i++) {
-		snprintf(path, size, "%s/%s.d/%s", s->dirs[i], unit, conf);
-		if (access(path, F_OK) == 0)
-			return true;
-	}
+	for (size_t i = 0; i < s->n; i++)
+		for (size_t u = 0; u < un->n; u++) {
+			snprintf(path, size, "%s/%s.d/%s", s->dirs[i],
+				 un->v[u], conf);
+			if (access(path, F_OK) == 0)
+				return true;
+		}
 	return false;
 }
 
-/* Every drop-in name of UNIT over the folders, once, sorted. */
-static bool dropins(const struct search *s, const char *unit, struct unit *u)
+/* Every drop-in name of the unit over the folders, once, sorted by file
+ * name, each read from where it stands first. */
+static bool dropins(const struct search *s, const struct names *un,
+		    struct unit *u)
 {
 	struct strv names = { 0 };
 	bool ok = true;
-	for (size_t i = 0; ok && i < s->n; i++) {
-		char dir[PATH_MAX];
-		snprintf(dir, sizeof dir, "%s/%s.d", s->dirs[i], unit);
-		struct dirent **e;
-		int n = scandir(dir, &e, is_conf, by_name);
-		for (int k = 0; k < n; k++) {
-			bool seen = false;
-			for (size_t m = 0; m < names.n; m++)
-				seen |= strcmp(names.v[m], e[k]->d_name) == 0;
-			if (ok && !seen)
-				ok = strv_add(&names, e[k]->d_name);
-			free(e[k]);
+	for (size_t i = 0; ok && i < s->n; i++)
+		for (size_t k = 0; ok && k < un->n; k++) {
+			char dir[PATH_MAX];
+			snprintf(dir, sizeof dir, "%s/%s.d", s->dirs[i],
+				 un->v[k]);
+			ok = names_in(dir, is_conf, false, &names);
 		}
-		if (n >= 0)
-			free(e);
-	}
 	if (names.n)
 		qsort(names.v, names.n, sizeof *names.v, by_string);
 	for (size_t m = 0; ok && m < names.n; m++) {
 		char path[PATH_MAX];
-		if (dropin_path(s, unit, names.v[m], path, sizeof path))
+		if (dropin_path(s, un, names.v[m], path, sizeof path))
 			ok = load_file(u, path);
 	}
 	strv_free(&names);
 	return ok;
 }
 
-/* UNIT from the first folder that holds it, then its drop-ins; false only
- * when memory ran out.  *FOUND: whether a folder held it (masked or not). */
-static bool unit_load(const struct search *s, const char *unit,
-		      struct unit *u, bool *found)
+/* UNIT's file from the first folder that holds it: *FOUND whether one
+ * did, *MASKED whether it is masked; false only when memory ran out. */
+static bool fragment_load(const struct search *s, const char *unit,
+			  struct unit *u, bool *found, bool *masked)
 {
-	*found = false;
+	*found = *masked = false;
 	for (size_t i = 0; i < s->n && !*found; i++) {
 		char path[PATH_MAX];
 		snprintf(path, sizeof path, "%s/%s", s->dirs[i], unit);
@@ -143,12 +170,31 @@ static bool unit_load(const struct search *s, const char *unit,
 		if (stat(path, &st) != 0 && lstat(path, &st) != 0)
 			continue;
 		*found = true;
-		if (S_ISCHR(st.st_mode) || st.st_size == 0)
-			return true; /* masked: nothing of it runs */
-		if (!load_file(u, path))
+		*masked = S_ISCHR(st.st_mode) || st.st_size == 0;
+		if (!*masked && !load_file(u, path))
 			return false;
 	}
-	return !*found || dropins(s, unit, u);
+	return true;
+}
+
+/* UNIT from the first folder that holds it (an instance with no file of
+ * its own: its template's), then its drop-ins and its template's; false
+ * only when memory ran out.  *FOUND: whether a folder held it. */
+static bool unit_load(const struct search *s, const char *unit,
+		      struct unit *u, bool *found)
+{
+	char template[NAME_MAX + 1];
+	struct names un = { { unit, template }, 1 };
+	if (unit_name_template(unit, template, sizeof template))
+		un.n = 2;
+	bool masked;
+	if (!fragment_load(s, unit, u, found, &masked))
+		return false;
+	if (!*found && un.n == 2 &&
+	    !fragment_load(s, template, u, found, &masked))
+		return false;
+	/* Nothing of a masked unit runs, whatever its drop-ins say. */
+	return !*found || masked || dropins(s, &un, u);
 }
 
 /* A token file in the credentials folder (%d/ID, $CREDENTIALS_DIRECTORY/ID)
@@ -178,39 +224,6 @@ static bool credential_source(const struct unit *svc, struct found_job *j)
 		return found_set(&j->dest, "its --token-file is a credential "
 				 "that no LoadCredential=ID:/PATH names");
 	return found_set(&j->token_file, source);
-}
-
-/* The unit's own specifiers in WORD: %n %N %p %i %%; %d stays for
- * credential_source(). */
-static char *specifiers(const char *word, const char *unit)
-{
-	size_t cap = strlen(word) * 2 + strlen(unit) * 4 + 1, n = 0;
-	char *out = malloc(cap);
-	const char *dot = strrchr(unit, '.'), *at = strchr(unit, '@');
-	size_t stem = dot ? (size_t)(dot - unit) : strlen(unit);
-	size_t prefix = at && (size_t)(at - unit) < stem ? (size_t)(at - unit) : stem;
-	for (const char *p = word; out && *p; p++) {
-		const char *add = p;
-		size_t len = 1;
-		if (*p == '%' && p[1]) {
-			switch (*++p) {
-			case 'n': add = unit; len = strlen(unit); break;
-			case 'N': add = unit; len = stem; break;
-			case 'p': add = unit; len = prefix; break;
-			case 'i': add = unit + prefix + (prefix < stem);
-				  len = stem - prefix - (prefix < stem); break;
-			case '%': add = "%"; break;
-			default: add = p - 1; len = 2; break;
-			}
-		}
-		if (n + len >= cap)
-			break;
-		memcpy(out + n, add, len);
-		n += len;
-	}
-	if (out)
-		out[n] = '\0';
-	return out;
 }
 
 /* Environment= of the service as hbrun sees it: HBRUN_CONFIG names the
@@ -252,11 +265,19 @@ static bool service_job(const struct unit *svc, const char *name,
 		struct strv w = { 0 };
 		if (!exec_words(exec[i]->value, &w))
 			continue;
-		for (size_t k = 0; ok && k < w.n; k++) {
-			char *r = specifiers(w.v[k], name);
-			ok = r != NULL;
+		bool bad = false;
+		for (size_t k = 0; ok && !bad && k < w.n; k++) {
+			char *r = unit_specifiers(w.v[k], name, &bad);
+			ok = r != NULL || bad;
 			free(w.v[k]);
 			w.v[k] = r;
+		}
+		if (bad) {
+			/* systemd refuses the unit: nothing of it runs. */
+			strv_free(&w);
+			j->kind = FOUND_UNREADABLE;
+			return found_set(&j->why, "its ExecStart= has a %I or "
+					 "%P that systemd cannot unescape");
 		}
 		ok = ok && found_from_words(j, w.v, w.n) &&
 		     (i > 0 && j->kind == FOUND_UNMONITORED
@@ -334,16 +355,34 @@ static const char *timer_place(const struct unit *t, long *line)
 	return t->nfiles ? t->files[0] : "?";
 }
 
+/* The service a timer starts: Unit= with the timer's specifiers (an
+ * instance's Unit=foo@%i.service), else its own name with .service.
+ * False when memory ran out. */
+static bool timer_unit(const struct unit *t, const char *name, char *service,
+		       size_t size)
+{
+	const struct unit_entry *unit = unit_last(t, "Timer", "Unit");
+	size_t stem = strlen(name) - strlen(".timer");
+	if (!unit) {
+		snprintf(service, size, "%.*s.service", (int)stem, name);
+		return true;
+	}
+	bool bad;
+	char *v = unit_specifiers(unit->value, name, &bad);
+	if (!v && !bad)
+		return false;
+	/* An unusable Unit= names no service that can be read. */
+	snprintf(service, size, "%s", v ? v : unit->value);
+	free(v);
+	return true;
+}
+
 static bool timer_job(const struct search *s, const char *name,
 		      const struct unit *t, struct found_list *l)
 {
 	char service[NAME_MAX + 1];
-	const struct unit_entry *unit = unit_last(t, "Timer", "Unit");
-	size_t stem = strlen(name) - strlen(".timer");
-	if (unit)
-		snprintf(service, sizeof service, "%s", unit->value);
-	else
-		snprintf(service, sizeof service, "%.*s.service", (int)stem, name);
+	if (!timer_unit(t, name, service, sizeof service))
+		return false;
 	long line;
 	const char *file = timer_place(t, &line);
 	struct found_job *j = found_add(l, FOUND_UNMONITORED, file, line);
@@ -362,10 +401,16 @@ static bool timer_job(const struct search *s, const char *name,
 	return ok && (j->kind == FOUND_UNREADABLE || timer_schedule(t, j));
 }
 
+static bool ends_with(const char *name, const char *suffix)
+{
+	size_t n = strlen(name), k = strlen(suffix);
+	return n > k && strcmp(name + n - k, suffix) == 0;
+}
+
 static bool is_timer_name(const char *name)
 {
 	size_t n = strlen(name);
-	return n > 6 && strcmp(name + n - 6, ".timer") == 0 &&
+	return ends_with(name, ".timer") &&
 	       name[n - 7] != '@'; /* a template is no timer of its own */
 }
 
@@ -374,26 +419,37 @@ static int is_timer(const struct dirent *d)
 	return is_timer_name(d->d_name);
 }
 
-/* Every timer's name over the folders, once, sorted. */
+/* An instance is enabled by its link in a unit's .wants/ or .requires/. */
+static int is_instance_timer(const struct dirent *d)
+{
+	char template[NAME_MAX + 1];
+	return is_timer_name(d->d_name) &&
+	       unit_name_template(d->d_name, template, sizeof template);
+}
+
+static int is_link_dir(const struct dirent *d)
+{
+	return ends_with(d->d_name, ".wants") ||
+	       ends_with(d->d_name, ".requires");
+}
+
+/* Every timer's name over the folders, once, sorted: the timer files, and
+ * the instances of templates that the folders' .wants/ and .requires/
+ * links enable. */
 static bool timer_names(const struct search *s, struct strv *names)
 {
 	bool ok = true;
 	for (size_t i = 0; ok && i < s->n; i++) {
-		struct dirent **e;
-		int n = scandir(s->dirs[i], &e, is_timer, by_name);
-		if (n < 0 && errno != ENOENT)
-			msg_warn("sync: cannot read %s: %s", s->dirs[i],
-				 strerror(errno));
-		for (int k = 0; k < n; k++) {
-			bool seen = false;
-			for (size_t m = 0; m < names->n; m++)
-				seen |= strcmp(names->v[m], e[k]->d_name) == 0;
-			if (ok && !seen)
-				ok = strv_add(names, e[k]->d_name);
-			free(e[k]);
+		ok = names_in(s->dirs[i], is_timer, true, names);
+		struct strv links = { 0 };
+		ok = ok && names_in(s->dirs[i], is_link_dir, false, &links);
+		for (size_t k = 0; ok && k < links.n; k++) {
+			char dir[PATH_MAX];
+			snprintf(dir, sizeof dir, "%s/%s", s->dirs[i],
+				 links.v[k]);
+			ok = names_in(dir, is_instance_timer, false, names);
 		}
-		if (n >= 0)
-			free(e);
+		strv_free(&links);
 	}
 	if (names->n)
 		qsort(names->v, names->n, sizeof *names->v, by_string);
