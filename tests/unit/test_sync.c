@@ -1,16 +1,22 @@
 /* hbctl sync's pure parts: a crontab line, a command's hbrun, shell and
- * ExecStart words, unit files, time spans, the config-file edit, CronJob
- * manifests, and the plan. */
+ * ExecStart words, unit files, unit names and specifiers, time spans, the
+ * config-file edit, CronJob manifests, and the plan; and the finder of
+ * timers over a folder of template units made here. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "conf_edit.h"
 #include "find_cron.h"
 #include "find_manifest.h"
+#include "find_units.h"
 #include "found.h"
 #include "invocation.h"
 #include "plan.h"
 #include "unitfile.h"
+#include "unitname.h"
 #include "words.h"
 #include "unit.h"
 
@@ -195,6 +201,135 @@ START_TEST(unit_files_as_systemd_reads_them)
 	ck_assert_ptr_null(unit_last(&u, "Timer", "AccuracySec"));
 	ck_assert_ptr_null(unit_last(&u, "Unit", "OnCalendar"));
 	unit_free(&u);
+}
+END_TEST
+
+static const struct {
+	const char *name, *template; /* template NULL: no instance */
+} template_cases[] = {
+	{ "foo@bar.timer", "foo@.timer" },
+	{ "foo@a-b\\x2dc.service", "foo@.service" },
+	{ "foo@bar@baz.timer", "foo@.timer" }, /* the first '@' splits */
+	{ "foo@.timer", NULL },                /* the template itself */
+	{ "foo.timer", NULL },
+	{ "@bar.timer", "@.timer" },
+};
+
+START_TEST(template_names)
+{
+	char out[64] = "";
+	bool ok = unit_name_template(template_cases[_i].name, out, sizeof out);
+	ck_assert_int_eq(ok, template_cases[_i].template != NULL);
+	if (ok)
+		ck_assert_str_eq(out, template_cases[_i].template);
+}
+END_TEST
+
+static const struct {
+	const char *word, *unit, *want; /* want NULL: systemd refuses it */
+} specifier_cases[] = {
+	{ "backup-%i", "foo@bar.service", "backup-bar" },
+	{ "%n|%N|%p|%i", "foo@bar.service", "foo@bar.service|foo@bar|foo|bar" },
+	{ "%I", "foo@a-b\\x2dc.service", "a/b-c" },
+	{ "%i", "foo@a-b\\x2dc.service", "a-b\\x2dc" },
+	{ "%P", "a-b@x.timer", "a/b" },
+	{ "%i%%i", "foo@bar.timer", "bar%i" },
+	{ "%d/tok", "foo@bar.service", "%d/tok" }, /* for LoadCredential= */
+	{ "%i|%I|%p", "plain.service", "||plain" },
+	{ "-%", "foo@bar.service", "-%" },
+	{ "%I", "foo@a\\x2.service", NULL },
+	{ "%I", "foo@a\\y41.service", NULL },
+	{ "%I", "foo@a\\x00.service", NULL },
+};
+
+START_TEST(specifiers_of_a_name)
+{
+	bool bad = true;
+	char *got = unit_specifiers(specifier_cases[_i].word,
+				    specifier_cases[_i].unit, &bad);
+	ck_assert_int_eq(bad, specifier_cases[_i].want == NULL);
+	if (specifier_cases[_i].want)
+		ck_assert_str_eq(got, specifier_cases[_i].want);
+	else
+		ck_assert_ptr_null(got);
+	free(got);
+}
+END_TEST
+
+static const struct {
+	const char *path, *text; /* text NULL: a folder; "->X": a link to X */
+} template_tree[] = {
+	{ "t.wants", NULL },
+	{ "t.requires", NULL },
+	{ "foo@.timer", "[Timer]\nOnCalendar=daily\nAccuracySec=1s\n" },
+	{ "foo@.service", "[Service]\nExecStart=/usr/bin/hbrun -j b-%i -- /x\n" },
+	{ "foo@.service.d", NULL },
+	{ "foo@.service.d/a.conf", "[Service]\nUser=tmpl\n" },
+	{ "foo@.service.d/b.conf", "[Service]\nNice=5\n" },
+	{ "foo@two.service.d", NULL },
+	{ "foo@two.service.d/a.conf", "[Service]\nUser=inst\n" },
+	{ "foo@.timer.d", NULL },
+	{ "foo@.timer.d/h.conf", "[Timer]\nOnCalendar=\nOnCalendar=hourly\n" },
+	{ "t.wants/foo@one.timer", "->../foo@.timer" },
+	{ "t.requires/foo@two.timer", "->../foo@.timer" },
+	{ "t.wants/foo@one.service", "->../foo@.service" },
+	/* A template of its own, with no instance, and an instance whose
+	 * Unit= names another instance of another template. */
+	{ "bare@.timer", "[Timer]\nOnCalendar=daily\n" },
+	{ "bare@.service", "[Service]\nExecStart=/usr/bin/hbrun -j bare -- /x\n" },
+	{ "u@.timer", "[Timer]\nOnCalendar=weekly\nUnit=w@%i.service\n" },
+	{ "w@.service", "[Service]\nExecStart=/usr/bin/hbrun -j w-%i-%I -- /x\n" },
+	{ "t.wants/u@a-b.timer", "->../u@.timer" },
+	{ "t.wants/foo@three.timer", "->/dev/null" },
+	{ "foo@three.timer", "->/dev/null" }, /* masked */
+};
+
+static const struct {
+	const char *name, *user, *expr;
+} template_jobs[] = {
+	{ "b-one", "tmpl", "hourly" },
+	{ "b-two", "inst", "hourly" }, /* the instance's a.conf wins */
+	{ "w-a-b-a/b", NULL, "weekly" },
+};
+
+START_TEST(enabled_template_instances)
+{
+	char dir[] = "/tmp/hbrun-units-XXXXXX", path[256];
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	size_t n = sizeof template_tree / sizeof *template_tree;
+	for (size_t i = 0; i < n; i++) {
+		snprintf(path, sizeof path, "%s/%s", dir, template_tree[i].path);
+		const char *text = template_tree[i].text;
+		if (!text) {
+			ck_assert_int_eq(mkdir(path, 0755), 0);
+		} else if (text[0] == '-' && text[1] == '>') {
+			ck_assert_int_eq(symlink(text + 2, path), 0);
+		} else {
+			FILE *f = fopen(path, "w");
+			ck_assert_ptr_nonnull(f);
+			fputs(text, f);
+			fclose(f);
+		}
+	}
+	const char *dirs[] = { dir };
+	struct found_list l = { 0 };
+	ck_assert(find_units(dirs, 1, &l));
+	size_t want = sizeof template_jobs / sizeof *template_jobs;
+	ck_assert_int_eq(l.n, want);
+	for (size_t i = 0; i < want; i++) {
+		ck_assert_int_eq(l.v[i].kind, FOUND_JOB);
+		ck_assert_str_eq(l.v[i].name, template_jobs[i].name);
+		assert_str_or_null(l.v[i].user, template_jobs[i].user);
+		ck_assert_int_eq(l.v[i].exprs.n, 1);
+		ck_assert_str_eq(l.v[i].exprs.v[0], template_jobs[i].expr);
+	}
+	ck_assert_int_eq(l.v[0].extra_grace, 1);
+	found_list_free(&l);
+	for (size_t i = n; i-- > 0;) {
+		snprintf(path, sizeof path, "%s/%s", dir, template_tree[i].path);
+		ck_assert_int_eq(template_tree[i].text ? unlink(path) : rmdir(path), 0);
+	}
+	ck_assert_int_eq(rmdir(dir), 0);
 }
 END_TEST
 
@@ -414,6 +549,11 @@ Suite *unit_suite(void)
 	tcase_add_test(t, hbrun_anywhere_in_a_shell_line);
 	tcase_add_test(t, execstart_words);
 	tcase_add_test(t, unit_files_as_systemd_reads_them);
+	tcase_add_loop_test(t, template_names, 0,
+			    sizeof template_cases / sizeof *template_cases);
+	tcase_add_loop_test(t, specifiers_of_a_name, 0,
+			    sizeof specifier_cases / sizeof *specifier_cases);
+	tcase_add_test(t, enabled_template_instances);
 	tcase_add_loop_test(t, time_spans, 0,
 			    sizeof span_cases / sizeof *span_cases);
 	tcase_add_loop_test(t, config_edit_keeps_every_byte, 0,
