@@ -90,6 +90,33 @@ class TestPlan(SyncCase):
         self.assertListOnly()
         self.assertFalse(os.path.exists(self.conf))
 
+    def test_enabled_instances_of_a_template_timer(self):
+        # As systemctl enable foo@bar.timer leaves it: a link named after
+        # the instance in timers.target.wants/ to the template's file.
+        units = self.sb.path("units")
+        os.makedirs(os.path.join(units, "timers.target.wants"))
+        os.makedirs(os.path.join(units, "foo@baz.timer.d"))
+        self.sb.write_file("units/foo@.timer", "[Unit]\n[Timer]\nOnCalendar=daily\n", 0o644)
+        self.sb.write_file("units/foo@.service", "[Service]\nExecStart=/usr/bin/hbrun "
+                           "-j backup-%%i -c %s -- /bin/backup %%I\n" % self.conf, 0o644)
+        self.sb.write_file("units/foo@baz.timer.d/fast.conf",
+                           "[Timer]\nOnCalendar=\nOnCalendar=hourly\nAccuracySec=1s\n", 0o644)
+        self.sb.write_file("units/lone@.timer", "[Timer]\nOnCalendar=daily\n", 0o644)
+        self.sb.write_file("units/lone@.service", "[Service]\nExecStart=/usr/bin/hbrun "
+                           "-j lone -c %s -- /bin/x\n" % self.conf, 0o644)
+        for inst in ("bar", "baz"):
+            os.symlink(os.path.join(units, "foo@.timer"),
+                       os.path.join(units, "timers.target.wants", "foo@%s.timer" % inst))
+        res = self.sync("--units", units)
+        self.assertEqual(res.returncode, CHANGES, res)
+        self.assertEqual(res.stdout.splitlines(), [
+            "create backup-bar every 86400 grace 360 (%s/foo@.timer:3), token to %s "
+            "[backup-bar]" % (units, self.conf),
+            "create backup-baz every 3600 grace 301 (%s/foo@baz.timer.d/fast.conf:3), "
+            "token to %s [backup-baz]" % (units, self.conf),
+        ])
+        self.assertListOnly()
+
     def test_nothing_to_change_is_exit_0(self):
         tab = self.crontab("@hourly hbrun -j h -c %s -- x\n" % self.conf)
         self.store.add(name="h", interval_secs=3600, grace_secs=300)
