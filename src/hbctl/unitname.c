@@ -69,8 +69,8 @@ static long unescape(const char *text, size_t len, char *out)
 	return n;
 }
 
-/* The text %C stands for in UNIT, at most CAP bytes into OUT; its length,
- * or -1 for an escape systemd refuses. */
+/* The text %C stands for in UNIT onto OUT (room for the whole name); its
+ * length, or -1 for an escape systemd refuses. */
 static long specifier(char c, const char *unit, char *out)
 {
 	struct parts p = parts_of(unit);
@@ -88,8 +88,10 @@ static long specifier(char c, const char *unit, char *out)
 
 char *unit_specifiers(const char *word, const char *unit, bool *bad)
 {
-	/* Each specifier grows by at most the whole name. */
-	size_t cap = strlen(word) * (strlen(unit) + 2) + 1, n = 0;
+	/* Each specifier stands for at most the whole name. */
+	size_t cap = strlen(word) + 1, n = 0;
+	for (const char *p = strchr(word, '%'); p; p = strchr(p + 1, '%'))
+		cap += strlen(unit);
 	char *out = malloc(cap);
 	*bad = false;
 	for (const char *p = word; out && *p; p++) {
