@@ -280,13 +280,17 @@ static const struct {
 	{ "u@.timer", "[Timer]\nOnCalendar=weekly\nUnit=w@%i.service\n" },
 	{ "w@.service", "[Service]\nExecStart=/usr/bin/hbrun -j w-%i-%I -- /x\n" },
 	{ "t.wants/u@a-b.timer", "->../u@.timer" },
+	{ "bad@.timer", "[Timer]\nOnCalendar=daily\n" },
+	{ "bad@.service", "[Service]\nExecStart=/usr/bin/hbrun -j b-%I -- /x\n" },
+	{ "t.wants/bad@a\\x2.timer", "->../bad@.timer" },
 	{ "t.wants/foo@three.timer", "->/dev/null" },
 	{ "foo@three.timer", "->/dev/null" }, /* masked */
 };
 
 static const struct {
-	const char *name, *user, *expr;
+	const char *name, *user, *expr; /* name NULL: unreadable */
 } template_jobs[] = {
+	{ NULL, NULL, NULL }, /* bad@a\x2: its %I cannot be unescaped */
 	{ "b-one", "tmpl", "hourly" },
 	{ "b-two", "inst", "hourly" }, /* the instance's a.conf wins */
 	{ "w-a-b-a/b", NULL, "weekly" },
@@ -317,13 +321,16 @@ START_TEST(enabled_template_instances)
 	size_t want = sizeof template_jobs / sizeof *template_jobs;
 	ck_assert_int_eq(l.n, want);
 	for (size_t i = 0; i < want; i++) {
-		ck_assert_int_eq(l.v[i].kind, FOUND_JOB);
+		ck_assert_int_eq(l.v[i].kind, template_jobs[i].name
+					      ? FOUND_JOB : FOUND_UNREADABLE);
+		if (!template_jobs[i].name)
+			continue;
 		ck_assert_str_eq(l.v[i].name, template_jobs[i].name);
 		assert_str_or_null(l.v[i].user, template_jobs[i].user);
 		ck_assert_int_eq(l.v[i].exprs.n, 1);
 		ck_assert_str_eq(l.v[i].exprs.v[0], template_jobs[i].expr);
 	}
-	ck_assert_int_eq(l.v[0].extra_grace, 1);
+	ck_assert_int_eq(l.v[1].extra_grace, 1);
 	found_list_free(&l);
 	for (size_t i = n; i-- > 0;) {
 		snprintf(path, sizeof path, "%s/%s", dir, template_tree[i].path);
