@@ -29,19 +29,24 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* Whether the value of -t, TOKEN, was overwritten where it stood in one of
- * hbrun's own words (before UPTO), so /proc/PID/cmdline does not show it. */
+/* Whether the value of -t, TOKEN (trimmed of white space as every
+ * credential is), was overwritten where it stood in one of hbrun's own
+ * words (before UPTO), so /proc/PID/cmdline does not show it. */
 static bool token_overwritten(char **argv, char *const originals[], int upto,
 			      const char *token)
 {
 	size_t len = strlen(token);
 	if (strspn(token, "*") == len)
 		return true; /* nothing to tell apart */
+	/* The word ends with the token, or with the token and the white
+	 * space that reading it trimmed off. */
 	for (int i = 1; i < upto; i++) {
 		size_t word = strlen(originals[i]);
+		while (word > len && strchr(" \t\n\v\f\r", originals[i][word - 1]))
+			word--;
 		if (word >= len &&
-		    strcmp(originals[i] + word - len, token) == 0 &&
-		    strspn(argv[i] + word - len, "*") == len)
+		    strncmp(originals[i] + word - len, token, len) == 0 &&
+		    strspn(argv[i] + word - len, "*") >= len)
 			return true;
 	}
 	return false;
