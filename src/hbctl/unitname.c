@@ -75,7 +75,7 @@ static long specifier(char c, const char *unit, char *out)
 {
 	struct parts p = parts_of(unit);
 	switch (c) {
-	case 'n': strcpy(out, unit); return (long)strlen(unit);
+	case 'n': return stpcpy(out, unit) - out;
 	case 'N': memcpy(out, unit, p.stem); return (long)p.stem;
 	case 'p': memcpy(out, unit, p.prefix); return (long)p.prefix;
 	case 'P': return unescape(unit, p.prefix, out);
