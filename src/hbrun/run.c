@@ -246,8 +246,10 @@ static void replay_held(struct run *r, const struct run_ending *ending)
 		return;
 	struct event_report report;
 	event_of(ending, &report);
-	if (report.event != EVENT_SUCCESS)
+	if (report.event != EVENT_SUCCESS) {
 		held_spill(r->held);
+		r->replayed_at = monotime_now();
+	}
 }
 
 struct ending run_finish(struct run *r, struct supervisor *sv, int exec_err,
@@ -263,9 +265,12 @@ struct ending run_finish(struct run *r, struct supervisor *sv, int exec_err,
 	replay_held(r, &ending);
 	double ended = ending.ran ? sv->ended_at : monotime_now();
 	/* A slow reader that took longer to take what the job had written
-	 * would have held the job itself: the deadline counts from then. */
+	 * (passed on as it came, or held and written back now) would have
+	 * held the job itself: the deadline counts from then. */
 	if (r->out && r->loop.drained_at > ended)
 		ended = r->loop.drained_at;
+	if (r->replayed_at > ended)
+		ended = r->replayed_at;
 	if (!stopped)
 		send_end_request(r, &ending, sv, ended);
 	write_metrics(r, &ending, sv, ended);

@@ -19,6 +19,7 @@ struct run {
 	bool send_tail;     /* its tail is the end request's body */
 	struct loop loop;
 	struct held *held;  /* or held until the ending is known */
+	double replayed_at; /* when the held output was written back; 0: not */
 	const char *job; /* the job's name in the metrics file */
 	/* The memory cgroup's oom_kill count before the job; -1: unknown. */
 	long long oom_before;
