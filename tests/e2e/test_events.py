@@ -19,24 +19,14 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
 from fakeapi import FakeAPI, unused_port  # noqa: E402
 from servercase import ServerCase  # noqa: E402
 import harness  # noqa: E402
+from harness import leaks  # noqa: E402
+from jobs import run_id_job as job  # noqa: E402
 from harness import run, start, upper  # noqa: E402
 from jobs import SignalJob, wait_for  # noqa: E402
 
 TOKEN = "Zq7XkW9vPj3mNb5RtY2hLs4D"
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
-# The job prints its run id, then ends as told.
-SAY_RUN_ID = 'printf %s "$HBRUN_RUN_ID"; exit "$1"'
 FAST = ["--ping-retries", "0", "--ping-deadline", "5"]
-
-
-def job(status=0):
-    return ["sh", "-c", SAY_RUN_ID, "job", str(status)]
-
-
-def leaks(text, secret, shown=4):
-    n = shown + 1
-    return sorted({secret[i:i + n] for i in range(len(secret) - n + 1)
-                   if secret[i:i + n] in text})
 
 
 class EventCase(ServerCase):

@@ -18,13 +18,14 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
 
 from servercase import ServerCase  # noqa: E402
 import harness  # noqa: E402
+from harness import leaks  # noqa: E402
+from jobs import SAY_RUN_ID, run_id_job as job  # noqa: E402
 from harness import run, scaled, start  # noqa: E402
 
 KEY = "9c1fQx7RkWm3Zp5T"      # a DSN's public key: a credential
 TOKEN = "Hv8KqW2mNx7RbT4Lz9Pc"
 UUID4 = r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
 SECS = r"[0-9]+\.[0-9]{3}"
-SAY_RUN_ID = 'printf %s "$HBRUN_RUN_ID"; exit "$1"'
 SAY = 'printf %s "$HBRUN_RUN_ID"; '
 FAST = ["--ping-retries", "0", "--ping-deadline", "5"]
 HOST = urllib.parse.quote(os.uname().nodename, safe="")
@@ -34,16 +35,6 @@ def few(cases):
     """CASES, or under valgrind (half a second a run) a sample of them: the
     plain and ASan passes run them all."""
     return cases[::4] if harness.UNDER_VALGRIND else cases
-
-
-def job(status=0):
-    return ["sh", "-c", SAY_RUN_ID, "job", str(status)]
-
-
-def leaks(text, secret, shown=4):
-    n = shown + 1
-    return sorted({secret[i:i + n] for i in range(len(secret) - n + 1)
-                   if secret[i:i + n] in text})
 
 
 class VendorCase(ServerCase):

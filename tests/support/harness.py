@@ -301,3 +301,10 @@ def start(args, env, prefix=(), **kw):
     kw.setdefault("stdout", subprocess.PIPE)
     kw.setdefault("stderr", subprocess.PIPE)
     return subprocess.Popen(list(prefix) + command(args), env=env, text=True, **kw)
+
+
+def leaks(text, secret, shown=4):
+    """The pieces of SECRET longer than SHOWN characters that TEXT holds."""
+    n = shown + 1
+    return sorted({secret[i:i + n] for i in range(len(secret) - n + 1)
+                   if secret[i:i + n] in text})

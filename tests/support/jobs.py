@@ -154,3 +154,11 @@ def lock_held(path):
         return False
     except BlockingIOError:
         return True
+
+
+# A job that prints its run id (HBRUN_RUN_ID), then exits with STATUS.
+SAY_RUN_ID = 'printf %s "$HBRUN_RUN_ID"; exit "$1"'
+
+
+def run_id_job(status=0):
+    return ["sh", "-c", SAY_RUN_ID, "job", str(status)]
