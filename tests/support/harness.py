@@ -70,6 +70,20 @@ def scaled(seconds):
     return seconds * TIME_SCALE
 
 
+def sample(cases, keep):
+    """CASES (a table of like rows: the same code with other values), or
+    under valgrind KEEP of them spread over the table, its first and last
+    among them.  Every row costs a second or more of memcheck's start-up
+    there, and the plain and ASan passes run them all."""
+    cases = list(cases)
+    if not UNDER_VALGRIND or len(cases) <= keep:
+        return cases
+    if keep <= 1:
+        return cases[:1]
+    picked = sorted({round(i * (len(cases) - 1) / (keep - 1)) for i in range(keep)})
+    return [cases[i] for i in picked]
+
+
 def process_times(pid):
     """(cpu, waiting) of PID, running or exited and not reaped yet (os.waitid
     with WNOWAIT): seconds it and the children it reaped spent on a CPU, and
