@@ -82,9 +82,12 @@ static bool is_conf_name(const char *name)
 	return n > 5 && strcmp(name + n - 5, ".conf") == 0;
 }
 
+/* A drop-in: a file or link named *.conf, not hidden. */
 static int is_conf(const struct dirent *d)
 {
-	return is_conf_name(d->d_name);
+	return (d->d_type == DT_REG || d->d_type == DT_LNK ||
+		d->d_type == DT_UNKNOWN) &&
+	       d->d_name[0] != '.' && is_conf_name(d->d_name);
 }
 
 /* The names in DIR that FILTER takes added to NAMES, each once; a folder
@@ -110,50 +113,79 @@ static bool names_in(const char *dir, int (*filter)(const struct dirent *),
 	return ok;
 }
 
-/* The names whose NAME.d/ folders hold a unit's drop-ins: its own, and an
- * instance's template after it (the instance's wins a file name both have). */
-struct names {
-	const char *v[2];
-	size_t n;
-};
-
-/* The drop-in CONF from the first folder that has it, its unit's own
- * NAME.d before the template's within a folder. */
-static bool dropin_path(const struct search *s, const struct names *un,
-			const char *conf, char *path, size_t size)
+/* The names whose NAME.d/ folders hold a unit's drop-ins, most specific
+ * first: its own; an instance's template; up a dashed name, each level's
+ * (foo-bar-baz.timer: foo-bar-.timer, foo-.timer), with their templates.
+ * A name already there brought the names after it already. */
+static bool chain_add(struct strv *chain, const char *name)
 {
-	for (size_t i = 0; i < s->n; i++)
-		for (size_t u = 0; u < un->n; u++) {
-			snprintf(path, size, "%s/%s.d/%s", s->dirs[i],
-				 un->v[u], conf);
-			if (access(path, F_OK) == 0)
-				return true;
+	for (size_t i = 0; i < chain->n; i++)
+		if (strcmp(chain->v[i], name) == 0)
+			return true;
+	char next[NAME_MAX + 1];
+	return strv_add(chain, name) &&
+	       (!unit_name_template(name, next, sizeof next) ||
+		chain_add(chain, next)) &&
+	       (!unit_name_dash_parent(name, next, sizeof next) ||
+		chain_add(chain, next));
+}
+
+/* The drop-in folders of a unit in the order systemd reads them: the
+ * chain's within each unit folder, the folders in their order, and then
+ * the type's own (timer.d/, service.d/) in each, the most general last. */
+static bool dropin_dirs(const struct search *s, const char *unit,
+			struct strv *dirs)
+{
+	struct strv chain = { 0 };
+	const char *dot = strrchr(unit, '.');
+	bool ok = chain_add(&chain, unit);
+	for (size_t i = 0; ok && i < s->n; i++)
+		for (size_t k = 0; ok && k < chain.n; k++) {
+			char dir[PATH_MAX];
+			snprintf(dir, sizeof dir, "%s/%s.d", s->dirs[i],
+				 chain.v[k]);
+			ok = strv_add(dirs, dir);
 		}
+	for (size_t i = 0; ok && dot && i < s->n; i++) {
+		char dir[PATH_MAX];
+		snprintf(dir, sizeof dir, "%s/%s.d", s->dirs[i], dot + 1);
+		ok = strv_add(dirs, dir);
+	}
+	strv_free(&chain);
+	return ok;
+}
+
+/* The drop-in CONF from the first folder that has it. */
+static bool dropin_path(const struct strv *dirs, const char *conf, char *path,
+			size_t size)
+{
+	for (size_t i = 0; i < dirs->n; i++) {
+		snprintf(path, size, "%s/%s", dirs->v[i], conf);
+		struct stat st; /* a dangling link still hides the name */
+		if (lstat(path, &st) == 0)
+			return true;
+	}
 	return false;
 }
 
-/* Every drop-in name of the unit over the folders, once, sorted by file
- * name, each read from where it stands first. */
-static bool dropins(const struct search *s, const struct names *un,
-		    struct unit *u)
+/* Every drop-in name of the unit over its folders, once, sorted by file
+ * name, each read from the first folder that has it (one linked to
+ * /dev/null there reads as empty: it masks the name). */
+static bool dropins(const struct search *s, const char *unit, struct unit *u)
 {
-	struct strv names = { 0 };
-	bool ok = true;
-	for (size_t i = 0; ok && i < s->n; i++)
-		for (size_t k = 0; ok && k < un->n; k++) {
-			char dir[PATH_MAX];
-			snprintf(dir, sizeof dir, "%s/%s.d", s->dirs[i],
-				 un->v[k]);
-			ok = names_in(dir, is_conf, false, &names);
-		}
+	struct strv dirs = { 0 }, names = { 0 };
+	bool ok = dropin_dirs(s, unit, &dirs);
+	for (size_t i = 0; ok && i < dirs.n; i++)
+		ok = names_in(dirs.v[i], is_conf, false, &names);
 	if (names.n)
 		qsort(names.v, names.n, sizeof *names.v, by_string);
 	for (size_t m = 0; ok && m < names.n; m++) {
 		char path[PATH_MAX];
-		if (dropin_path(s, un, names.v[m], path, sizeof path))
+		if (dropin_path(&dirs, names.v[m], path, sizeof path))
 			ok = load_file(u, path);
 	}
 	strv_free(&names);
+	strv_free(&dirs);
 	return ok;
 }
 
@@ -184,17 +216,15 @@ static bool unit_load(const struct search *s, const char *unit,
 		      struct unit *u, bool *found)
 {
 	char template[NAME_MAX + 1];
-	struct names un = { { unit, template }, 1 };
-	if (unit_name_template(unit, template, sizeof template))
-		un.n = 2;
+	bool instance = unit_name_template(unit, template, sizeof template);
 	bool masked;
 	if (!fragment_load(s, unit, u, found, &masked))
 		return false;
-	if (!*found && un.n == 2 &&
+	if (!*found && instance &&
 	    !fragment_load(s, template, u, found, &masked))
 		return false;
 	/* Nothing of a masked unit runs, whatever its drop-ins say. */
-	return !*found || masked || dropins(s, &un, u);
+	return !*found || masked || dropins(s, unit, u);
 }
 
 /* A token file in the credentials folder (%d/ID, $CREDENTIALS_DIRECTORY/ID)
