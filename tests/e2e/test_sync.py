@@ -117,6 +117,52 @@ class TestPlan(SyncCase):
         ])
         self.assertListOnly()
 
+    def test_dropins_of_prefixes_and_of_the_type(self):
+        # Two folders as /etc and /usr/lib: every drop-in folder systemd
+        # reads for a-b-c.timer, a-b@x.timer and their services; a file name
+        # in hi hides lo's, a unit's prefixes' folders come before timer.d/.
+        hi, lo = self.sb.path("hi"), self.sb.path("lo")
+        files = {
+            "lo/a-b-c.timer": "[Timer]\nOnCalendar=daily\n",
+            "lo/a-b-c.service": "[Service]\nExecStart=/bin/false\n",
+            "lo/service.d/50-hb.conf": "[Service]\nExecStart=\nExecStart=/usr/bin/hbrun "
+                                       "-j %N -c CONF -- /bin/true\n",
+            "lo/timer.d/10-all.conf": "[Timer]\nOnCalendar=weekly\nAccuracySec=9s\n",
+            "hi/a-.timer.d/20-pre.conf": "[Timer]\nOnCalendar=*-*-* 12:00\n",
+            "lo/a-b-.timer.d/20-pre.conf": "[Timer]\nOnCalendar=minutely\n",
+            "lo/a-b-c.timer.d/30-own.conf": "[Timer]\nAccuracySec=5s\n",
+            "hi/timer.d/30-own.conf": "[Timer]\nAccuracySec=7s\n",
+            "lo/a-b-c.timer.d/40-gone.conf": "[Timer]\nOnCalendar=hourly\n",
+            "hi/a-b-c.timer.d/40-gone.conf": "->/dev/null",
+            "hi/a-b-c.timer.d/.50-hidden.conf": "[Timer]\nOnCalendar=minutely\n",
+            "lo/a-b@.timer": "[Timer]\nOnCalendar=daily\n",
+            "lo/a-b@.service": "[Service]\nExecStart=/bin/false\n",
+            "lo/a-@x.timer.d/r.conf": "[Timer]\nOnCalendar=\nOnCalendar=*:15\n",
+            "lo/a-@.timer.d/s.conf": "[Timer]\nOnCalendar=*:45\nRandomizedDelaySec=2min\n",
+            "hi/t.wants/a-b@x.timer": "->../../lo/a-b@.timer",
+        }
+        for rel, text in files.items():
+            path = self.sb.path(rel)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            if text.startswith("->"):
+                os.symlink(text[2:], path)
+            else:
+                self.sb.write_file(rel, text.replace("CONF", self.conf), 0o644)
+        res = self.sync("--units", hi, "--units", lo)
+        self.assertEqual(res.returncode, CHANGES, res)
+        # a-b-c: daily, weekly, 12:00 (hi's a-.timer.d hides lo's minutely;
+        # hourly masked); lo's own 30-own.conf before hi's timer.d/.
+        # a-b@x (its template's prefix a-.timer.d/ too, as systemd reads an
+        # instance): *:15 after the reset in a-@x.timer.d/, *:45 of
+        # a-@.timer.d/, hi's timer.d/30-own.conf; its ExecStart= service.d's.
+        self.assertEqual(res.stdout.splitlines(), [
+            "create a-b-c every 43200 grace 305 (%s/a-b-c.timer:2), token to %s [a-b-c]"
+            % (lo, self.conf),
+            "create a-b@x every 1800 grace 427 (%s/a-@x.timer.d/r.conf:3), token to %s [a-b@x]"
+            % (lo, self.conf),
+        ])
+        self.assertListOnly()
+
     def test_nothing_to_change_is_exit_0(self):
         tab = self.crontab("@hourly hbrun -j h -c %s -- x\n" % self.conf)
         self.store.add(name="h", interval_secs=3600, grace_secs=300)
