@@ -322,11 +322,20 @@ static bool service_job(const struct unit *svc, const char *name,
 	       (j->kind == FOUND_UNMONITORED || service_environment(svc, j));
 }
 
-/* The span of KEY in [Timer]: the last one; *OK false when unreadable. */
+/* A timer's triggers are one list: an empty assignment of any of them
+ * empties it all, the calendar's and the monotonic ones alike. */
+static const char *const triggers[] = {
+	"OnActiveSec", "OnBootSec", "OnStartupSec", "OnUnitActiveSec",
+	"OnUnitInactiveSec", "OnCalendar", NULL,
+};
+
+/* The span of KEY in [Timer]: the last one set; *OK false when
+ * unreadable. */
 static long timer_span(const struct unit *t, const char *key, long fallback,
 		       struct found_job *j, bool *ok)
 {
-	const struct unit_entry *e = unit_last(t, "Timer", key);
+	/* systemd ignores an empty time span: the one before it stands. */
+	const struct unit_entry *e = unit_last_set(t, "Timer", key);
 	long v = fallback;
 	if (e && !timespan_seconds(e->value, &v)) {
 		j->kind = FOUND_UNREADABLE;
@@ -343,8 +352,10 @@ static long timer_span(const struct unit *t, const char *key, long fallback,
 static bool timer_schedule(const struct unit *t, struct found_job *j)
 {
 	const struct unit_entry *cal[LIST_MAX], *act[LIST_MAX];
-	size_t nc = unit_list(t, "Timer", "OnCalendar", cal, LIST_MAX);
-	size_t na = unit_list(t, "Timer", "OnUnitActiveSec", act, LIST_MAX);
+	size_t nc = unit_list_shared(t, "Timer", triggers, "OnCalendar", cal,
+				     LIST_MAX);
+	size_t na = unit_list_shared(t, "Timer", triggers, "OnUnitActiveSec",
+				     act, LIST_MAX);
 	bool ok = true;
 	for (size_t i = 0; ok && i < nc && i < LIST_MAX; i++)
 		ok = strv_add(&j->exprs, cal[i]->value);
@@ -376,8 +387,8 @@ static bool timer_schedule(const struct unit *t, struct found_job *j)
 static const char *timer_place(const struct unit *t, long *line)
 {
 	const struct unit_entry *e[1];
-	if (unit_list(t, "Timer", "OnCalendar", e, 1) ||
-	    unit_list(t, "Timer", "OnUnitActiveSec", e, 1)) {
+	if (unit_list_shared(t, "Timer", triggers, "OnCalendar", e, 1) ||
+	    unit_list_shared(t, "Timer", triggers, "OnUnitActiveSec", e, 1)) {
 		*line = e[0]->line;
 		return e[0]->file;
 	}

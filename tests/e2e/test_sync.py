@@ -163,6 +163,22 @@ class TestPlan(SyncCase):
         ])
         self.assertListOnly()
 
+    def test_an_empty_trigger_empties_them_all_an_empty_span_is_ignored(self):
+        # systemd.timer(5): OnCalendar= empty resets the monotonic timers
+        # too; an empty RandomizedDelaySec= is ignored (the 10min stands).
+        units = self.sb.path("units")
+        os.makedirs(os.path.join(units, "r.timer.d"))
+        self.sb.write_file("units/r.timer", "[Timer]\nOnUnitActiveSec=1h\nOnCalendar=weekly\n"
+                           "RandomizedDelaySec=10min\nAccuracySec=1s\n", 0o644)
+        self.sb.write_file("units/r.service", "[Service]\nExecStart=/usr/bin/hbrun -j r -c %s"
+                           " -- /bin/true\n" % self.conf, 0o644)
+        self.sb.write_file("units/r.timer.d/x.conf", "[Timer]\nOnCalendar=\n"
+                           "OnCalendar=daily\nRandomizedDelaySec=\n", 0o644)
+        res = self.sync("--units", units)
+        self.assertEqual(res.returncode, CHANGES, res)
+        self.assertEqual(res.stdout, "create r every 86400 grace 901 (%s/r.timer.d/x.conf:3), "
+                         "token to %s [r]\n" % (units, self.conf))
+
     def test_nothing_to_change_is_exit_0(self):
         tab = self.crontab("@hourly hbrun -j h -c %s -- x\n" % self.conf)
         self.store.add(name="h", interval_secs=3600, grace_secs=300)

@@ -314,9 +314,13 @@ class Booted(ServerCase):
             "[Timer]\nOnCalendar=*-*-* 20:00\n",
         "etc/systemd/system/hb-nightly-db.timer.d/30-x.conf": "->/dev/null",
         # a reset in its own drop-in, its service's ExecStart= in a prefix's
-        "etc/systemd/system/hb-weekly-report.timer": "[Timer]\nOnCalendar=Mon 05:00\n",
+        # (the reset empties OnUnitActiveSec= too; an empty span is ignored)
+        "etc/systemd/system/hb-weekly-report.timer":
+            "[Timer]\nOnCalendar=Mon 05:00\nOnUnitActiveSec=1h\n",
         "etc/systemd/system/hb-weekly-report.timer.d/override.conf":
             "[Timer]\nOnCalendar=\nOnCalendar=Mon,Thu 05:00\nRandomizedDelaySec=90s\n",
+        "etc/systemd/system/hb-weekly-report.timer.d/zz-empty.conf":
+            "[Timer]\nRandomizedDelaySec=\n",
         "etc/systemd/system/hb-weekly-report.service": "[Service]\nExecStart=/bin/false\n",
         "usr/lib/systemd/system/hb-weekly-.service.d/hbrun.conf":
             "[Service]\nExecStart=\nExecStart=/usr/bin/hbrun -j weekly-report"
@@ -433,7 +437,7 @@ class Booted(ServerCase):
                 self.assertEqual(plan[name]["action"], "create", plan[name])
                 times = self.calendar_times(sd["calendar"])
                 gap = max(b - a for a, b in zip(times, times[1:]))
-                self.assertEqual(plan[name]["interval"], gap)
+                self.assertEqual(plan[name]["interval"], min(gap, sd["every"] or gap))
                 self.assertEqual(plan[name]["grace"], 300 + sd["delay"] + sd["accuracy"])
                 nexts = self.list_timers_next()
                 if nexts.get(timer) is not None:  # an active timer's next run
@@ -446,6 +450,7 @@ class Booted(ServerCase):
                          ["*-*-* 02:00:00", "*-*-* 08:00:00"])
         self.assertEqual(plan["nightly-db"]["interval"], 18 * 3600)
         self.assertEqual(plan["weekly-report"]["interval"], 4 * 86400)
+        self.assertEqual(plan["weekly-report"]["grace"], 391)
         self.assertEqual(plan["tpl-one"]["interval"], 1800)
         self.assertEqual(plan["tpl-one"]["grace"], 301)
         self.assertEqual(plan["logrotate"]["grace"], 420)

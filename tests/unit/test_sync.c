@@ -199,7 +199,34 @@ START_TEST(unit_files_as_systemd_reads_them)
 	ck_assert_str_eq(e[0]->value, "weekly");
 	ck_assert_str_eq(e[0]->file, "a.timer.d/x.conf");
 	ck_assert_ptr_null(unit_last(&u, "Timer", "AccuracySec"));
+	/* systemd ignores an empty time span: the one before stands. */
+	ck_assert_str_eq(unit_last_set(&u, "Timer", "AccuracySec")->value, "1h");
 	ck_assert_ptr_null(unit_last(&u, "Unit", "OnCalendar"));
+	unit_free(&u);
+}
+END_TEST
+
+START_TEST(timer_triggers_share_one_list)
+{
+	static const char *const keys[] = { "OnCalendar", "OnUnitActiveSec",
+					    "OnBootSec", NULL };
+	static const char timer[] = "[Timer]\nOnBootSec=15min\n"
+				    "OnUnitActiveSec=1h\nOnCalendar=daily\n";
+	static const char dropin[] = "[Timer]\nOnBootSec=\nOnCalendar=weekly\n";
+	struct unit u = { 0 };
+	const struct unit_entry *e[4];
+	ck_assert(unit_parse(&u, timer, strlen(timer), "a.timer"));
+	ck_assert_int_eq(unit_list_shared(&u, "Timer", keys, "OnUnitActiveSec",
+					  e, 4), 1);
+	ck_assert(unit_parse(&u, dropin, strlen(dropin), "a.timer.d/x.conf"));
+	/* OnBootSec= emptied the calendar and OnUnitActiveSec= too. */
+	ck_assert_int_eq(unit_list_shared(&u, "Timer", keys, "OnUnitActiveSec",
+					  e, 4), 0);
+	ck_assert_int_eq(unit_list_shared(&u, "Timer", keys, "OnCalendar",
+					  e, 4), 1);
+	ck_assert_str_eq(e[0]->value, "weekly");
+	/* Alone, a key is its own list. */
+	ck_assert_int_eq(unit_list(&u, "Timer", "OnUnitActiveSec", e, 4), 1);
 	unit_free(&u);
 }
 END_TEST
@@ -660,6 +687,7 @@ Suite *unit_suite(void)
 	tcase_add_test(t, hbrun_anywhere_in_a_shell_line);
 	tcase_add_test(t, execstart_words);
 	tcase_add_test(t, unit_files_as_systemd_reads_them);
+	tcase_add_test(t, timer_triggers_share_one_list);
 	tcase_add_loop_test(t, template_names, 0,
 			    sizeof template_cases / sizeof *template_cases);
 	tcase_add_loop_test(t, dash_parents, 0,
