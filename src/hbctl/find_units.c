@@ -28,14 +28,22 @@ struct search {
 };
 
 /* The whole file PATH into *TEXT; false (with a warning) when it cannot be
- * read.  A unit linked to /dev/null reads as empty: masked. */
-static bool slurp(const char *path, char **text, size_t *len)
+ * read, *LOST then set unless it is gone (a dangling link, which systemd
+ * passes over) or a character device: one linked to /dev/null reads as
+ * empty, masked. */
+static bool slurp(const char *path, char **text, size_t *len, bool *lost)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	struct stat st;
-	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	bool stated = fd >= 0 && fstat(fd, &st) == 0;
+	if (!stated || !S_ISREG(st.st_mode) ||
 	    (size_t)st.st_size > UNIT_MAX_BYTES) {
-		if (fd >= 0 && !S_ISCHR(st.st_mode))
+		*lost = fd >= 0 ? !stated || !S_ISCHR(st.st_mode)
+				: errno != ENOENT;
+		if (fd >= 0 && *lost && stated && S_ISREG(st.st_mode))
+			msg_warn("sync: %s is larger than sync reads "
+				 "(1 MiB)", path);
+		else if (fd >= 0 && *lost)
 			msg_warn("sync: %s is not a unit file", path);
 		else if (fd < 0)
 			msg_warn("sync: cannot read %s: %s", path,
@@ -49,18 +57,24 @@ static bool slurp(const char *path, char **text, size_t *len)
 	close(fd);
 	if (got < 0) {
 		free(*text);
+		*lost = true;
 		return false;
 	}
 	*len = (size_t)got;
 	return true;
 }
 
+/* PATH's assignments added to U; a file that could not be read leaves U
+ * incomplete.  False only when memory ran out. */
 static bool load_file(struct unit *u, const char *path)
 {
 	char *text;
 	size_t len;
-	if (!slurp(path, &text, &len))
+	bool lost = false;
+	if (!slurp(path, &text, &len, &lost)) {
+		u->incomplete |= lost;
 		return true;
+	}
 	bool ok = unit_parse(u, text, len, path);
 	free(text);
 	return ok;
@@ -91,14 +105,18 @@ static int is_conf(const struct dirent *d)
 }
 
 /* The names in DIR that FILTER takes added to NAMES, each once; a folder
- * that cannot be read is a warning where WARN says so. */
+ * that is there but cannot be read is a warning where WARN says so, and
+ * sets *UNREAD (when given). */
 static bool names_in(const char *dir, int (*filter)(const struct dirent *),
-		     bool warn, struct strv *names)
+		     bool warn, struct strv *names, bool *unread)
 {
 	struct dirent **e;
 	int n = scandir(dir, &e, filter, by_name);
-	if (n < 0 && warn && errno != ENOENT)
+	if (n < 0 && warn && errno != ENOENT && errno != ENOTDIR) {
 		msg_warn("sync: cannot read %s: %s", dir, strerror(errno));
+		if (unread)
+			*unread = true;
+	}
 	bool ok = true;
 	for (int k = 0; k < n; k++) {
 		bool seen = false;
@@ -176,7 +194,8 @@ static bool dropins(const struct search *s, const char *unit, struct unit *u)
 	struct strv dirs = { 0 }, names = { 0 };
 	bool ok = dropin_dirs(s, unit, &dirs);
 	for (size_t i = 0; ok && i < dirs.n; i++)
-		ok = names_in(dirs.v[i], is_conf, false, &names);
+		ok = names_in(dirs.v[i], is_conf, true, &names,
+			      &u->incomplete);
 	if (names.n)
 		qsort(names.v, names.n, sizeof *names.v, by_string);
 	for (size_t m = 0; ok && m < names.n; m++) {
@@ -438,8 +457,17 @@ static bool timer_job(const struct search *s, const char *name,
 	} else if (ok) {
 		ok = service_job(&svc, service, j);
 	}
+	bool lost = t->incomplete || svc.incomplete;
 	unit_free(&svc);
-	return ok && (j->kind == FOUND_UNREADABLE || timer_schedule(t, j));
+	ok = ok && (j->kind == FOUND_UNREADABLE || timer_schedule(t, j));
+	/* Read without a file of its own, a job's schedule or command may be
+	 * wrong: nothing is planned on it. */
+	if (ok && lost) {
+		j->kind = FOUND_UNREADABLE;
+		ok = found_set(&j->why, "a file or drop-in folder of the timer "
+			       "or its service cannot be read");
+	}
+	return ok;
 }
 
 static bool ends_with(const char *name, const char *suffix)
@@ -481,14 +509,16 @@ static bool timer_names(const struct search *s, struct strv *names)
 {
 	bool ok = true;
 	for (size_t i = 0; ok && i < s->n; i++) {
-		ok = names_in(s->dirs[i], is_timer, true, names);
+		ok = names_in(s->dirs[i], is_timer, true, names, NULL);
 		struct strv links = { 0 };
-		ok = ok && names_in(s->dirs[i], is_link_dir, false, &links);
+		ok = ok && names_in(s->dirs[i], is_link_dir, false, &links,
+				    NULL);
 		for (size_t k = 0; ok && k < links.n; k++) {
 			char dir[PATH_MAX];
 			snprintf(dir, sizeof dir, "%s/%s", s->dirs[i],
 				 links.v[k]);
-			ok = names_in(dir, is_instance_timer, false, names);
+			ok = names_in(dir, is_instance_timer, false, names,
+				      NULL);
 		}
 		strv_free(&links);
 	}

@@ -19,6 +19,7 @@ struct unit {
 	size_t n, cap;
 	char **files;
 	size_t nfiles;
+	bool incomplete; /* a file or folder of it could not be read */
 };
 
 /* Add the assignments of TEXT (LEN bytes, read from FILE) to U, after

@@ -179,6 +179,23 @@ class TestPlan(SyncCase):
         self.assertEqual(res.stdout, "create r every 86400 grace 901 (%s/r.timer.d/x.conf:3), "
                          "token to %s [r]\n" % (units, self.conf))
 
+    def test_a_dropin_that_cannot_be_read_plans_nothing_on_the_timer(self):
+        # Larger than sync reads (systemd would read it): the schedule may
+        # be another, so the job is skip, with a warning naming the file.
+        units = self.sb.path("units")
+        os.makedirs(os.path.join(units, "z.service.d"))
+        self.sb.write_file("units/z.timer", "[Timer]\nOnCalendar=daily\n", 0o644)
+        self.sb.write_file("units/z.service", "[Service]\nExecStart=/usr/bin/hbrun -j z -c %s"
+                           " -- /bin/true\n" % self.conf, 0o644)
+        big = self.sb.write_file("units/z.service.d/big.conf", "#\n" * (600 * 1024), 0o644)
+        res = self.sync("--units", units)
+        self.assertEqual(res.returncode, 0, res)
+        self.assertEqual(res.stdout, "skip z: %s/z.timer:2: a file or drop-in folder of the "
+                         "timer or its service cannot be read\n" % units)
+        self.assertEqual(res.stderr, "hbctl: sync: %s is larger than sync reads (1 MiB)\n"
+                         % big)
+        self.assertListOnly()
+
     def test_nothing_to_change_is_exit_0(self):
         tab = self.crontab("@hourly hbrun -j h -c %s -- x\n" % self.conf)
         self.store.add(name="h", interval_secs=3600, grace_secs=300)
