@@ -131,21 +131,36 @@ static bool names_in(const char *dir, int (*filter)(const struct dirent *),
 	return ok;
 }
 
-/* The names whose NAME.d/ folders hold a unit's drop-ins, most specific
- * first: its own; an instance's template; up a dashed name, each level's
- * (foo-bar-baz.timer: foo-bar-.timer, foo-.timer), with their templates.
- * A name already there brought the names after it already. */
-static bool chain_add(struct strv *chain, const char *name)
+static bool strv_has(const struct strv *a, const char *s)
 {
-	for (size_t i = 0; i < chain->n; i++)
-		if (strcmp(chain->v[i], name) == 0)
+	for (size_t i = 0; i < a->n; i++)
+		if (strcmp(a->v[i], s) == 0)
 			return true;
-	char next[NAME_MAX + 1];
-	return strv_add(chain, name) &&
-	       (!unit_name_template(name, next, sizeof next) ||
-		chain_add(chain, next)) &&
-	       (!unit_name_dash_parent(name, next, sizeof next) ||
-		chain_add(chain, next));
+	return false;
+}
+
+/* The names whose NAME.d/ folders hold UNIT's drop-ins, most specific
+ * first, depth first from UNIT: a name, then its template's chain (an
+ * instance's), then that of the name a level up its dashes (foo-bar-baz.timer:
+ * foo-bar-.timer, then foo-.timer).  A name already there brought its
+ * chain already. */
+static bool chain_of(const char *unit, struct strv *chain)
+{
+	struct strv todo = { 0 };
+	bool ok = strv_add(&todo, unit);
+	while (ok && todo.n) {
+		char *name = todo.v[--todo.n], next[NAME_MAX + 1];
+		if (!strv_has(chain, name)) {
+			ok = strv_add(chain, name) &&
+			     (!unit_name_dash_parent(name, next, sizeof next) ||
+			      strv_add(&todo, next)) &&
+			     (!unit_name_template(name, next, sizeof next) ||
+			      strv_add(&todo, next));
+		}
+		free(name);
+	}
+	strv_free(&todo);
+	return ok;
 }
 
 /* The drop-in folders of a unit in the order systemd reads them: the
@@ -156,7 +171,7 @@ static bool dropin_dirs(const struct search *s, const char *unit,
 {
 	struct strv chain = { 0 };
 	const char *dot = strrchr(unit, '.');
-	bool ok = chain_add(&chain, unit);
+	bool ok = chain_of(unit, &chain);
 	for (size_t i = 0; ok && i < s->n; i++)
 		for (size_t k = 0; ok && k < chain.n; k++) {
 			char dir[PATH_MAX];
