@@ -149,8 +149,9 @@ static bool chain_of(const char *unit, struct strv *chain)
 	struct strv todo = { 0 };
 	bool ok = strv_add(&todo, unit);
 	while (ok && todo.n) {
-		char *name = todo.v[--todo.n], next[NAME_MAX + 1];
+		char *name = todo.v[--todo.n];
 		if (!strv_has(chain, name)) {
+			char next[NAME_MAX + 1];
 			ok = strv_add(chain, name) &&
 			     (!unit_name_dash_parent(name, next, sizeof next) ||
 			      strv_add(&todo, next)) &&
