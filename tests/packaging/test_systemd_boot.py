@@ -22,7 +22,8 @@ script whose behaviour a file chooses.
   timers of the test's with drop-ins in every kind of folder systemd reads:
   the unit's, its template's, its dashed prefixes', timer.d/, in /etc,
   /run and /usr/lib, one masked by a link to /dev/null) reads what systemd
-  does: each timer's interval is the longest gap of the OnCalendar= union
+  does: each timer's place is a file systemctl cat shows for it, its
+  interval the longest gap of the OnCalendar= union
   systemd shows (TimersCalendar, its times from systemd-analyze calendar,
   which list-timers' NEXT agrees with), its grace 300 s plus systemd's
   RandomizedDelayUSec and AccuracyUSec; Debian's own timers run no hbrun
@@ -435,6 +436,14 @@ class Booted(ServerCase):
             sd = self.systemd_timer(timer)
             with self.subTest(timer=timer, systemd=sd):
                 self.assertEqual(plan[name]["action"], "create", plan[name])
+                # Its place is one of the files systemctl cat shows for it
+                # (Debian's systemd finds /lib's before /usr/lib's: one
+                # folder, /lib a link to usr/lib).
+                cat = self.inside("systemctl", "cat", timer).stdout
+                paths = [plan[name]["places"][0].rsplit(":", 1)[0]] + re.findall(
+                    r"(?m)^# (/\S+)$", cat)
+                real = self.inside("readlink", "-f", *paths).stdout.split("\n")
+                self.assertIn(real[0], real[1:len(paths)], (paths, cat))
                 times = self.calendar_times(sd["calendar"])
                 gap = max(b - a for a, b in zip(times, times[1:]))
                 self.assertEqual(plan[name]["interval"], min(gap, sd["every"] or gap))
