@@ -28,14 +28,22 @@ struct search {
 };
 
 /* The whole file PATH into *TEXT; false (with a warning) when it cannot be
- * read.  A unit linked to /dev/null reads as empty: masked. */
-static bool slurp(const char *path, char **text, size_t *len)
+ * read, *LOST then set unless it is gone (a dangling link, which systemd
+ * passes over) or a character device: one linked to /dev/null reads as
+ * empty, masked. */
+static bool slurp(const char *path, char **text, size_t *len, bool *lost)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	struct stat st;
-	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	bool stated = fd >= 0 && fstat(fd, &st) == 0;
+	if (!stated || !S_ISREG(st.st_mode) ||
 	    (size_t)st.st_size > UNIT_MAX_BYTES) {
-		if (fd >= 0 && !S_ISCHR(st.st_mode))
+		*lost = fd >= 0 ? !stated || !S_ISCHR(st.st_mode)
+				: errno != ENOENT;
+		if (fd >= 0 && *lost && stated && S_ISREG(st.st_mode))
+			msg_warn("sync: %s is larger than sync reads "
+				 "(1 MiB)", path);
+		else if (fd >= 0 && *lost)
 			msg_warn("sync: %s is not a unit file", path);
 		else if (fd < 0)
 			msg_warn("sync: cannot read %s: %s", path,
@@ -49,18 +57,24 @@ static bool slurp(const char *path, char **text, size_t *len)
 	close(fd);
 	if (got < 0) {
 		free(*text);
+		*lost = true;
 		return false;
 	}
 	*len = (size_t)got;
 	return true;
 }
 
+/* PATH's assignments added to U; a file that could not be read leaves U
+ * incomplete.  False only when memory ran out. */
 static bool load_file(struct unit *u, const char *path)
 {
 	char *text;
 	size_t len;
-	if (!slurp(path, &text, &len))
+	bool lost = false;
+	if (!slurp(path, &text, &len, &lost)) {
+		u->incomplete |= lost;
 		return true;
+	}
 	bool ok = unit_parse(u, text, len, path);
 	free(text);
 	return ok;
@@ -82,20 +96,27 @@ static bool is_conf_name(const char *name)
 	return n > 5 && strcmp(name + n - 5, ".conf") == 0;
 }
 
+/* A drop-in: a file or link named *.conf, not hidden. */
 static int is_conf(const struct dirent *d)
 {
-	return is_conf_name(d->d_name);
+	return (d->d_type == DT_REG || d->d_type == DT_LNK ||
+		d->d_type == DT_UNKNOWN) &&
+	       d->d_name[0] != '.' && is_conf_name(d->d_name);
 }
 
 /* The names in DIR that FILTER takes added to NAMES, each once; a folder
- * that cannot be read is a warning where WARN says so. */
+ * that is there but cannot be read is a warning where WARN says so, and
+ * sets *UNREAD (when given). */
 static bool names_in(const char *dir, int (*filter)(const struct dirent *),
-		     bool warn, struct strv *names)
+		     bool warn, struct strv *names, bool *unread)
 {
 	struct dirent **e;
 	int n = scandir(dir, &e, filter, by_name);
-	if (n < 0 && warn && errno != ENOENT)
+	if (n < 0 && warn && errno != ENOENT && errno != ENOTDIR) {
 		msg_warn("sync: cannot read %s: %s", dir, strerror(errno));
+		if (unread)
+			*unread = true;
+	}
 	bool ok = true;
 	for (int k = 0; k < n; k++) {
 		bool seen = false;
@@ -110,50 +131,96 @@ static bool names_in(const char *dir, int (*filter)(const struct dirent *),
 	return ok;
 }
 
-/* The names whose NAME.d/ folders hold a unit's drop-ins: its own, and an
- * instance's template after it (the instance's wins a file name both have). */
-struct names {
-	const char *v[2];
-	size_t n;
-};
-
-/* The drop-in CONF from the first folder that has it, its unit's own
- * NAME.d before the template's within a folder. */
-static bool dropin_path(const struct search *s, const struct names *un,
-			const char *conf, char *path, size_t size)
+static bool strv_has(const struct strv *a, const char *s)
 {
-	for (size_t i = 0; i < s->n; i++)
-		for (size_t u = 0; u < un->n; u++) {
-			snprintf(path, size, "%s/%s.d/%s", s->dirs[i],
-				 un->v[u], conf);
-			if (access(path, F_OK) == 0)
-				return true;
-		}
+	for (size_t i = 0; i < a->n; i++)
+		if (strcmp(a->v[i], s) == 0)
+			return true;
 	return false;
 }
 
-/* Every drop-in name of the unit over the folders, once, sorted by file
- * name, each read from where it stands first. */
-static bool dropins(const struct search *s, const struct names *un,
-		    struct unit *u)
+/* The names whose NAME.d/ folders hold UNIT's drop-ins, most specific
+ * first, depth first from UNIT: a name, then its template's chain (an
+ * instance's), then that of the name a level up its dashes (foo-bar-baz.timer:
+ * foo-bar-.timer, then foo-.timer).  A name already there brought its
+ * chain already. */
+static bool chain_of(const char *unit, struct strv *chain)
 {
-	struct strv names = { 0 };
-	bool ok = true;
+	struct strv todo = { 0 };
+	bool ok = strv_add(&todo, unit);
+	while (ok && todo.n) {
+		char *name = todo.v[--todo.n];
+		if (!strv_has(chain, name)) {
+			char next[NAME_MAX + 1];
+			ok = strv_add(chain, name) &&
+			     (!unit_name_dash_parent(name, next, sizeof next) ||
+			      strv_add(&todo, next)) &&
+			     (!unit_name_template(name, next, sizeof next) ||
+			      strv_add(&todo, next));
+		}
+		free(name);
+	}
+	strv_free(&todo);
+	return ok;
+}
+
+/* The drop-in folders of a unit in the order systemd reads them: the
+ * chain's within each unit folder, the folders in their order, and then
+ * the type's own (timer.d/, service.d/) in each, the most general last. */
+static bool dropin_dirs(const struct search *s, const char *unit,
+			struct strv *dirs)
+{
+	struct strv chain = { 0 };
+	const char *dot = strrchr(unit, '.');
+	bool ok = chain_of(unit, &chain);
 	for (size_t i = 0; ok && i < s->n; i++)
-		for (size_t k = 0; ok && k < un->n; k++) {
+		for (size_t k = 0; ok && k < chain.n; k++) {
 			char dir[PATH_MAX];
 			snprintf(dir, sizeof dir, "%s/%s.d", s->dirs[i],
-				 un->v[k]);
-			ok = names_in(dir, is_conf, false, &names);
+				 chain.v[k]);
+			ok = strv_add(dirs, dir);
 		}
+	for (size_t i = 0; ok && dot && i < s->n; i++) {
+		char dir[PATH_MAX];
+		snprintf(dir, sizeof dir, "%s/%s.d", s->dirs[i], dot + 1);
+		ok = strv_add(dirs, dir);
+	}
+	strv_free(&chain);
+	return ok;
+}
+
+/* The drop-in CONF from the first folder that has it. */
+static bool dropin_path(const struct strv *dirs, const char *conf, char *path,
+			size_t size)
+{
+	for (size_t i = 0; i < dirs->n; i++) {
+		snprintf(path, size, "%s/%s", dirs->v[i], conf);
+		struct stat st; /* a dangling link still hides the name */
+		if (lstat(path, &st) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Every drop-in name of the unit over its folders, once, sorted by file
+ * name, each read from the first folder that has it (one linked to
+ * /dev/null there reads as empty: it masks the name). */
+static bool dropins(const struct search *s, const char *unit, struct unit *u)
+{
+	struct strv dirs = { 0 }, names = { 0 };
+	bool ok = dropin_dirs(s, unit, &dirs);
+	for (size_t i = 0; ok && i < dirs.n; i++)
+		ok = names_in(dirs.v[i], is_conf, true, &names,
+			      &u->incomplete);
 	if (names.n)
 		qsort(names.v, names.n, sizeof *names.v, by_string);
 	for (size_t m = 0; ok && m < names.n; m++) {
 		char path[PATH_MAX];
-		if (dropin_path(s, un, names.v[m], path, sizeof path))
+		if (dropin_path(&dirs, names.v[m], path, sizeof path))
 			ok = load_file(u, path);
 	}
 	strv_free(&names);
+	strv_free(&dirs);
 	return ok;
 }
 
@@ -184,17 +251,15 @@ static bool unit_load(const struct search *s, const char *unit,
 		      struct unit *u, bool *found)
 {
 	char template[NAME_MAX + 1];
-	struct names un = { { unit, template }, 1 };
-	if (unit_name_template(unit, template, sizeof template))
-		un.n = 2;
+	bool instance = unit_name_template(unit, template, sizeof template);
 	bool masked;
 	if (!fragment_load(s, unit, u, found, &masked))
 		return false;
-	if (!*found && un.n == 2 &&
+	if (!*found && instance &&
 	    !fragment_load(s, template, u, found, &masked))
 		return false;
 	/* Nothing of a masked unit runs, whatever its drop-ins say. */
-	return !*found || masked || dropins(s, &un, u);
+	return !*found || masked || dropins(s, unit, u);
 }
 
 /* A token file in the credentials folder (%d/ID, $CREDENTIALS_DIRECTORY/ID)
@@ -292,11 +357,20 @@ static bool service_job(const struct unit *svc, const char *name,
 	       (j->kind == FOUND_UNMONITORED || service_environment(svc, j));
 }
 
-/* The span of KEY in [Timer]: the last one; *OK false when unreadable. */
+/* A timer's triggers are one list: an empty assignment of any of them
+ * empties it all, the calendar's and the monotonic ones alike. */
+static const char *const triggers[] = {
+	"OnActiveSec", "OnBootSec", "OnStartupSec", "OnUnitActiveSec",
+	"OnUnitInactiveSec", "OnCalendar", NULL,
+};
+
+/* The span of KEY in [Timer]: the last one set; *OK false when
+ * unreadable. */
 static long timer_span(const struct unit *t, const char *key, long fallback,
 		       struct found_job *j, bool *ok)
 {
-	const struct unit_entry *e = unit_last(t, "Timer", key);
+	/* systemd ignores an empty time span: the one before it stands. */
+	const struct unit_entry *e = unit_last_set(t, "Timer", key);
 	long v = fallback;
 	if (e && !timespan_seconds(e->value, &v)) {
 		j->kind = FOUND_UNREADABLE;
@@ -313,8 +387,10 @@ static long timer_span(const struct unit *t, const char *key, long fallback,
 static bool timer_schedule(const struct unit *t, struct found_job *j)
 {
 	const struct unit_entry *cal[LIST_MAX], *act[LIST_MAX];
-	size_t nc = unit_list(t, "Timer", "OnCalendar", cal, LIST_MAX);
-	size_t na = unit_list(t, "Timer", "OnUnitActiveSec", act, LIST_MAX);
+	size_t nc = unit_list_shared(t, "Timer", triggers, "OnCalendar", cal,
+				     LIST_MAX);
+	size_t na = unit_list_shared(t, "Timer", triggers, "OnUnitActiveSec",
+				     act, LIST_MAX);
 	bool ok = true;
 	for (size_t i = 0; ok && i < nc && i < LIST_MAX; i++)
 		ok = strv_add(&j->exprs, cal[i]->value);
@@ -346,8 +422,8 @@ static bool timer_schedule(const struct unit *t, struct found_job *j)
 static const char *timer_place(const struct unit *t, long *line)
 {
 	const struct unit_entry *e[1];
-	if (unit_list(t, "Timer", "OnCalendar", e, 1) ||
-	    unit_list(t, "Timer", "OnUnitActiveSec", e, 1)) {
+	if (unit_list_shared(t, "Timer", triggers, "OnCalendar", e, 1) ||
+	    unit_list_shared(t, "Timer", triggers, "OnUnitActiveSec", e, 1)) {
 		*line = e[0]->line;
 		return e[0]->file;
 	}
@@ -397,8 +473,17 @@ static bool timer_job(const struct search *s, const char *name,
 	} else if (ok) {
 		ok = service_job(&svc, service, j);
 	}
+	bool lost = t->incomplete || svc.incomplete;
 	unit_free(&svc);
-	return ok && (j->kind == FOUND_UNREADABLE || timer_schedule(t, j));
+	ok = ok && (j->kind == FOUND_UNREADABLE || timer_schedule(t, j));
+	/* Read without a file of its own, a job's schedule or command may be
+	 * wrong: nothing is planned on it. */
+	if (ok && lost) {
+		j->kind = FOUND_UNREADABLE;
+		ok = found_set(&j->why, "a file or drop-in folder of the timer "
+			       "or its service cannot be read");
+	}
+	return ok;
 }
 
 static bool ends_with(const char *name, const char *suffix)
@@ -440,14 +525,16 @@ static bool timer_names(const struct search *s, struct strv *names)
 {
 	bool ok = true;
 	for (size_t i = 0; ok && i < s->n; i++) {
-		ok = names_in(s->dirs[i], is_timer, true, names);
+		ok = names_in(s->dirs[i], is_timer, true, names, NULL);
 		struct strv links = { 0 };
-		ok = ok && names_in(s->dirs[i], is_link_dir, false, &links);
+		ok = ok && names_in(s->dirs[i], is_link_dir, false, &links,
+				    NULL);
 		for (size_t k = 0; ok && k < links.n; k++) {
 			char dir[PATH_MAX];
 			snprintf(dir, sizeof dir, "%s/%s", s->dirs[i],
 				 links.v[k]);
-			ok = names_in(dir, is_instance_timer, false, names);
+			ok = names_in(dir, is_instance_timer, false, names,
+				      NULL);
 		}
 		strv_free(&links);
 	}

@@ -1,7 +1,9 @@
 /* systemd timers and the services they start, as systemd reads their unit
  * files: the first folder of the search path that holds a unit decides
- * it, its drop-ins (the *.conf files of NAME.d/ of every folder, by file name) come
- * after it; a unit linked to /dev/null is masked.  An instance (foo@bar.timer)
+ * it, its drop-ins come after it, by file name (the *.conf files of
+ * NAME.d/, an instance's template's, its dashed prefixes' foo-.timer.d/,
+ * in each folder in turn, then timer.d/ or service.d/ of each; of one file
+ * name, the first in that order); a unit linked to /dev/null is masked.  An instance (foo@bar.timer)
  * enabled by a link in a folder's *.wants/ or *.requires/ is read from its
  * template (foo@.timer) with the drop-ins of both.  From a timer:
  * OnCalendar= (their union), OnUnitActiveSec=, RandomizedDelaySec= and

@@ -148,22 +148,41 @@ static bool is(const struct unit_entry *e, const char *section,
 	return strcmp(e->section, section) == 0 && strcmp(e->key, key) == 0;
 }
 
-size_t unit_list(const struct unit *u, const char *section, const char *key,
-		 const struct unit_entry **out, size_t max)
+static bool one_of(const char *key, const char *const *keys)
+{
+	for (; *keys; keys++)
+		if (strcmp(key, *keys) == 0)
+			return true;
+	return false;
+}
+
+size_t unit_list_shared(const struct unit *u, const char *section,
+			const char *const *keys, const char *key,
+			const struct unit_entry **out, size_t max)
 {
 	size_t count = 0;
 	for (size_t i = 0; i < u->n; i++) {
-		if (!is(&u->v[i], section, key))
+		const struct unit_entry *e = &u->v[i];
+		if (strcmp(e->section, section) != 0 || !one_of(e->key, keys))
 			continue;
-		if (!*u->v[i].value) {
+		if (!*e->value) {
 			count = 0;
 			continue;
 		}
+		if (strcmp(e->key, key) != 0)
+			continue;
 		if (count < max)
-			out[count] = &u->v[i];
+			out[count] = e;
 		count++;
 	}
 	return count;
+}
+
+size_t unit_list(const struct unit *u, const char *section, const char *key,
+		 const struct unit_entry **out, size_t max)
+{
+	const char *const keys[] = { key, NULL };
+	return unit_list_shared(u, section, keys, key, out, max);
 }
 
 const struct unit_entry *unit_last(const struct unit *u, const char *section,
@@ -172,6 +191,15 @@ const struct unit_entry *unit_last(const struct unit *u, const char *section,
 	for (size_t i = u->n; i-- > 0;)
 		if (is(&u->v[i], section, key))
 			return *u->v[i].value ? &u->v[i] : NULL;
+	return NULL;
+}
+
+const struct unit_entry *unit_last_set(const struct unit *u,
+				       const char *section, const char *key)
+{
+	for (size_t i = u->n; i-- > 0;)
+		if (is(&u->v[i], section, key) && *u->v[i].value)
+			return &u->v[i];
 	return NULL;
 }
 

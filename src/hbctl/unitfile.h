@@ -19,6 +19,7 @@ struct unit {
 	size_t n, cap;
 	char **files;
 	size_t nfiles;
+	bool incomplete; /* a file or folder of it could not be read */
 };
 
 /* Add the assignments of TEXT (LEN bytes, read from FILE) to U, after
@@ -32,10 +33,22 @@ bool unit_parse(struct unit *u, const char *text, size_t len,
 size_t unit_list(const struct unit *u, const char *section, const char *key,
 		 const struct unit_entry **out, size_t max);
 
+/* As unit_list, for KEY one of the keys KEYS (NULL-ended) that share one
+ * list: an empty assignment of any of them empties it (a timer's
+ * OnCalendar= and OnUnitActiveSec=). */
+size_t unit_list_shared(const struct unit *u, const char *section,
+			const char *const *keys, const char *key,
+			const struct unit_entry **out, size_t max);
+
 /* The last assignment of KEY in SECTION, or NULL; an empty one (reset)
  * counts as none. */
 const struct unit_entry *unit_last(const struct unit *u, const char *section,
 				   const char *key);
+
+/* The last assignment of KEY in SECTION that is not empty, or NULL: for a
+ * key whose empty assignment systemd ignores (a time span). */
+const struct unit_entry *unit_last_set(const struct unit *u,
+				       const char *section, const char *key);
 
 void unit_free(struct unit *u);
 

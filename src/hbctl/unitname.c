@@ -34,6 +34,41 @@ bool unit_name_template(const char *name, char *out, size_t size)
 	return n > 0 && (size_t)n < size;
 }
 
+/* Where NAME's prefix goes up a level: past the dash before its last
+ * part ("foo-bar" -> "foo-"), or, when it ends in a dash, once past the
+ * one before that ("foo-bar-" -> "foo-"); 0 when there is none. */
+static size_t dash_level(const char *name, size_t n)
+{
+	bool chopped = false;
+	for (;;) {
+		const char *dash = NULL;
+		for (size_t i = 0; i < n; i++)
+			if (name[i] == '-')
+				dash = name + i;
+		if (!dash || dash == name)
+			return 0;
+		size_t k = (size_t)(dash - name);
+		if (k + 1 < n || chopped)
+			return k + 1;
+		n = k;
+		chopped = true;
+	}
+}
+
+bool unit_name_dash_parent(const char *name, char *out, size_t size)
+{
+	struct parts p = parts_of(name);
+	size_t n = dash_level(name, p.prefix);
+	if (n == 0)
+		return false;
+	/* An instance keeps its instance; a template has none to keep. */
+	int len = p.ninstance
+		? snprintf(out, size, "%.*s@%.*s%s", (int)n, name,
+			   (int)p.ninstance, p.instance, name + p.stem)
+		: snprintf(out, size, "%.*s%s", (int)n, name, name + p.stem);
+	return len > 0 && (size_t)len < size;
+}
+
 static int hex(char c)
 {
 	if (c >= '0' && c <= '9')

@@ -12,6 +12,14 @@
  * between it and the suffix) or OUT is too small. */
 bool unit_name_template(const char *name, char *out, size_t size);
 
+/* The next name up whose drop-in folder NAME also reads, as systemd goes
+ * up a dashed name: foo-bar-baz.timer gives foo-bar-.timer, that one
+ * foo-.timer; an instance keeps its instance (foo-bar@x.timer gives
+ * foo-@x.timer), a template has none (foo-bar@.timer gives foo-.timer).
+ * False when there is none (no dash but a leading one) or OUT is too
+ * small. */
+bool unit_name_dash_parent(const char *name, char *out, size_t size);
+
 /* WORD with the specifiers of UNIT replaced: %n (the name), %N (without
  * its suffix), %p (the prefix), %P (unescaped), %i (the instance), %I
  * (unescaped: '-' is '/', \xNN a byte), %%.  Others (%d) stay as they are.

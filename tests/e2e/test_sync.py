@@ -117,6 +117,85 @@ class TestPlan(SyncCase):
         ])
         self.assertListOnly()
 
+    def test_dropins_of_prefixes_and_of_the_type(self):
+        # Two folders as /etc and /usr/lib: every drop-in folder systemd
+        # reads for a-b-c.timer, a-b@x.timer and their services; a file name
+        # in hi hides lo's, a unit's prefixes' folders come before timer.d/.
+        hi, lo = self.sb.path("hi"), self.sb.path("lo")
+        files = {
+            "lo/a-b-c.timer": "[Timer]\nOnCalendar=daily\n",
+            "lo/a-b-c.service": "[Service]\nExecStart=/bin/false\n",
+            "lo/service.d/50-hb.conf": "[Service]\nExecStart=\nExecStart=/usr/bin/hbrun "
+                                       "-j %N -c CONF -- /bin/true\n",
+            "lo/timer.d/10-all.conf": "[Timer]\nOnCalendar=weekly\nAccuracySec=9s\n",
+            "hi/a-.timer.d/20-pre.conf": "[Timer]\nOnCalendar=*-*-* 12:00\n",
+            "lo/a-b-.timer.d/20-pre.conf": "[Timer]\nOnCalendar=minutely\n",
+            "lo/a-b-c.timer.d/30-own.conf": "[Timer]\nAccuracySec=5s\n",
+            "hi/timer.d/30-own.conf": "[Timer]\nAccuracySec=7s\n",
+            "lo/a-b-c.timer.d/40-gone.conf": "[Timer]\nOnCalendar=hourly\n",
+            "hi/a-b-c.timer.d/40-gone.conf": "->/dev/null",
+            "hi/a-b-c.timer.d/.50-hidden.conf": "[Timer]\nOnCalendar=minutely\n",
+            "lo/a-b@.timer": "[Timer]\nOnCalendar=daily\n",
+            "lo/a-b@.service": "[Service]\nExecStart=/bin/false\n",
+            "lo/a-@x.timer.d/r.conf": "[Timer]\nOnCalendar=\nOnCalendar=*:15\n",
+            "lo/a-@.timer.d/s.conf": "[Timer]\nOnCalendar=*:45\nRandomizedDelaySec=2min\n",
+            "hi/t.wants/a-b@x.timer": "->../../lo/a-b@.timer",
+        }
+        for rel, text in files.items():
+            path = self.sb.path(rel)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            if text.startswith("->"):
+                os.symlink(text[2:], path)
+            else:
+                self.sb.write_file(rel, text.replace("CONF", self.conf), 0o644)
+        res = self.sync("--units", hi, "--units", lo)
+        self.assertEqual(res.returncode, CHANGES, res)
+        # a-b-c: daily, weekly, 12:00 (hi's a-.timer.d hides lo's minutely;
+        # hourly masked); lo's own 30-own.conf before hi's timer.d/.
+        # a-b@x (its template's prefix a-.timer.d/ too, as systemd reads an
+        # instance): *:15 after the reset in a-@x.timer.d/, *:45 of
+        # a-@.timer.d/, hi's timer.d/30-own.conf; its ExecStart= service.d's.
+        self.assertEqual(res.stdout.splitlines(), [
+            "create a-b-c every 43200 grace 305 (%s/a-b-c.timer:2), token to %s [a-b-c]"
+            % (lo, self.conf),
+            "create a-b@x every 1800 grace 427 (%s/a-@x.timer.d/r.conf:3), token to %s [a-b@x]"
+            % (lo, self.conf),
+        ])
+        self.assertListOnly()
+
+    def test_an_empty_trigger_empties_them_all_an_empty_span_is_ignored(self):
+        # systemd.timer(5): OnCalendar= empty resets the monotonic timers
+        # too; an empty RandomizedDelaySec= is ignored (the 10min stands).
+        units = self.sb.path("units")
+        os.makedirs(os.path.join(units, "r.timer.d"))
+        self.sb.write_file("units/r.timer", "[Timer]\nOnUnitActiveSec=1h\nOnCalendar=weekly\n"
+                           "RandomizedDelaySec=10min\nAccuracySec=1s\n", 0o644)
+        self.sb.write_file("units/r.service", "[Service]\nExecStart=/usr/bin/hbrun -j r -c %s"
+                           " -- /bin/true\n" % self.conf, 0o644)
+        self.sb.write_file("units/r.timer.d/x.conf", "[Timer]\nOnCalendar=\n"
+                           "OnCalendar=daily\nRandomizedDelaySec=\n", 0o644)
+        res = self.sync("--units", units)
+        self.assertEqual(res.returncode, CHANGES, res)
+        self.assertEqual(res.stdout, "create r every 86400 grace 901 (%s/r.timer.d/x.conf:3), "
+                         "token to %s [r]\n" % (units, self.conf))
+
+    def test_a_dropin_that_cannot_be_read_plans_nothing_on_the_timer(self):
+        # Larger than sync reads (systemd would read it): the schedule may
+        # be another, so the job is skip, with a warning naming the file.
+        units = self.sb.path("units")
+        os.makedirs(os.path.join(units, "z.service.d"))
+        self.sb.write_file("units/z.timer", "[Timer]\nOnCalendar=daily\n", 0o644)
+        self.sb.write_file("units/z.service", "[Service]\nExecStart=/usr/bin/hbrun -j z -c %s"
+                           " -- /bin/true\n" % self.conf, 0o644)
+        big = self.sb.write_file("units/z.service.d/big.conf", "#\n" * (600 * 1024), 0o644)
+        res = self.sync("--units", units)
+        self.assertEqual(res.returncode, 0, res)
+        self.assertEqual(res.stdout, "skip z: %s/z.timer:2: a file or drop-in folder of the "
+                         "timer or its service cannot be read\n" % units)
+        self.assertEqual(res.stderr, "hbctl: sync: %s is larger than sync reads (1 MiB)\n"
+                         % big)
+        self.assertListOnly()
+
     def test_nothing_to_change_is_exit_0(self):
         tab = self.crontab("@hourly hbrun -j h -c %s -- x\n" % self.conf)
         self.store.add(name="h", interval_secs=3600, grace_secs=300)

@@ -8,11 +8,15 @@
  * Checked: a list holds no empty value (an empty one resets it) and as
  * many as it says; the last value is the list's last; an entry's line lies
  * within the lines of its file; a span is never negative; words, when
- * read, are at least one. */
+ * read, are at least one.  The input's first line as a unit's name: going
+ * up its dashes (the drop-in folders of its prefixes) ends, each name
+ * shorter than the one before and with its suffix. */
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "fuzz.h"
 #include "unitfile.h"
+#include "unitname.h"
 #include "words.h"
 
 static const char *const keys[][2] = {
@@ -44,6 +48,25 @@ static void check_key(const struct unit *u, const char *section,
 		FUZZ_ASSERT(last == e[n - 1]);
 }
 
+static void check_name(const char *text, size_t size)
+{
+	char name[256], up[256];
+	const char *nl = memchr(text, '\n', size);
+	size_t n = nl ? (size_t)(nl - text) : size;
+	if (n >= sizeof name || memchr(text, '\0', n))
+		return;
+	memcpy(name, text, n);
+	name[n] = '\0';
+	const char *dot = strrchr(name, '.');
+	while (unit_name_dash_parent(name, up, sizeof up)) {
+		FUZZ_ASSERT(strlen(up) < strlen(name));
+		if (dot)
+			FUZZ_ASSERT(strcmp(strrchr(up, '.'), dot) == 0);
+		snprintf(name, sizeof name, "%s", up);
+		dot = strrchr(name, '.');
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *text = (const char *)data;
@@ -57,5 +80,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
 		check_key(&u, keys[i][0], keys[i][1], size + 1);
 	unit_free(&u);
+	check_name(text, size);
 	return 0;
 }

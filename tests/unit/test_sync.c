@@ -199,7 +199,34 @@ START_TEST(unit_files_as_systemd_reads_them)
 	ck_assert_str_eq(e[0]->value, "weekly");
 	ck_assert_str_eq(e[0]->file, "a.timer.d/x.conf");
 	ck_assert_ptr_null(unit_last(&u, "Timer", "AccuracySec"));
+	/* systemd ignores an empty time span: the one before stands. */
+	ck_assert_str_eq(unit_last_set(&u, "Timer", "AccuracySec")->value, "1h");
 	ck_assert_ptr_null(unit_last(&u, "Unit", "OnCalendar"));
+	unit_free(&u);
+}
+END_TEST
+
+START_TEST(timer_triggers_share_one_list)
+{
+	static const char *const keys[] = { "OnCalendar", "OnUnitActiveSec",
+					    "OnBootSec", NULL };
+	static const char timer[] = "[Timer]\nOnBootSec=15min\n"
+				    "OnUnitActiveSec=1h\nOnCalendar=daily\n";
+	static const char dropin[] = "[Timer]\nOnBootSec=\nOnCalendar=weekly\n";
+	struct unit u = { 0 };
+	const struct unit_entry *e[4];
+	ck_assert(unit_parse(&u, timer, strlen(timer), "a.timer"));
+	ck_assert_int_eq(unit_list_shared(&u, "Timer", keys, "OnUnitActiveSec",
+					  e, 4), 1);
+	ck_assert(unit_parse(&u, dropin, strlen(dropin), "a.timer.d/x.conf"));
+	/* OnBootSec= emptied the calendar and OnUnitActiveSec= too. */
+	ck_assert_int_eq(unit_list_shared(&u, "Timer", keys, "OnUnitActiveSec",
+					  e, 4), 0);
+	ck_assert_int_eq(unit_list_shared(&u, "Timer", keys, "OnCalendar",
+					  e, 4), 1);
+	ck_assert_str_eq(e[0]->value, "weekly");
+	/* Alone, a key is its own list. */
+	ck_assert_int_eq(unit_list(&u, "Timer", "OnUnitActiveSec", e, 4), 1);
 	unit_free(&u);
 }
 END_TEST
@@ -222,6 +249,32 @@ START_TEST(template_names)
 	ck_assert_int_eq(ok, template_cases[_i].template != NULL);
 	if (ok)
 		ck_assert_str_eq(out, template_cases[_i].template);
+}
+END_TEST
+
+static const struct {
+	const char *name, *parent; /* parent NULL: none */
+} dash_cases[] = {
+	{ "foo-bar-baz.timer", "foo-bar-.timer" },
+	{ "foo-bar-.timer", "foo-.timer" },
+	{ "foo-.timer", NULL },
+	{ "foo.timer", NULL },
+	{ "-foo.timer", NULL },
+	{ "a--b.service", "a--.service" },
+	{ "a--.service", "a-.service" },
+	{ "foo-bar@x-y.timer", "foo-@x-y.timer" }, /* the instance kept */
+	{ "foo-bar@.timer", "foo-.timer" },        /* a template: none */
+	{ "foo-@x.timer", NULL },
+	{ "foo@x-y.timer", NULL },                 /* dashes after '@' */
+};
+
+START_TEST(dash_parents)
+{
+	char out[64] = "";
+	bool ok = unit_name_dash_parent(dash_cases[_i].name, out, sizeof out);
+	ck_assert_int_eq(ok, dash_cases[_i].parent != NULL);
+	if (ok)
+		ck_assert_str_eq(out, dash_cases[_i].parent);
 }
 END_TEST
 
@@ -336,6 +389,84 @@ START_TEST(enabled_template_instances)
 		snprintf(path, sizeof path, "%s/%s", dir, template_tree[i].path);
 		ck_assert_int_eq(template_tree[i].text ? unlink(path) : rmdir(path), 0);
 	}
+	ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
+/* Two unit folders, hi before lo, and the drop-ins of a dashed timer in
+ * all the folders systemd reads them from. */
+static const struct {
+	const char *path, *text; /* text NULL: a folder; "->X": a link to X */
+} dash_tree[] = {
+	{ "hi", NULL }, { "lo", NULL },
+	{ "lo/a-b-c.timer", "[Timer]\nOnCalendar=daily\n" },
+	{ "lo/a-b-c.service", "[Service]\nExecStart=/bin/true\n" },
+	{ "lo/timer.d", NULL },
+	{ "lo/timer.d/10-all.conf", "[Timer]\nOnCalendar=weekly\n" },
+	{ "hi/a-.timer.d", NULL },
+	{ "hi/a-.timer.d/20-pre.conf", "[Timer]\nOnCalendar=monthly\n" },
+	{ "lo/a-b-.timer.d", NULL }, /* hi's 20-pre.conf hides it */
+	{ "lo/a-b-.timer.d/20-pre.conf", "[Timer]\nOnCalendar=yearly\n" },
+	{ "lo/a-b-c.timer.d", NULL },
+	{ "lo/a-b-c.timer.d/30-own.conf", "[Timer]\nAccuracySec=5s\n" },
+	{ "lo/a-b-c.timer.d/60-dir.conf", NULL },
+	{ "hi/timer.d", NULL }, /* the type's folder comes last */
+	{ "hi/timer.d/30-own.conf", "[Timer]\nAccuracySec=9s\n" },
+	{ "lo/timer.d/40-null.conf", "[Timer]\nOnCalendar=hourly\n" },
+	{ "hi/a-b-c.timer.d", NULL },
+	{ "hi/a-b-c.timer.d/40-null.conf", "->/dev/null" },
+	{ "hi/a-b-c.timer.d/.50-hidden.conf", "[Timer]\nOnCalendar=minutely\n" },
+	{ "lo/service.d", NULL },
+	{ "lo/service.d/10-hb.conf",
+	  "[Service]\nExecStart=\nExecStart=/usr/bin/hbrun -j abc -- /x\n" },
+};
+
+static void tree_make(const char *dir, const char *path, const char *text)
+{
+	char full[256];
+	snprintf(full, sizeof full, "%s/%s", dir, path);
+	if (!text) {
+		ck_assert_int_eq(mkdir(full, 0755), 0);
+	} else if (text[0] == '-' && text[1] == '>') {
+		ck_assert_int_eq(symlink(text + 2, full), 0);
+	} else {
+		FILE *f = fopen(full, "w");
+		ck_assert_ptr_nonnull(f);
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+static void tree_remove(const char *dir, const char *path, const char *text)
+{
+	char full[256];
+	snprintf(full, sizeof full, "%s/%s", dir, path);
+	ck_assert_int_eq(text ? unlink(full) : rmdir(full), 0);
+}
+
+START_TEST(dropins_of_prefixes_and_the_type)
+{
+	char dir[] = "/tmp/hbrun-units-XXXXXX", hi[64], lo[64];
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	size_t n = sizeof dash_tree / sizeof *dash_tree;
+	for (size_t i = 0; i < n; i++)
+		tree_make(dir, dash_tree[i].path, dash_tree[i].text);
+	snprintf(hi, sizeof hi, "%s/hi", dir);
+	snprintf(lo, sizeof lo, "%s/lo", dir);
+	const char *dirs[] = { hi, lo };
+	struct found_list l = { 0 };
+	ck_assert(find_units(dirs, 2, &l));
+	ck_assert_int_eq(l.n, 1);
+	ck_assert_int_eq(l.v[0].kind, FOUND_JOB);
+	ck_assert_str_eq(l.v[0].name, "abc");
+	ck_assert_int_eq(l.v[0].exprs.n, 3);
+	ck_assert_str_eq(l.v[0].exprs.v[0], "daily");
+	ck_assert_str_eq(l.v[0].exprs.v[1], "weekly");
+	ck_assert_str_eq(l.v[0].exprs.v[2], "monthly");
+	ck_assert_int_eq(l.v[0].extra_grace, 5);
+	found_list_free(&l);
+	for (size_t i = n; i-- > 0;)
+		tree_remove(dir, dash_tree[i].path, dash_tree[i].text);
 	ck_assert_int_eq(rmdir(dir), 0);
 }
 END_TEST
@@ -556,11 +687,15 @@ Suite *unit_suite(void)
 	tcase_add_test(t, hbrun_anywhere_in_a_shell_line);
 	tcase_add_test(t, execstart_words);
 	tcase_add_test(t, unit_files_as_systemd_reads_them);
+	tcase_add_test(t, timer_triggers_share_one_list);
 	tcase_add_loop_test(t, template_names, 0,
 			    sizeof template_cases / sizeof *template_cases);
+	tcase_add_loop_test(t, dash_parents, 0,
+			    sizeof dash_cases / sizeof *dash_cases);
 	tcase_add_loop_test(t, specifiers_of_a_name, 0,
 			    sizeof specifier_cases / sizeof *specifier_cases);
 	tcase_add_test(t, enabled_template_instances);
+	tcase_add_test(t, dropins_of_prefixes_and_the_type);
 	tcase_add_loop_test(t, time_spans, 0,
 			    sizeof span_cases / sizeof *span_cases);
 	tcase_add_loop_test(t, config_edit_keeps_every_byte, 0,
