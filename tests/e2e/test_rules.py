@@ -189,6 +189,10 @@ Readings where the SPEC leaves room (the lead reconciles):
   numbers, all three empty in a start request.  A sentry case with a
   schedule (and POST, and no start_url) sends its start request with a JSON
   body: in_progress, the run id, a monitor_config with its schedule.
+  SENTRY_DSN (a few cases, often the sentry case's DSN moved there from
+  -t): the token of the sentry service where no level gives one, trimmed,
+  empty as unset; every other service and every level's token ignore it:
+  sentry_dsn_env().
 Not generated: config files over 1 MiB, --cacert, duplicate keys in one
 section (except an api_url beside a service), the same section twice, a
 Ping-Body-Limit header, a config file found by the search that the caller
@@ -734,6 +738,8 @@ def expect_requests(case, cli, levels, folder, out):
     token = None
     if cred is not None:
         token = token_of(cred, folder if cred is not levels[0] else "", case["files"])
+    elif sentry:  # no level gives one: Sentry's own variable, trimmed
+        token = case["env"].get("SENTRY_DSN", "").strip(" \t\r\n\v\f") or None
     base = first(scoped, "api_url")
     monitor = monitor_of(cli, out["job_name"])
     preset, base = vendor_preset(cli, service, preset, base, token)
@@ -1396,6 +1402,22 @@ class Gen:
         query = "&".join("%s={%s}" % (f[:3], f) for f in fields)
         return url + ("&" if "?" in url else "?") + query
 
+    def sentry_dsn_env(self, opts, env):
+        """SENTRY_DSN: sentry's token where no level gives one; ignored
+        where one does, and by every other service.  A sentry case's DSN
+        often moves there from its -t."""
+        self.tags.add("env-sentry-dsn")
+        svc = opts[opts.index("--service") + 1] if "--service" in opts else None
+        if svc == "sentry" and "-t" in opts and self.p(0.7):
+            at = opts.index("-t")
+            dsn = opts[at + 1]
+            del opts[at:at + 2]
+            self.tags.add("env-sentry-dsn-moved")
+        else:
+            dsn = "http://%s@127.0.0.1:%d/c%d/env/9" % (self.token(), self.ports[self.server],
+                                                         self.n)
+        env["SENTRY_DSN"] = self.pick([(dsn, 70), (" %s\n" % dsn, 15), ("", 10), (" ", 5)])
+
     def vendor_opts(self):
         """A case of the new presets, monitor, headers and fields, all on
         the command line."""
@@ -1628,6 +1650,8 @@ class Gen:
             opts = self.service_opts()
         elif self.p(0.12):
             opts = self.vendor_opts()
+        if self.p(0.06):
+            self.sentry_dsn_env(opts, env)
         self.token_newlines(opts, env)
         if self.p(0.01):
             self.tags.add("job-empty")
