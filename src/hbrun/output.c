@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,9 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "held.h"
 
@@ -137,20 +141,52 @@ unsigned output_fds(const struct output *o, struct pollfd *fds)
 	return n;
 }
 
+#ifdef __SSE2__
+/* LEN bytes into the ring at TO, around the cache: a tail larger than the
+ * cache would otherwise have every line read in before it is written,
+ * which cost more than all the rest of the relay. */
+static void ring_copy(char *to, const char *from, size_t len)
+{
+	size_t lead = (16 - ((uintptr_t)to & 15)) & 15;
+	if (len < 256) {
+		memcpy(to, from, len);
+		return;
+	}
+	memcpy(to, from, lead);
+	to += lead;
+	from += lead;
+	len -= lead;
+	for (; len >= 64; len -= 64, to += 64, from += 64) {
+		__m128i a = _mm_loadu_si128((const __m128i *)from);
+		__m128i b = _mm_loadu_si128((const __m128i *)(from + 16));
+		__m128i c = _mm_loadu_si128((const __m128i *)(from + 32));
+		__m128i d = _mm_loadu_si128((const __m128i *)(from + 48));
+		_mm_stream_si128((__m128i *)to, a);
+		_mm_stream_si128((__m128i *)(to + 16), b);
+		_mm_stream_si128((__m128i *)(to + 32), c);
+		_mm_stream_si128((__m128i *)(to + 48), d);
+	}
+	memcpy(to, from, len);
+	_mm_sfence();
+}
+#else
+#define ring_copy memcpy
+#endif
+
 static void tail_add(struct output *o, const char *data, size_t len)
 {
 	if (o->cap == 0)
 		return;
 	if (len >= o->cap) {
-		memcpy(o->ring, data + len - o->cap, o->cap);
+		ring_copy(o->ring, data + len - o->cap, o->cap);
 		o->head = 0;
 		o->used = o->cap;
 		return;
 	}
 	size_t at = (o->head + o->used) % o->cap;
 	size_t first = o->cap - at < len ? o->cap - at : len;
-	memcpy(o->ring + at, data, first);
-	memcpy(o->ring, data + first, len - first);
+	ring_copy(o->ring + at, data, first);
+	ring_copy(o->ring, data + first, len - first);
 	o->used += len;
 	if (o->used > o->cap) {
 		o->head = (o->head + o->used - o->cap) % o->cap;
@@ -275,16 +311,12 @@ static void fill(struct output *o, struct stream *st)
 	}
 }
 
-/* Take N bytes from the job's pipe straight into the tail. */
-static void tail_read(struct output *o, struct stream *st, size_t n)
+/* Take N bytes from the job's pipe through the stream's buffer, which
+ * stays in the cache, into the tail. */
+static void tail_take(struct output *o, struct stream *st, size_t n)
 {
 	while (n > 0) {
-		/* No tail kept (the output only held): the bytes are dropped. */
-		size_t at = o->cap ? (o->head + o->used) % o->cap : 0;
-		char *to = o->cap ? o->ring + at : st->buf;
-		size_t space = o->cap ? o->cap - at : sizeof st->buf;
-		size_t room = space < n ? space : n;
-		ssize_t got = read(st->in, to, room);
+		ssize_t got = read(st->in, st->buf, n < CHUNK ? n : CHUNK);
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got <= 0) {
@@ -292,14 +324,8 @@ static void tail_read(struct output *o, struct stream *st, size_t n)
 			st->in = -1;
 			return;
 		}
+		tail_add(o, st->buf, (size_t)got);
 		n -= (size_t)got;
-		if (!o->cap)
-			continue;
-		o->used += (size_t)got;
-		if (o->used > o->cap) {
-			o->head = (o->head + o->used - o->cap) % o->cap;
-			o->used = o->cap;
-		}
 	}
 }
 
@@ -322,7 +348,7 @@ static void tee_fill(struct output *o, struct stream *st)
 	while (n < 0 && errno == EINTR);
 	if (n > 0) {
 		taken(st, (size_t)n);
-		tail_read(o, st, (size_t)n);
+		tail_take(o, st, (size_t)n);
 	} else if (n == 0) {
 		close_input(st);
 	} else if (errno == EAGAIN) {

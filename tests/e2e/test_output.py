@@ -161,6 +161,39 @@ class Output(ServerCase):
                 (r,) = srv.requests
                 self.assertEqual(r.body, expected[-1000:])
 
+    def test_a_tail_larger_than_the_cache_is_exact(self):
+        # Big chunks go into the tail around the cache, in 64-byte blocks
+        # after an unaligned start: odd sizes and a ring that wraps
+        # anywhere must still give the exact last bytes.
+        size, tail = 5 * 1048576 + 4321, 1048576 - 7
+        job = ("import os, random, sys\n"
+               "r = random.Random(7); data = r.randbytes(%d); at = 0\n"
+               "while at < len(data):\n"
+               "    n = r.choice([1, 63, 255, 4097, 65536, 200003])\n"
+               "    at += os.write(1, data[at:at + n])\n" % size)
+        expected = __import__("random").Random(7).randbytes(size)
+        for kind in ("pipe", "file"):
+            with self.subTest(kind=kind):
+                srv = self.server(plan=[OK])
+                give, back, is_file = sink(kind)
+                got = []
+                reader = None if is_file else drained(back, got)
+                try:
+                    res = run(self.args(srv, tail) + [
+                        "--", sys.executable, "-c", job],
+                        self.sb.env(), stdout=give, timeout=upper(120))
+                finally:
+                    os.close(give)
+                if is_file:
+                    got.append(os.pread(back, size + 1, 0))
+                else:
+                    reader.join(upper(30))
+                os.close(back)
+                self.assertEqual(res.returncode, 0, res)
+                self.assertEqual(b"".join(got), expected)
+                (r,) = srv.requests
+                self.assertEqual(r.body, expected[-tail:])
+
     def test_a_reader_gone_is_passed_on_as_sigpipe(self):
         # `hbrun --send-output N -- yes | head -1` ends as `yes | head -1`:
         # the job, writing for ever, ends by SIGPIPE once its reader has
