@@ -19,6 +19,11 @@
 
 #define CHUNK 65536
 #define TEE_MAX (1 << 20)
+/* The job's pipes are made this large where the system allows it (the
+ * default pipe-max-size): a job writing faster than hbrun is scheduled
+ * goes on writing instead of sleeping, and each wake-up of hbrun takes
+ * more at once.  Kernel memory, only while bytes wait in it. */
+#define JOB_PIPE (1 << 20)
 
 /* How a copy is written to hbrun's own stdout or stderr. */
 enum sink_kind {
@@ -91,6 +96,9 @@ static bool stream_init(struct stream *st, int fd)
 	st->in = p[0];
 	st->job_end = p[1];
 	fcntl(st->in, F_SETFL, fcntl(st->in, F_GETFL) | O_NONBLOCK);
+	/* Refused (EPERM past the user's share of pipe memory): the pipe
+	 * keeps its size, and everything works as before, only slower. */
+	(void)fcntl(st->in, F_SETPIPE_SZ, JOB_PIPE);
 	sink_open(st, fd);
 	return true;
 }
