@@ -51,7 +51,7 @@ struct held *held_new(void)
 		return NULL;
 	h->size = 0;
 	h->spent = false;
-	h->used = 0;
+	h->used = h->open = 0;
 	h->last_at = -1;
 	/* Never named: nothing is left behind if hbrun is killed, and no
 	 * other process can open it by a name. */
@@ -168,8 +168,9 @@ static bool flush(struct held *h)
 static bool keep(struct held *h, int fd, const char *data, size_t len)
 {
 	struct record rec = { (uint32_t)len, (uint32_t)fd };
-	struct record open;
-	memcpy(&open, h->batch + h->open, sizeof open);
+	struct record open = { 0, 0 };
+	if (h->used)
+		memcpy(&open, h->batch + h->open, sizeof open);
 	bool join = h->used && joins(&open, fd, len);
 	size_t need = join ? len : sizeof rec + len;
 	if (h->used + need > BATCH) {
