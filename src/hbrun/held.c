@@ -18,8 +18,11 @@
 #define COPY_MAX (1 << 20)
 /* Chunks are gathered here and written to the file together: the job's
  * writes are often a few KiB each, and one write to a file per chunk cost
- * more than the whole relay of a chunk through a pipe. */
-#define BATCH 65536
+ * more than the whole relay of a chunk through a pipe.  Large writes let
+ * the page cache take large pages: ext4 spent a third less per byte
+ * written 1 MiB at a time than 64 KiB at a time.  Its pages are touched
+ * only as far as the job's output reaches. */
+#define BATCH HELD_BATCH
 
 /* Each chunk in the file: this header, then its bytes. */
 struct record {

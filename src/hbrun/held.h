@@ -16,6 +16,9 @@
 
 struct held;
 
+/* The most bytes held in memory before they go into the file together. */
+#define HELD_BATCH (1 << 20)
+
 /* An unnamed file (O_TMPFILE, mode 0600) in $TMPDIR, or /tmp where
  * TMPDIR is unset or empty.  NULL, with errno set, when there is none to
  * be had: no other folder is tried in place of TMPDIR's. */

@@ -14,7 +14,8 @@ struct step {
 	size_t len;
 };
 
-#define BIG 200000 /* more than the batch: straight into the file */
+#define BIG (HELD_BATCH + 3000) /* more than the batch: straight into the file */
+#define B HELD_BATCH
 
 /* Sequences of writes; each is held, then written back with both streams
  * going into one file, which must then hold every byte in the order
@@ -25,17 +26,16 @@ static const struct {
 	unsigned repeat; /* the steps over again, this many times */
 } cases[] = {
 	{ "one chunk", { { 1, 10 } }, 1 },
-	{ "small chunks in turn", { { 1, 100 }, { 2, 37 } }, 1500 },
-	{ "one stream, across batches", { { 1, 1000 } }, 300 },
+	{ "small chunks in turn", { { 1, 1000 }, { 2, 370 } }, 1500 },
+	{ "one stream, across batches", { { 1, 10000 } }, 300 },
 	{ "one stream, big and small", { { 1, BIG }, { 1, 5 }, { 1, BIG },
-					 { 1, 65000 } }, 3 },
+					 { 1, B - 500 } }, 3 },
 	{ "big ones in turn", { { 1, BIG }, { 2, BIG } }, 4 },
 	{ "small, then big of the other", { { 1, 7 }, { 2, BIG }, { 2, 9 },
 					    { 1, BIG }, { 1, 3 } }, 3 },
-	{ "the batch filled exactly", { { 1, 65536 - 8 }, { 2, 65536 - 8 },
-				       { 2, 1 }, { 1, 65536 - 16 },
-				       { 1, 8 } }, 3 },
-	{ "a joined chunk that just fits", { { 2, 30000 }, { 2, 35528 },
+	{ "the batch filled exactly", { { 1, B - 8 }, { 2, B - 8 }, { 2, 1 },
+				       { 1, B - 16 }, { 1, 8 } }, 3 },
+	{ "a joined chunk that just fits", { { 2, 30000 }, { 2, B - 30008 },
 					     { 1, 1 } }, 5 },
 };
 
