@@ -199,6 +199,15 @@ static bool keep(struct held *h, int fd, const char *data, size_t len)
 	return true;
 }
 
+/* The file cannot take more: what it held goes out now. */
+static void give_up(struct held *h)
+{
+	/* A record cut short is past SIZE: never replayed. */
+	msg_warn("cannot hold the job's output any longer (%m); what was "
+		 "held is written now, and the rest passes through");
+	held_spill(h);
+}
+
 bool held_write(struct held *h, int fd, const char *data, size_t len)
 {
 	if (h->spent)
@@ -206,17 +215,57 @@ bool held_write(struct held *h, int fd, const char *data, size_t len)
 	while (len > 0) {
 		size_t part = len > UINT32_MAX ? UINT32_MAX : len;
 		if (!keep(h, fd, data, part)) {
-			/* A record cut short is past SIZE: never replayed. */
-			msg_warn("cannot hold the job's output any longer (%m); "
-				 "what was held is written now, and the rest "
-				 "passes through");
-			held_spill(h);
+			give_up(h);
 			return false;
 		}
 		data += part;
 		len -= part;
 	}
 	return true;
+}
+
+/* Whether the batch's last record is of stream FD and can grow by a
+ * whole batch. */
+static bool open_joins(const struct held *h, int fd, struct record *open)
+{
+	if (!h->used)
+		return false;
+	memcpy(open, h->batch + h->open, sizeof *open);
+	return joins(open, fd, BATCH);
+}
+
+char *held_room(struct held *h, int fd, size_t *room)
+{
+	struct record open;
+	if (h->spent)
+		return NULL;
+	bool join = open_joins(h, fd, &open);
+	size_t need = (join ? 0 : sizeof open) + HELD_ROOM_MIN;
+	if (BATCH - h->used < need) {
+		if (!flush(h)) {
+			give_up(h);
+			return NULL;
+		}
+		join = false;
+	}
+	size_t at = h->used + (join ? 0 : sizeof open);
+	*room = BATCH - at;
+	return h->batch + at;
+}
+
+void held_commit(struct held *h, int fd, size_t len)
+{
+	struct record open;
+	if (open_joins(h, fd, &open)) {
+		open.len += (uint32_t)len;
+		memcpy(h->batch + h->open, &open, sizeof open);
+	} else {
+		struct record rec = { (uint32_t)len, (uint32_t)fd };
+		h->open = h->used;
+		memcpy(h->batch + h->used, &rec, sizeof rec);
+		h->used += sizeof rec;
+	}
+	h->used += len;
 }
 
 /* Wait until FD takes more: hbrun's stdout may be non-blocking, set so by

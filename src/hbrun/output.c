@@ -298,9 +298,37 @@ static void flush(struct stream *st)
 	st->off = 0;
 }
 
+/* One read of held output, straight into the held chunks, as much as
+ * the pipe holds.  False when nothing can be held any more (it has been
+ * written out) and the output passes through. */
+static bool fill_held(struct output *o, struct stream *st)
+{
+	int fd = st == &o->s[0] ? 1 : 2;
+	size_t room;
+	char *to = held_room(o->held, fd, &room);
+	if (!to) {
+		o->held = NULL;
+		return false;
+	}
+	ssize_t n;
+	do
+		n = read(st->in, to, room);
+	while (n < 0 && errno == EINTR);
+	if (n > 0) {
+		tail_add(o, to, (size_t)n);
+		taken(st, (size_t)n);
+		held_commit(o->held, fd, (size_t)n);
+	} else if (n == 0 || errno != EAGAIN) {
+		close_input(st);
+	}
+	return true;
+}
+
 static void fill(struct output *o, struct stream *st)
 {
 	ssize_t n;
+	if (o->held && fill_held(o, st))
+		return;
 	do
 		n = read(st->in, st->buf, sizeof st->buf);
 	while (n < 0 && errno == EINTR);
