@@ -17,7 +17,7 @@
 struct held;
 
 /* The most bytes held in memory before they go into the file together. */
-#define HELD_BATCH (1 << 20)
+#define HELD_BATCH (1 << 19)
 
 /* An unnamed file (O_TMPFILE, mode 0600) in $TMPDIR, or /tmp where
  * TMPDIR is unset or empty.  NULL, with errno set, when there is none to
