@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,11 +11,19 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "held.h"
 
 #define CHUNK 65536
 #define TEE_MAX (1 << 20)
+/* The job's pipes are made this large where the system allows it (the
+ * default pipe-max-size): a job writing faster than hbrun is scheduled
+ * goes on writing instead of sleeping, and each wake-up of hbrun takes
+ * more at once.  Kernel memory, only while bytes wait in it. */
+#define JOB_PIPE (1 << 20)
 
 /* How a copy is written to hbrun's own stdout or stderr. */
 enum sink_kind {
@@ -87,6 +96,9 @@ static bool stream_init(struct stream *st, int fd)
 	st->in = p[0];
 	st->job_end = p[1];
 	fcntl(st->in, F_SETFL, fcntl(st->in, F_GETFL) | O_NONBLOCK);
+	/* Refused (EPERM past the user's share of pipe memory): the pipe
+	 * keeps its size, and everything works as before, only slower. */
+	(void)fcntl(st->in, F_SETPIPE_SZ, JOB_PIPE);
 	sink_open(st, fd);
 	return true;
 }
@@ -137,20 +149,52 @@ unsigned output_fds(const struct output *o, struct pollfd *fds)
 	return n;
 }
 
+#ifdef __SSE2__
+/* LEN bytes into the ring at TO, around the cache: a tail larger than the
+ * cache would otherwise have every line read in before it is written,
+ * which cost more than all the rest of the relay. */
+static void ring_copy(char *to, const char *from, size_t len)
+{
+	size_t lead = (16 - ((uintptr_t)to & 15)) & 15;
+	if (len < 256) {
+		memcpy(to, from, len);
+		return;
+	}
+	memcpy(to, from, lead);
+	to += lead;
+	from += lead;
+	len -= lead;
+	for (; len >= 64; len -= 64, to += 64, from += 64) {
+		__m128i a = _mm_loadu_si128((const __m128i *)from);
+		__m128i b = _mm_loadu_si128((const __m128i *)(from + 16));
+		__m128i c = _mm_loadu_si128((const __m128i *)(from + 32));
+		__m128i d = _mm_loadu_si128((const __m128i *)(from + 48));
+		_mm_stream_si128((__m128i *)to, a);
+		_mm_stream_si128((__m128i *)(to + 16), b);
+		_mm_stream_si128((__m128i *)(to + 32), c);
+		_mm_stream_si128((__m128i *)(to + 48), d);
+	}
+	memcpy(to, from, len);
+	_mm_sfence();
+}
+#else
+#define ring_copy memcpy
+#endif
+
 static void tail_add(struct output *o, const char *data, size_t len)
 {
 	if (o->cap == 0)
 		return;
 	if (len >= o->cap) {
-		memcpy(o->ring, data + len - o->cap, o->cap);
+		ring_copy(o->ring, data + len - o->cap, o->cap);
 		o->head = 0;
 		o->used = o->cap;
 		return;
 	}
 	size_t at = (o->head + o->used) % o->cap;
 	size_t first = o->cap - at < len ? o->cap - at : len;
-	memcpy(o->ring + at, data, first);
-	memcpy(o->ring, data + first, len - first);
+	ring_copy(o->ring + at, data, first);
+	ring_copy(o->ring, data + first, len - first);
 	o->used += len;
 	if (o->used > o->cap) {
 		o->head = (o->head + o->used - o->cap) % o->cap;
@@ -254,9 +298,37 @@ static void flush(struct stream *st)
 	st->off = 0;
 }
 
+/* One read of held output, straight into the held chunks, as much as
+ * the pipe holds.  False when nothing can be held any more (it has been
+ * written out) and the output passes through. */
+static bool fill_held(struct output *o, struct stream *st)
+{
+	int fd = st == &o->s[0] ? 1 : 2;
+	size_t room;
+	char *to = held_room(o->held, fd, &room);
+	if (!to) {
+		o->held = NULL;
+		return false;
+	}
+	ssize_t n;
+	do
+		n = read(st->in, to, room);
+	while (n < 0 && errno == EINTR);
+	if (n > 0) {
+		tail_add(o, to, (size_t)n);
+		taken(st, (size_t)n);
+		held_commit(o->held, fd, (size_t)n);
+	} else if (n == 0 || errno != EAGAIN) {
+		close_input(st);
+	}
+	return true;
+}
+
 static void fill(struct output *o, struct stream *st)
 {
 	ssize_t n;
+	if (o->held && fill_held(o, st))
+		return;
 	do
 		n = read(st->in, st->buf, sizeof st->buf);
 	while (n < 0 && errno == EINTR);
@@ -275,16 +347,12 @@ static void fill(struct output *o, struct stream *st)
 	}
 }
 
-/* Take N bytes from the job's pipe straight into the tail. */
-static void tail_read(struct output *o, struct stream *st, size_t n)
+/* Take N bytes from the job's pipe through the stream's buffer, which
+ * stays in the cache, into the tail. */
+static void tail_take(struct output *o, struct stream *st, size_t n)
 {
 	while (n > 0) {
-		/* No tail kept (the output only held): the bytes are dropped. */
-		size_t at = o->cap ? (o->head + o->used) % o->cap : 0;
-		char *to = o->cap ? o->ring + at : st->buf;
-		size_t space = o->cap ? o->cap - at : sizeof st->buf;
-		size_t room = space < n ? space : n;
-		ssize_t got = read(st->in, to, room);
+		ssize_t got = read(st->in, st->buf, n < CHUNK ? n : CHUNK);
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got <= 0) {
@@ -292,14 +360,8 @@ static void tail_read(struct output *o, struct stream *st, size_t n)
 			st->in = -1;
 			return;
 		}
+		tail_add(o, st->buf, (size_t)got);
 		n -= (size_t)got;
-		if (!o->cap)
-			continue;
-		o->used += (size_t)got;
-		if (o->used > o->cap) {
-			o->head = (o->head + o->used - o->cap) % o->cap;
-			o->used = o->cap;
-		}
 	}
 }
 
@@ -322,7 +384,7 @@ static void tee_fill(struct output *o, struct stream *st)
 	while (n < 0 && errno == EINTR);
 	if (n > 0) {
 		taken(st, (size_t)n);
-		tail_read(o, st, (size_t)n);
+		tail_take(o, st, (size_t)n);
 	} else if (n == 0) {
 		close_input(st);
 	} else if (errno == EAGAIN) {

@@ -23,6 +23,24 @@ from servercase import ServerCase  # noqa: E402
 from harness import command, run, scaled, start, upper  # noqa: E402
 
 OK = ("status", 200, {}, b"OK")
+F_GETPIPE_SZ = 1032
+NOBODY = 65534
+SYSTEM_PYTHON = "/usr/bin/python3"  # one that user may run
+# Pipes enlarged to 1 MiB until the user is past pipe-user-pages-soft
+# (the kernel then refuses more), held open until killed.
+PIPE_HOG = r"""
+import fcntl, os, sys, time
+held = []
+while True:
+    r, w = os.pipe()
+    held += [r, w]
+    try:
+        fcntl.fcntl(w, 1031, 1 << 20)
+    except PermissionError:
+        break
+print("full", flush=True)
+time.sleep(120)
+"""
 # Numbered lines on stdout and on stderr, interleaved in the job.
 BOTH = ('i=0; while [ $i -lt 2000 ]; do echo "out $i"; echo "err $i" >&2; '
         'i=$((i+1)); done')
@@ -134,6 +152,48 @@ class Output(ServerCase):
         job, mine = res.stdout.split()
         self.assertNotEqual(job, mine)
 
+    def test_the_job_pipes_are_enlarged_where_allowed(self):
+        srv = self.server(plan=[OK])
+        probe = [sys.executable, "-c", "import fcntl; print(fcntl.fcntl(1, %d), "
+                 "fcntl.fcntl(2, %d))" % (F_GETPIPE_SZ, F_GETPIPE_SZ)]
+        res = run(self.args(srv, 100) + ["--"] + probe, self.sb.env())
+        with open("/proc/sys/fs/pipe-max-size") as f:
+            allowed = os.geteuid() == 0 or int(f.read()) >= 1 << 20
+        size = str(1 << 20 if allowed else 65536)
+        self.assertEqual((res.returncode, res.stdout.split()), (0, [size, size]), res)
+
+    @unittest.skipUnless(os.geteuid() == 0 and os.access(SYSTEM_PYTHON, os.X_OK),
+                         "another user's pipe quota needs root")
+    def test_a_refused_pipe_size_changes_nothing(self):
+        # A user past pipe-user-pages-soft gets no larger pipe (and new
+        # pipes of 2 pages): hbrun goes on with what it has.
+        srv = self.server(plan=[OK])
+        holder = subprocess.Popen(
+            [SYSTEM_PYTHON, "-c", PIPE_HOG], preexec_fn=lambda: os.setuid(NOBODY),
+            stdout=subprocess.PIPE)
+        self.addCleanup(lambda: holder.poll() is None and holder.kill())
+        self.assertEqual(holder.stdout.readline(), b"full\n")
+        size, tail = 3 * 1048576 + 17, 100000
+        job = ("import fcntl, os, random, sys\n"
+               "os.write(2, b'%%d\\n' %% fcntl.fcntl(1, %d))\n"
+               "data = random.Random(3).randbytes(%d); at = 0\n"
+               "while at < len(data):\n"
+               "    at += os.write(1, data[at:at + 70000])\n" % (F_GETPIPE_SZ, size))
+        expected = __import__("random").Random(3).randbytes(size)
+        p = subprocess.run(command(self.args(srv, tail) + ["--", SYSTEM_PYTHON, "-c", job]),
+                           env=self.sb.env(TMPDIR="/tmp"), stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=upper(120),
+                           preexec_fn=lambda: os.setuid(NOBODY))
+        holder.kill()
+        holder.wait()
+        holder.stdout.close()
+        self.assertEqual(p.returncode, 0, p.stderr[-500:])
+        # the job's pipe is the small one the kernel gave
+        self.assertLess(int(p.stderr.split(b"\n")[0]), 65536, p.stderr[-500:])
+        self.assertEqual(p.stdout, expected)
+        (r,) = srv.requests
+        self.assertEqual(r.body, expected[-tail:])
+
     def test_every_byte_reaches_each_kind_of_output_and_the_tail_is_exact(self):
         # hbrun copies a pipe into a pipe with tee(), and reads and writes
         # for the others; the tail must come out the same either way.
@@ -160,6 +220,39 @@ class Output(ServerCase):
                 self.assertEqual(b"".join(got), expected)
                 (r,) = srv.requests
                 self.assertEqual(r.body, expected[-1000:])
+
+    def test_a_tail_larger_than_the_cache_is_exact(self):
+        # Big chunks go into the tail around the cache, in 64-byte blocks
+        # after an unaligned start: odd sizes and a ring that wraps
+        # anywhere must still give the exact last bytes.
+        size, tail = 5 * 1048576 + 4321, 1048576 - 7
+        job = ("import os, random, sys\n"
+               "r = random.Random(7); data = r.randbytes(%d); at = 0\n"
+               "while at < len(data):\n"
+               "    n = r.choice([1, 63, 255, 4097, 65536, 200003])\n"
+               "    at += os.write(1, data[at:at + n])\n" % size)
+        expected = __import__("random").Random(7).randbytes(size)
+        for kind in ("pipe", "file"):
+            with self.subTest(kind=kind):
+                srv = self.server(plan=[OK])
+                give, back, is_file = sink(kind)
+                got = []
+                reader = None if is_file else drained(back, got)
+                try:
+                    res = run(self.args(srv, tail) + [
+                        "--", sys.executable, "-c", job],
+                        self.sb.env(), stdout=give, timeout=upper(120))
+                finally:
+                    os.close(give)
+                if is_file:
+                    got.append(os.pread(back, size + 1, 0))
+                else:
+                    reader.join(upper(30))
+                os.close(back)
+                self.assertEqual(res.returncode, 0, res)
+                self.assertEqual(b"".join(got), expected)
+                (r,) = srv.requests
+                self.assertEqual(r.body, expected[-tail:])
 
     def test_a_reader_gone_is_passed_on_as_sigpipe(self):
         # `hbrun --send-output N -- yes | head -1` ends as `yes | head -1`:
