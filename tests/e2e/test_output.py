@@ -194,32 +194,36 @@ class Output(ServerCase):
         (r,) = srv.requests
         self.assertEqual(r.body, expected[-tail:])
 
+    def through_sink(self, kind, tail, job, expected):
+        """JOB under hbrun --send-output TAIL, its stdout a sink of KIND:
+        every byte came through, and the end request's body is the tail."""
+        srv = self.server(plan=[OK])
+        give, back, is_file = sink(kind)
+        got = []
+        reader = None if is_file else drained(back, got)
+        try:
+            res = run(self.args(srv, tail) + ["--"] + job, self.sb.env(), stdout=give,
+                      timeout=upper(120))
+        finally:
+            os.close(give)
+        if is_file:
+            got.append(os.pread(back, len(expected) + 1, 0))
+        else:
+            reader.join(upper(30))
+        os.close(back)
+        self.assertEqual(res.returncode, 0, res)
+        self.assertEqual(b"".join(got), expected)
+        (r,) = srv.requests
+        self.assertEqual(r.body, expected[-tail:])
+
     def test_every_byte_reaches_each_kind_of_output_and_the_tail_is_exact(self):
         # hbrun copies a pipe into a pipe with tee(), and reads and writes
         # for the others; the tail must come out the same either way.
         expected = numbered("line", 60000).encode()
         for kind in ("pipe", "socket", "terminal", "file"):
             with self.subTest(kind=kind):
-                srv = self.server(plan=[OK])
-                give, back, is_file = sink(kind)
-                got = []
-                reader = None if is_file else drained(back, got)
-                try:
-                    res = run(self.args(srv, 1000) + [
-                        "--", "sh", "-c", 'i=0; while [ $i -lt 60000 ]; do '
-                        'echo "line $i"; i=$((i+1)); done'],
-                        self.sb.env(), stdout=give, timeout=upper(120))
-                finally:
-                    os.close(give)
-                if is_file:
-                    got.append(os.pread(back, len(expected) + 1, 0))
-                else:
-                    reader.join(upper(30))
-                os.close(back)
-                self.assertEqual(res.returncode, 0, res)
-                self.assertEqual(b"".join(got), expected)
-                (r,) = srv.requests
-                self.assertEqual(r.body, expected[-1000:])
+                self.through_sink(kind, 1000, ["sh", "-c", 'i=0; while [ $i -lt 60000 ]; do '
+                                               'echo "line $i"; i=$((i+1)); done'], expected)
 
     def test_a_tail_larger_than_the_cache_is_exact(self):
         # Big chunks go into the tail around the cache, in 64-byte blocks
@@ -234,25 +238,7 @@ class Output(ServerCase):
         expected = __import__("random").Random(7).randbytes(size)
         for kind in ("pipe", "file"):
             with self.subTest(kind=kind):
-                srv = self.server(plan=[OK])
-                give, back, is_file = sink(kind)
-                got = []
-                reader = None if is_file else drained(back, got)
-                try:
-                    res = run(self.args(srv, tail) + [
-                        "--", sys.executable, "-c", job],
-                        self.sb.env(), stdout=give, timeout=upper(120))
-                finally:
-                    os.close(give)
-                if is_file:
-                    got.append(os.pread(back, size + 1, 0))
-                else:
-                    reader.join(upper(30))
-                os.close(back)
-                self.assertEqual(res.returncode, 0, res)
-                self.assertEqual(b"".join(got), expected)
-                (r,) = srv.requests
-                self.assertEqual(r.body, expected[-tail:])
+                self.through_sink(kind, tail, [sys.executable, "-c", job], expected)
 
     def test_a_reader_gone_is_passed_on_as_sigpipe(self):
         # `hbrun --send-output N -- yes | head -1` ends as `yes | head -1`:
