@@ -20,7 +20,7 @@ int hbctl_next(const struct hbctl_args *a)
 	const char *zone = schedule_zone_of(s, 0, &from);
 	if (from == ZONE_FROM_LOCAL)
 		zone = NULL;
-	int64_t t = a->after_set ? a->after : (int64_t)time(NULL);
+	int64_t t = a->after_set ? a->after : (int64_t)time(NULL) * 1000000;
 	int shown = 0;
 	for (; shown < a->count && schedule_next(s, t, &t) == 0; shown++) {
 		char buf[64];

@@ -1,0 +1,56 @@
+/* The local zone's abbreviations through the C library (see tz_abbr.h). */
+#include "tz_abbr.h"
+
+#include <stdbool.h>
+#include <strings.h>
+#include <time.h>
+
+#define DAY 86400
+#define SEARCH_DAYS (30 * 366)
+
+int tz_abbr_local(const char *word)
+{
+	tzset();
+	for (int i = 0; i < 2; i++)
+		if (tzname[i] && *tzname[i] && strcasecmp(word, tzname[i]) == 0)
+			return i;
+	return -1;
+}
+
+static bool dst_at(int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	return localtime_r(&tt, &tm) && tm.tm_isdst > 0;
+}
+
+/* The first instant from T on, a day at a time in direction DIR (1 or
+ * -1), whose flag is not DST; then to the second between. */
+static int64_t edge(int64_t t, bool dst, int dir)
+{
+	int64_t near = t, far = t;
+	int n = 0;
+	for (; n < SEARCH_DAYS && dst_at(far) == dst; n++) {
+		near = far;
+		far += dir * (int64_t)DAY;
+	}
+	if (n == SEARCH_DAYS)
+		return dir > 0 ? INT64_MAX : INT64_MIN;
+	while (far - near > 1 || near - far > 1) { /* NEAR keeps DST, FAR not */
+		int64_t mid = near + (far - near) / 2;
+		if (dst_at(mid) == dst)
+			near = mid;
+		else
+			far = mid;
+	}
+	return dir > 0 ? far : near;
+}
+
+int tz_abbr_stretch(int64_t t, int64_t *from, int64_t *to)
+{
+	tzset();
+	bool dst = dst_at(t);
+	*from = edge(t, dst, -1);
+	*to = edge(t, dst, 1);
+	return dst;
+}
