@@ -51,6 +51,9 @@ static const char *zone_shown(const struct schedule *sc, size_t i, const char *t
 		snprintf(buf, len, "%s (named by the event)", zone);
 	else if (from == ZONE_FROM_TZ)
 		snprintf(buf, len, "%s (tz, %s)", zone, tz_from);
+	else if (from == ZONE_FROM_ABBREVIATION)
+		snprintf(buf, len, "%s (the local zone, by the abbreviation that ends the event)",
+			 zone);
 	else
 		snprintf(buf, len, "%s (the local zone)", zone);
 	return buf;
@@ -73,7 +76,7 @@ static const char *first_zone(const struct schedule *sc)
 {
 	enum schedule_zone_from from;
 	const char *zone = schedule_zone_of(sc, 0, &from);
-	return from == ZONE_FROM_LOCAL ? NULL : zone;
+	return from == ZONE_FROM_LOCAL || from == ZONE_FROM_ABBREVIATION ? NULL : zone;
 }
 
 static void show_next(const struct schedule *sc, int64_t now)

@@ -171,6 +171,7 @@ static int parse_item(const char *text, const char *tz, struct sched_item *it, c
 	/* The local zone's abbreviation names the local zone, whatever TZ. */
 	const char *zone = named ? named : it->e.dst >= 0 ? NULL : tz;
 	it->from = named		   ? ZONE_FROM_EXPRESSION
+		   : it->e.dst >= 0 ? ZONE_FROM_ABBREVIATION
 		   : zone && *zone ? ZONE_FROM_TZ
 				   : ZONE_FROM_LOCAL;
 	it->zone = tz_load(zone, err, errlen);

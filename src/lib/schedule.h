@@ -21,6 +21,8 @@ enum schedule_zone_from {
 	ZONE_FROM_EXPRESSION, /* a calendar event that ends in a zone */
 	ZONE_FROM_TZ,         /* the TZ argument (tz setting, CRON_TZ=, ...) */
 	ZONE_FROM_LOCAL,      /* neither: the local zone (TZ, /etc/localtime) */
+	ZONE_FROM_ABBREVIATION, /* the local zone, by a calendar event that ends
+				 * in its abbreviation ("CET") */
 };
 
 struct schedule; /* one or more expressions, their union */

@@ -302,6 +302,83 @@ START_TEST(gaps)
 }
 END_TEST
 
+/* The local zone's abbreviation as an event's last word: the local zone
+ * (TZ), due while it keeps that name. */
+struct abbr_case {
+	const char *local, *expr, *after;
+	const char *want; /* due times, space-separated; "-": refused */
+};
+
+static const struct abbr_case abbr_cases[] = {
+	{ "Europe/Berlin", "Mon 09:00 CET", "2026-12-04T10:00:00Z",
+	  "2026-12-07T09:00:00+01:00 2026-12-14T09:00:00+01:00" },
+	/* any case; before the tz database's zone "CET" */
+	{ "Europe/Berlin", "Mon 09:00 cet", "2027-03-15T00:00:00Z", "2027-03-15T09:00:00+01:00 "
+	  "2027-03-22T09:00:00+01:00" },
+	/* from a time in the other name's stretch: none */
+	{ "Europe/Berlin", "Mon 09:00 CEST", "2026-12-04T10:00:00Z", "" },
+	{ "Europe/Berlin", "Mon 09:00 CEST", "2027-10-20T00:00:00Z", "2027-10-25T09:00:00+02:00" },
+	/* the stretch ends at the change: 01:30 CET, then 02:30 is skipped */
+	{ "Europe/Berlin", "*-*-* *:30 CET", "2027-03-28T00:00:00Z", "2027-03-28T01:30:00+01:00" },
+	/* Dublin's winter is the C library's daylight saving time */
+	{ "Europe/Dublin", "12:00 GMT", "2026-12-04T00:00:00Z",
+	  "2026-12-04T12:00:00+00:00 2026-12-05T12:00:00+00:00" },
+	/* not the local zone's: a zone file of that name, or nothing */
+	{ "America/New_York", "Mon 09:00 CET", "2026-12-04T10:00:00Z", "2026-12-07T09:00:00+01:00 "
+	  "2026-12-14T09:00:00+01:00" },
+	{ "America/New_York", "Mon 09:00 CEST", "2026-12-04T10:00:00Z", "-" },
+	{ "America/Santiago", "12:00:00.5 -03", "2026-12-04T00:00:00Z",
+	  "2026-12-04T12:00:00.500000-03:00 2026-12-05T12:00:00.500000-03:00" },
+};
+
+START_TEST(local_abbreviations)
+{
+	const struct abbr_case *c = &abbr_cases[_i];
+	char *old = getenv("TZ") ? strdup(getenv("TZ")) : NULL;
+	setenv("TZ", c->local, 1);
+	struct schedule *s = schedule_new();
+	char err[256], got[1024] = "", one[64];
+	int r = schedule_add(s, c->expr, "Asia/Tokyo", err, sizeof err);
+	ck_assert_msg(r == (strcmp(c->want, "-") == 0 ? -1 : 0), "%s: %s", c->expr, err);
+	enum schedule_zone_from from = ZONE_FROM_TZ;
+	if (r == 0)
+		schedule_zone_of(s, 0, &from);
+	int64_t t = at(c->after);
+	for (int n = 0; r == 0 && n < 8 && strlen(got) < strlen(c->want); n++) {
+		if (schedule_next(s, t, &t) < 0)
+			break;
+		const char *zone = from == ZONE_FROM_ABBREVIATION ? NULL
+				   : schedule_zone_of(s, 0, NULL);
+		ck_assert_int_eq(schedule_format(t, zone, one, sizeof one), 0);
+		snprintf(got + strlen(got), sizeof got - strlen(got), "%s%s", *got ? " " : "", one);
+	}
+	if (r == 0)
+		ck_assert_msg(strcmp(got, c->want) == 0, "%s [TZ=%s]:\n got %s\nwant %s", c->expr,
+			      c->local, got, c->want);
+	schedule_free(s);
+	if (old)
+		setenv("TZ", old, 1);
+	else
+		unsetenv("TZ");
+	free(old);
+}
+END_TEST
+
+/* The gaps of such an event are those of the stretch around now. */
+START_TEST(local_abbreviation_gaps)
+{
+	setenv("TZ", "Europe/Berlin", 1);
+	struct schedule *s = with("Mon,Thu 09:00 CET", NULL);
+	struct schedule_gaps g;
+	ck_assert_int_eq(schedule_gaps(s, at("2026-12-08T00:00:00Z") / S, &g), 0);
+	ck_assert_int_eq(g.longest, 4 * D);
+	ck_assert_int_eq(g.shortest, 3 * D);
+	ck_assert_int_eq(schedule_gaps(s, at("2026-07-01T00:00:00Z") / S, &g), -1);
+	schedule_free(s);
+	unsetenv("TZ");
+}
+END_TEST
+
 START_TEST(unusable_expressions)
 {
 	struct schedule *s = schedule_new();
@@ -401,6 +478,8 @@ Suite *unit_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_loop_test(tc, next_due_times, 0, COUNT(next_cases));
 	tcase_add_loop_test(tc, gaps, 0, COUNT(gap_cases));
+	tcase_add_loop_test(tc, local_abbreviations, 0, COUNT(abbr_cases));
+	tcase_add_test(tc, local_abbreviation_gaps);
 	tcase_add_loop_test(tc, unusable_expressions, 0, COUNT(bad_exprs));
 	tcase_add_loop_test(tc, unusable_zones, 0, COUNT(bad_zones));
 	tcase_add_test(tc, grammar_and_zone_are_told);
