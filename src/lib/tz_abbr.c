@@ -2,6 +2,9 @@
 #include "tz_abbr.h"
 
 #include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 #include <time.h>
 
@@ -46,11 +49,31 @@ static int64_t edge(int64_t t, bool dst, int dir)
 	return dir > 0 ? far : near;
 }
 
+/* The last stretch found, per thread: the due times of one schedule are
+ * asked one after the other, mostly within one stretch, and a zone that
+ * never changes would otherwise be searched for 30 years each time. */
+static _Thread_local struct {
+	char tz[256];
+	int64_t from, to;
+	int dst;
+	bool valid;
+} last;
+
 int tz_abbr_stretch(int64_t t, int64_t *from, int64_t *to)
 {
 	tzset();
-	bool dst = dst_at(t);
-	*from = edge(t, dst, -1);
-	*to = edge(t, dst, 1);
-	return dst;
+	const char *tz = getenv("TZ");
+	char key[sizeof last.tz];
+	snprintf(key, sizeof key, "%s%s", tz ? "=" : "", tz ? tz : "");
+	if (!last.valid || strcmp(key, last.tz) != 0 || t < last.from || t >= last.to) {
+		bool dst = dst_at(t);
+		last.from = edge(t, dst, -1);
+		last.to = edge(t, dst, 1);
+		last.dst = dst;
+		last.valid = strlen(key) < sizeof key - 1;
+		memcpy(last.tz, key, sizeof key);
+	}
+	*from = last.from;
+	*to = last.to;
+	return last.dst;
 }

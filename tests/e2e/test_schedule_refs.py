@@ -4,7 +4,9 @@ python3-croniter (Debian's, run by /usr/bin/python3) in zones without DST,
 and generated calendar events against `systemd-analyze calendar
 --iterations=N --base-time=@T` in every zone.  Seeded and reproducible:
 HBRUN_SCHEDULE_SEED (default below) and HBRUN_SCHEDULE_CASES (the number of
-cron expressions; half as many calendar events).
+cron expressions; half as many calendar events: three fifths plain, a
+fifth with fractions of seconds, a fifth ending in the local zone's
+abbreviation, with TZ set for both sides).
 
 Where a reference reads a schedule otherwise than hbrun(1) says, the case
 is a named exception, compared against what the reference gives for the
