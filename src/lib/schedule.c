@@ -349,35 +349,8 @@ static int64_t local_day_of(const struct tz_zone *z, int64_t t)
 	return floor_div(sec + tz_offset_at(z, sec), DAY);
 }
 
-/* Where an item that ends in the local zone's abbreviation is due, from
- * AFTER on (microseconds): up to the end of the stretch of time in which
- * the zone keeps that abbreviation's flag, none when AFTER is outside one
- * (systemd finds no due time then, and none past the stretch).  Returns
- * the end, INT64_MAX for an item without one, or INT64_MIN for none. */
-static int64_t abbr_until(const struct sched_item *it, int64_t after)
-{
-	int64_t from, to;
-	if (it->e.dst < 0)
-		return INT64_MAX;
-	if (tz_abbr_stretch(floor_div(after + 1, US), &from, &to) != it->e.dst)
-		return INT64_MIN;
-	return to == INT64_MAX ? INT64_MAX : to * US;
-}
-
-static int item_next_in_span(const struct sched_item *it, int64_t after, int64_t *next,
-			     struct instants *v);
-
-/* The item's first due instant after AFTER: 0, 1 when none in the span. */
-static int item_next(const struct sched_item *it, int64_t after, int64_t *next,
-		     struct instants *v)
-{
-	int64_t until = abbr_until(it, after);
-	if (until == INT64_MIN)
-		return 1;
-	int r = item_next_in_span(it, after, next, v);
-	return r == 0 && *next >= until ? 1 : r;
-}
-
+/* The item's first due instant after AFTER, its abbreviation aside: 0, 1
+ * when none in the span. */
 static int item_next_in_span(const struct sched_item *it, int64_t after, int64_t *next,
 			     struct instants *v)
 {
@@ -398,6 +371,32 @@ static int item_next_in_span(const struct sched_item *it, int64_t after, int64_t
 		}
 	}
 	return 1;
+}
+
+/* Where an item that ends in the local zone's abbreviation is due, from
+ * AFTER on (microseconds): up to the end of the stretch of time in which
+ * the zone keeps that abbreviation's flag, none when AFTER is outside one
+ * (systemd finds no due time then, and none past the stretch).  Returns
+ * the end, INT64_MAX for an item without one, or INT64_MIN for none. */
+static int64_t abbr_until(const struct sched_item *it, int64_t after)
+{
+	int64_t from, to;
+	if (it->e.dst < 0)
+		return INT64_MAX;
+	if (tz_abbr_stretch(floor_div(after + 1, US), &from, &to) != it->e.dst)
+		return INT64_MIN;
+	return to == INT64_MAX ? INT64_MAX : to * US;
+}
+
+/* The item's first due instant after AFTER: 0, 1 when none in the span. */
+static int item_next(const struct sched_item *it, int64_t after, int64_t *next,
+		     struct instants *v)
+{
+	int64_t until = abbr_until(it, after);
+	if (until == INT64_MIN)
+		return 1;
+	int r = item_next_in_span(it, after, next, v);
+	return r == 0 && *next >= until ? 1 : r;
 }
 
 int schedule_next(const struct schedule *s, int64_t after, int64_t *next)

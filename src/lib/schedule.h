@@ -1,7 +1,9 @@
 /* When a job is due: cron expressions (as Debian's cron and Kubernetes read
  * them) and systemd calendar events (systemd.time(7)), each in an IANA
- * zone, and the union of several.  Pure but for the system's tz database:
- * there is no clock here, every instant is an argument (Unix seconds).
+ * zone, and the union of several.  Pure but for the system's tz database
+ * (and the C library's local zone, for an event that ends in its
+ * abbreviation): there is no clock here, every instant is an argument
+ * (Unix seconds, or microseconds where a due time is).
  * hbrun never starts a job by its schedule; it reads it to tell the
  * service, to judge its settings and to export it (see hbrun(1)). */
 #ifndef HBRUN_SCHEDULE_H
