@@ -19,7 +19,8 @@ struct cal_field {
 	bool end;      /* counted from the month's end ("~") */
 };
 
-/* A field's values: a bit set (bit v - lo), or for seconds a list. */
+/* A field's values: a bit set (bit v - lo), or without one (seconds) a
+ * list, growing up to SCHED_TODS_MAX. */
 struct cal_values {
 	uint64_t *bits;
 	int32_t *list;
@@ -80,12 +81,18 @@ static int64_t year_of(int64_t v)
 
 static int put(struct cal_values *out, const struct cal_field *f, int64_t v)
 {
-	if (!out->list) {
+	if (out->bits) {
 		out->bits[(v - f->lo) / 64] |= 1ULL << ((v - f->lo) % 64);
 		return 0;
 	}
-	if (out->n == out->cap)
-		return -1;
+	if (out->n == out->cap) {
+		size_t cap = out->cap ? out->cap * 2 : 64;
+		int32_t *list = realloc(out->list, cap * sizeof *list);
+		if (!list)
+			return -1;
+		out->list = list;
+		out->cap = cap;
+	}
 	out->list[out->n++] = (int32_t)v;
 	return 0;
 }
@@ -94,7 +101,7 @@ static int put(struct cal_values *out, const struct cal_field *f, int64_t v)
 static int put_run(struct cal_values *out, const struct cal_field *f, int64_t a, int64_t b,
 		   int64_t r)
 {
-	if (out->list && (b - a) / r >= (int64_t)(out->cap - out->n))
+	if (!out->bits && (b - a) / r >= (int64_t)(SCHED_TODS_MAX - out->n))
 		return -1; /* more due times than a day may have */
 	for (int64_t v = a; v <= b; v += r)
 		if (put(out, f, v) < 0)
@@ -259,18 +266,19 @@ static const char *parse_seconds(const char *p, struct cal_values *secs)
 	return p;
 }
 
-/* HH:MM[:SS]: hours and minutes into HM, seconds into SECS. */
+/* HH:MM[:SS]: hours and minutes into HM, seconds into SECS (0 when
+ * none are given). */
 static int parse_time(const char *p, uint64_t hm[2], struct cal_values *secs)
 {
+	static const struct cal_field none = { 0, 0, 1, false };
 	hm[0] = hm[1] = 0;
 	if (!(p = list_bits(p, &f_hour, &hm[0])) || *p++ != ':' ||
 	    !(p = list_bits(p, &f_minute, &hm[1])))
 		return -1;
-	secs->n = 0;
 	if (*p == ':' && !(p = parse_seconds(p + 1, secs)))
 		return -1;
-	if (secs->n == 0)
-		secs->list[secs->n++] = 0;
+	if (secs->n == 0 && put(secs, &none, 0) < 0)
+		return -1;
 	return *p ? -1 : 0;
 }
 
@@ -298,7 +306,7 @@ static int parse_instant(const char *p, struct sched_expr *e, char **zone)
 }
 
 /* The event without its zone: up to three words. */
-static int parse_words(char *p, struct sched_expr *e, struct cal_values *secs)
+static int words_into(char *p, struct sched_expr *e, struct cal_values *secs)
 {
 	char *word[4] = { NULL };
 	int n = 0;
@@ -310,9 +318,7 @@ static int parse_words(char *p, struct sched_expr *e, struct cal_values *secs)
 	e->any_year = true;
 	e->months = 0x1ffe;
 	e->dom = 0xfffffffe;
-	uint64_t hm[2] = { 1, 1 };
-	secs->list[0] = 0;
-	secs->n = 1;
+	uint64_t hm[2] = { 1, 1 }; /* 00:00:00 without a time */
 	if (i < n && isalpha((unsigned char)*word[i]) && parse_weekdays(word[i++], &e->dows) < 0)
 		return -1;
 	if (i < n && !strchr(word[i], ':') && parse_date(word[i++], e) < 0)
@@ -321,7 +327,17 @@ static int parse_words(char *p, struct sched_expr *e, struct cal_values *secs)
 		return -1;
 	if (i < n || n == 0)
 		return -1;
-	return sched_set_tods(e, (uint32_t)hm[0], hm[1], secs->list, secs->n);
+	static const int32_t zero = 0;
+	return secs->n ? sched_set_tods(e, (uint32_t)hm[0], hm[1], secs->list, secs->n)
+		       : sched_set_tods(e, (uint32_t)hm[0], hm[1], &zero, 1);
+}
+
+static int parse_words(char *p, struct sched_expr *e)
+{
+	struct cal_values secs = { 0 };
+	int r = words_into(p, e, &secs);
+	free(secs.list);
+	return r;
 }
 
 /* A last word that is "UTC", the local zone's abbreviation (*DST 0 or 1,
@@ -364,17 +380,14 @@ int calendar_parse(const char *text, struct sched_expr *e, char **zone, char *er
 			if (strcasecmp(copy, shorthands[i][0]) == 0)
 				body = shorthands[i][1];
 		char *words = strdup(body);
-		struct cal_values secs = { .cap = SCHED_TODS_MAX };
-		secs.list = malloc(secs.cap * sizeof *secs.list);
 		if (copy[0] == '@') { /* an instant is UTC, whatever zone follows */
 			free(*zone);
 			*zone = NULL;
 			e->dst = -1;
 			r = parse_instant(copy, e, zone);
 		}
-		else if (words && secs.list)
-			r = parse_words(words, e, &secs);
-		free(secs.list);
+		else if (words)
+			r = parse_words(words, e);
 		free(words);
 	}
 	free(copy);
