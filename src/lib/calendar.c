@@ -87,10 +87,10 @@ static int put(struct cal_values *out, const struct cal_field *f, int64_t v)
 	}
 	if (out->n == out->cap) {
 		size_t cap = out->cap ? out->cap * 2 : 64;
-		int32_t *list = realloc(out->list, cap * sizeof *list);
-		if (!list)
+		int32_t *grown = realloc(out->list, cap * sizeof *grown);
+		if (!grown)
 			return -1;
-		out->list = list;
+		out->list = grown;
 		out->cap = cap;
 	}
 	out->list[out->n++] = (int32_t)v;

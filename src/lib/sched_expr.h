@@ -11,9 +11,10 @@
 #define SCHED_YEAR_MIN 1970
 #define SCHED_YEAR_MAX 2199
 #define SCHED_US 1000000 /* due times are microseconds: a second's fraction */
-/* At most this many due times in a day (one every tenth of a second): a
- * day's times are kept as a list, and an event beyond it is refused. */
-#define SCHED_TODS_MAX 864000
+/* At most this many due times in a day (four a second): a day's times are
+ * kept as a list, walked on the days of a clock change, and an event
+ * beyond it is refused. */
+#define SCHED_TODS_MAX 345600
 
 struct sched_expr {
 	bool cron;          /* else a calendar event */

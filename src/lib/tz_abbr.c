@@ -52,28 +52,31 @@ static int64_t edge(int64_t t, bool dst, int dir)
 /* The last stretch found, per thread: the due times of one schedule are
  * asked one after the other, mostly within one stretch, and a zone that
  * never changes would otherwise be searched for 30 years each time. */
-static _Thread_local struct {
-	char tz[256];
+struct stretch {
+	char tz[256]; /* "=" TZ, or "" for none */
 	int64_t from, to;
 	int dst;
 	bool valid;
-} last;
+};
+
+static _Thread_local struct stretch last;
 
 int tz_abbr_stretch(int64_t t, int64_t *from, int64_t *to)
 {
+	struct stretch *c = &last;
 	tzset();
 	const char *tz = getenv("TZ");
-	char key[sizeof last.tz];
+	char key[sizeof c->tz];
 	snprintf(key, sizeof key, "%s%s", tz ? "=" : "", tz ? tz : "");
-	if (!last.valid || strcmp(key, last.tz) != 0 || t < last.from || t >= last.to) {
+	if (!c->valid || strcmp(key, c->tz) != 0 || t < c->from || t >= c->to) {
 		bool dst = dst_at(t);
-		last.from = edge(t, dst, -1);
-		last.to = edge(t, dst, 1);
-		last.dst = dst;
-		last.valid = strlen(key) < sizeof key - 1;
-		memcpy(last.tz, key, sizeof key);
+		c->from = edge(t, dst, -1);
+		c->to = edge(t, dst, 1);
+		c->dst = dst;
+		c->valid = strlen(key) < sizeof key - 1;
+		memcpy(c->tz, key, sizeof key);
 	}
-	*from = last.from;
-	*to = last.to;
-	return last.dst;
+	*from = c->from;
+	*to = c->to;
+	return c->dst;
 }

@@ -46,9 +46,9 @@ rule hbrun follows, and the difference itself has a test of its own:
   hours and minutes and open repetitions of seconds that carry to no more
   than their start; the plain events are unchanged.
 - SYSTEMD_DENSE: hbrun keeps a day's due times as a list and refuses an
-  event with more than 864000 of them a day ("*:*:0/0.01"), which systemd
-  takes; generated repetitions of a second's fraction stay at a quarter
-  of a second or more.
+  event with more than 345600 of them a day ("*:*:0/0.1"), which systemd
+  takes; generated repetitions of a second's fraction stay at half a
+  second or more, two of them at most in a field.
 
 systemd-analyze shows due times in whole seconds: an event with a
 fraction is compared by the seconds of hbctl's due times, one by one, from
@@ -435,9 +435,9 @@ def sec_value(rng):
 
 
 def sec_repeat(rng):
-    """A repetition of a quarter of a second or more (SYSTEMD_DENSE)."""
+    """A repetition of half a second or more (SYSTEMD_DENSE)."""
     if rng.random() < 0.4:
-        return rng.choice(["0.25", "0.5", "0.75", "1.5", "0.333333"])
+        return rng.choice(["0.5", "0.75", "1.5", "0.666667", "0.5000004"])
     return "%d.%d" % (rng.randint(1, 30), rng.randint(0, 9))
 
 
@@ -719,13 +719,14 @@ class Calendar(unittest.TestCase):
         base = int(datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc).timestamp())
         self.assertEqual(systemd_run(["*:*:0/0.01"], base, 2), [[base, base]])
         self.assertIsNone(ours_us("*:*:0/0.01", base * US, "UTC"))
-        # At the limit, a tenth of a second, both take it (not under
-        # valgrind, where 864000 due times a day take seconds).
+        self.assertIsNone(ours_us("*:*:0/0.1", base * US, "UTC"))
+        # At the limit, four a second, both take it (not under valgrind,
+        # where 345600 due times a day take seconds).
         if harness.UNDER_VALGRIND:
             return
-        self.assertEqual(ours_us("*:*:0/0.1", base * US, "UTC", n=2),
-                         [base * US + 100000, base * US + 200000])
-        self.assertEqual(systemd_run(["*:*:0/0.1"], base, 2), [[base, base]])
+        self.assertEqual(ours_us("*:*:0/0.25", base * US, "UTC", n=2),
+                         [base * US + 250000, base * US + 500000])
+        self.assertEqual(systemd_run(["*:*:0/0.25"], base, 2), [[base, base]])
 
     def test_systemd_deadlock_is_where_systemd_gives_up(self):
         base = int(datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc).timestamp())
