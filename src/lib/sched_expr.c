@@ -15,7 +15,7 @@ int sched_set_tods(struct sched_expr *e, uint32_t hours, uint64_t minutes,
 	for (int h = 0; h < 24; h++)
 		for (int m = 0; m < 60 && hours >> h & 1; m++)
 			for (size_t s = 0; s < nsecs && minutes >> m & 1; s++)
-				e->tods[e->ntods++] = ((int64_t)h * 3600 + m * 60) * SCHED_US + secs[s];
+				e->tods[e->ntods++] = ((int64_t)h * 3600 + (int64_t)m * 60) * SCHED_US + secs[s];
 	e->tod_min_gap = e->tod_max_gap = 0;
 	e->tod_max_at = 0;
 	for (size_t i = 1; i < e->ntods; i++) {

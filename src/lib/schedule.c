@@ -737,7 +737,7 @@ int schedule_parse_time(const char *text, int64_t *t)
 	p = p ? digits(p, 2, &s) : NULL;
 	if (p && *p == '.' && isdigit((unsigned char)p[1]))
 		for (int p10 = US / 10; isdigit((unsigned char)*++p); p10 /= 10)
-			us += (*p - '0') * p10; /* past a microsecond, after is after */
+			us += (int64_t)(*p - '0') * p10; /* past a microsecond, after is after */
 	if (p && (*p == 'Z' || *p == 'z')) {
 		p++;
 	} else if (p && (*p == '+' || *p == '-')) {
