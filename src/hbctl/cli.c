@@ -179,7 +179,8 @@ static const struct command_def commands[] = {
 	  "      --apply          carry the plan out\n" HELP_LINE },
 	{ "next", CMD_NEXT, "EXPR", next_options, "EXPR [--tz ZONE] [--count N] [--after TIME]",
 	  "Print the next due times of a schedule, one a line in RFC 3339 with the\n"
-	  "zone's offset.  EXPR is a cron expression (five fields or an @word) or a\n"
+	  "zone's offset (and six digits of a second's fraction, where a calendar\n"
+	  "event has one).  EXPR is a cron expression (five fields or an @word) or a\n"
 	  "systemd calendar event; daylight saving as the scheduler that runs it\n"
 	  "would have it (see hbctl(1)).  Needs no API key and sends nothing.\n\n"
 	  "      --tz ZONE        the zone (an IANA name) of an EXPR that names none\n"

@@ -65,7 +65,7 @@ struct hbctl_args {
 	const char *tz;       /* --tz; NULL: not given */
 	int count;            /* next --count */
 	bool after_set;       /* next --after */
-	int64_t after;
+	int64_t after;        /* microseconds since the epoch */
 };
 
 enum hbctl_parsed { HBCTL_RUN, HBCTL_EXIT_OK, HBCTL_USAGE };

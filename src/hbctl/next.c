@@ -18,9 +18,9 @@ int hbctl_next(const struct hbctl_args *a)
 	}
 	enum schedule_zone_from from;
 	const char *zone = schedule_zone_of(s, 0, &from);
-	if (from == ZONE_FROM_LOCAL)
+	if (from == ZONE_FROM_LOCAL || from == ZONE_FROM_ABBREVIATION)
 		zone = NULL;
-	int64_t t = a->after_set ? a->after : (int64_t)time(NULL);
+	int64_t t = a->after_set ? a->after : (int64_t)time(NULL) * 1000000;
 	int shown = 0;
 	for (; shown < a->count && schedule_next(s, t, &t) == 0; shown++) {
 		char buf[64];

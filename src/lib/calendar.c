@@ -11,11 +11,20 @@
 #include <strings.h>
 
 #include "tz.h"
+#include "tz_abbr.h"
 
 struct cal_field {
-	int lo, hi;
-	bool seconds;  /* takes ".000" */
+	int64_t lo, hi;
+	int64_t one;   /* a unit: seconds are kept in microseconds */
 	bool end;      /* counted from the month's end ("~") */
+};
+
+/* A field's values: a bit set (bit v - lo), or without one (seconds) a
+ * list, growing up to SCHED_TODS_MAX. */
+struct cal_values {
+	uint64_t *bits;
+	int32_t *list;
+	size_t n, cap;
 };
 
 static const char *const shorthands[][2] = {
@@ -33,39 +42,80 @@ static const char *const shorthands[][2] = {
 static const char *const weekdays[] = { "sunday", "monday", "tuesday", "wednesday",
 					"thursday", "friday", "saturday" };
 
-/* Digits, and for seconds a fraction of zeros (whole seconds only). */
-static const char *value(const char *p, const struct cal_field *f, int *out)
+/* Six digits of a second's fraction, rounded by the seventh as systemd
+ * rounds them; further digits count for nothing. */
+static const char *fraction(const char *p, int64_t *us)
 {
-	if (!isdigit((unsigned char)*p))
-		return NULL;
-	long v = 0;
-	while (isdigit((unsigned char)*p) && v < 100000)
-		v = v * 10 + (*p++ - '0');
-	if (f->seconds && *p == '.' && p[1] != '.') {
-		for (p++; *p == '0'; p++)
-			;
-		if (isdigit((unsigned char)*p))
-			return NULL; /* a fraction of a second: see hbrun(1) */
+	int64_t f = 0;
+	int n = 0;
+	for (; isdigit((unsigned char)*p); p++, n++) {
+		if (n < 6)
+			f = f * 10 + (*p - '0');
+		else if (n == 6 && *p >= '5')
+			f++;
 	}
-	*out = (int)v;
+	for (; n < 6; n++)
+		f *= 10;
+	*us = f;
 	return p;
 }
 
-static int year_of(int v)
+/* Digits, and for seconds a fraction ("1.5"); in the field's units. */
+static const char *value(const char *p, const struct cal_field *f, int64_t *out)
+{
+	if (!isdigit((unsigned char)*p))
+		return NULL;
+	int64_t v = 0, us = 0;
+	while (isdigit((unsigned char)*p) && v < 100000)
+		v = v * 10 + (*p++ - '0');
+	if (f->one > 1 && *p == '.' && isdigit((unsigned char)p[1]))
+		p = fraction(p + 1, &us);
+	*out = v * f->one + us;
+	return p;
+}
+
+static int64_t year_of(int64_t v)
 {
 	return v < 70 ? v + 2000 : v < 100 ? v + 1900 : v;
 }
 
-/* One element: "*", "A", "A..B", "A/R", "A..B/R"; its values into BITS
- * (bit v - lo). */
-static const char *element(const char *p, const struct cal_field *f, uint64_t *bits)
+static int put(struct cal_values *out, const struct cal_field *f, int64_t v)
 {
-	int a, b, r = 0;
+	if (out->bits) {
+		out->bits[(v - f->lo) / 64] |= 1ULL << ((v - f->lo) % 64);
+		return 0;
+	}
+	if (out->n == out->cap) {
+		size_t cap = out->cap ? out->cap * 2 : 64;
+		int32_t *grown = realloc(out->list, cap * sizeof *grown);
+		if (!grown)
+			return -1;
+		out->list = grown;
+		out->cap = cap;
+	}
+	out->list[out->n++] = (int32_t)v;
+	return 0;
+}
+
+/* Every value of A..B by R (one unit without R) into OUT. */
+static int put_run(struct cal_values *out, const struct cal_field *f, int64_t a, int64_t b,
+		   int64_t r)
+{
+	if (!out->bits && (b - a) / r >= (int64_t)(SCHED_TODS_MAX - out->n))
+		return -1; /* more due times than a day may have */
+	for (int64_t v = a; v <= b; v += r)
+		if (put(out, f, v) < 0)
+			return -1;
+	return 0;
+}
+
+/* One element: "*", "A", "A..B", "A/R", "A..B/R"; its values into OUT. */
+static const char *element(const char *p, const struct cal_field *f, struct cal_values *out)
+{
+	int64_t a, b, r = 0;
 	if (*p == '*') {
-		if (f->end)
+		if (f->end || put_run(out, f, f->lo, f->hi, f->one) < 0)
 			return NULL;
-		for (int v = f->lo; v <= f->hi; v++)
-			bits[(v - f->lo) / 64] |= 1ULL << ((v - f->lo) % 64);
 		return p + 1;
 	}
 	if (!(p = value(p, f, &a)))
@@ -82,30 +132,38 @@ static const char *element(const char *p, const struct cal_field *f, uint64_t *b
 	}
 	/* As systemd: a repetition must repeat within the field at least
 	 * once; from the month's end it counts back past its start; a range
-	 * of seconds without a repetition must be more than one second. */
+	 * of seconds without a repetition must span a second at least. */
 	if (a < f->lo || b > f->hi || a > b || (r && f->end && (range || a <= r)) ||
-	    (r && !range && !f->end && a + r > f->hi) || (range && f->seconds && a == b && !r))
+	    (r && !range && !f->end && a + r > f->hi) ||
+	    (range && f->one > 1 && b - a < f->one && !r))
 		return NULL;
 	if (r && !range && !f->end)
 		b = f->hi;
-	for (int v = a; v <= b; v += r ? r : 1)
-		bits[(v - f->lo) / 64] |= 1ULL << ((v - f->lo) % 64);
+	if (put_run(out, f, a, b, r ? r : f->one) < 0)
+		return NULL;
 	if (r && f->end) /* "~7/2": the 7th last day, then every 2nd to the end */
-		for (int v = a; v >= 1; v -= r)
-			bits[0] |= 1ULL << (v - f->lo);
+		for (int64_t v = a; v >= 1; v -= r)
+			out->bits[0] |= 1ULL << (v - f->lo);
 	return p;
 }
 
 /* A comma list of elements, up to END (a character not in it). */
-static const char *list(const char *p, const struct cal_field *f, uint64_t *bits)
+static const char *list(const char *p, const struct cal_field *f, struct cal_values *out)
 {
 	for (;;) {
-		if (!(p = element(p, f, bits)))
+		if (!(p = element(p, f, out)))
 			return NULL;
 		if (*p != ',')
 			return p;
 		p++;
 	}
+}
+
+/* A bit set field's list. */
+static const char *list_bits(const char *p, const struct cal_field *f, uint64_t *bits)
+{
+	struct cal_values out = { .bits = bits };
+	return list(p, f, &out);
 }
 
 /* A weekday's full name or its first three letters, any case. */
@@ -150,13 +208,13 @@ static int parse_weekdays(const char *p, uint8_t *dows)
 	}
 }
 
-static const struct cal_field f_year = { SCHED_YEAR_MIN, SCHED_YEAR_MAX, false, false };
-static const struct cal_field f_month = { 1, 12, false, false };
-static const struct cal_field f_day = { 1, 31, false, false };
-static const struct cal_field f_end = { 1, 28, false, true };
-static const struct cal_field f_hour = { 0, 23, false, false };
-static const struct cal_field f_minute = { 0, 59, false, false };
-static const struct cal_field f_second = { 0, 59, true, false };
+static const struct cal_field f_year = { SCHED_YEAR_MIN, SCHED_YEAR_MAX, 1, false };
+static const struct cal_field f_month = { 1, 12, 1, false };
+static const struct cal_field f_day = { 1, 31, 1, false };
+static const struct cal_field f_end = { 1, 28, 1, true };
+static const struct cal_field f_hour = { 0, 23, 1, false };
+static const struct cal_field f_minute = { 0, 59, 1, false };
+static const struct cal_field f_second = { 0, 60LL * SCHED_US - 1, SCHED_US, false };
 
 /* [YEAR-]MONTH-DAY, or MONTH~DAY / YEAR-MONTH~DAY counting from the end. */
 static int parse_date(const char *p, struct sched_expr *e)
@@ -169,15 +227,15 @@ static int parse_date(const char *p, struct sched_expr *e)
 	uint64_t m = 0, d = 0;
 	if (seps == 2) {
 		uint64_t y[4] = { 0 };
-		if (!(p = list(p, &f_year, y)) || *p++ != '-')
+		if (!(p = list_bits(p, &f_year, y)) || *p++ != '-')
 			return -1;
 		e->any_year = false;
 		memcpy(e->years, y, sizeof y);
 	}
-	if (!(p = list(p, &f_month, &m)) || (*p != '-' && *p != '~'))
+	if (!(p = list_bits(p, &f_month, &m)) || (*p != '-' && *p != '~'))
 		return -1;
 	bool end = *p++ == '~';
-	if (!(p = list(p, end ? &f_end : &f_day, &d)) || *p)
+	if (!(p = list_bits(p, end ? &f_end : &f_day, &d)) || *p)
 		return -1;
 	e->months = (uint16_t)(m << 1);
 	if (end)
@@ -187,18 +245,40 @@ static int parse_date(const char *p, struct sched_expr *e)
 	return 0;
 }
 
-static int parse_time(const char *p, uint64_t hms[3])
+static int cmp32(const void *a, const void *b)
 {
-	hms[0] = hms[1] = 0;
-	hms[2] = 1;
-	if (!(p = list(p, &f_hour, &hms[0])) || *p++ != ':' ||
-	    !(p = list(p, &f_minute, &hms[1])))
+	int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* The seconds of P (microseconds of a minute) into SECS, ascending, once
+ * each. */
+static const char *parse_seconds(const char *p, struct cal_values *secs)
+{
+	if (!(p = list(p, &f_second, secs)))
+		return NULL;
+	qsort(secs->list, secs->n, sizeof *secs->list, cmp32);
+	size_t w = 0;
+	for (size_t i = 0; i < secs->n; i++)
+		if (w == 0 || secs->list[w - 1] != secs->list[i])
+			secs->list[w++] = secs->list[i];
+	secs->n = w;
+	return p;
+}
+
+/* HH:MM[:SS]: hours and minutes into HM, seconds into SECS (0 when
+ * none are given). */
+static int parse_time(const char *p, uint64_t hm[2], struct cal_values *secs)
+{
+	static const struct cal_field none = { 0, 0, 1, false };
+	hm[0] = hm[1] = 0;
+	if (!(p = list_bits(p, &f_hour, &hm[0])) || *p++ != ':' ||
+	    !(p = list_bits(p, &f_minute, &hm[1])))
 		return -1;
-	if (*p == ':') {
-		hms[2] = 0;
-		if (!(p = list(p + 1, &f_second, &hms[2])))
-			return -1;
-	}
+	if (*p == ':' && !(p = parse_seconds(p + 1, secs)))
+		return -1;
+	if (secs->n == 0 && put(secs, &none, 0) < 0)
+		return -1;
 	return *p ? -1 : 0;
 }
 
@@ -221,11 +301,12 @@ static int parse_instant(const char *p, struct sched_expr *e, char **zone)
 	*zone = strdup("UTC");
 	if (!*zone)
 		return -1;
-	return sched_set_tods(e, 1u << (s / 3600), 1ULL << (s / 60 % 60), 1ULL << (s % 60));
+	int32_t sec = s % 60 * SCHED_US;
+	return sched_set_tods(e, 1u << (s / 3600), 1ULL << (s / 60 % 60), &sec, 1);
 }
 
 /* The event without its zone: up to three words. */
-static int parse_words(char *p, struct sched_expr *e)
+static int words_into(char *p, struct sched_expr *e, struct cal_values *secs)
 {
 	char *word[4] = { NULL };
 	int n = 0;
@@ -237,29 +318,45 @@ static int parse_words(char *p, struct sched_expr *e)
 	e->any_year = true;
 	e->months = 0x1ffe;
 	e->dom = 0xfffffffe;
-	uint64_t hms[3] = { 1, 1, 1 };
+	uint64_t hm[2] = { 1, 1 }; /* 00:00:00 without a time */
 	if (i < n && isalpha((unsigned char)*word[i]) && parse_weekdays(word[i++], &e->dows) < 0)
 		return -1;
 	if (i < n && !strchr(word[i], ':') && parse_date(word[i++], e) < 0)
 		return -1;
-	if (i < n && parse_time(word[i++], hms) < 0)
+	if (i < n && parse_time(word[i++], hm, secs) < 0)
 		return -1;
 	if (i < n || n == 0)
 		return -1;
-	return sched_set_tods(e, (uint32_t)hms[0], hms[1], hms[2]);
+	static const int32_t zero = 0;
+	return secs->n ? sched_set_tods(e, (uint32_t)hm[0], hm[1], secs->list, secs->n)
+		       : sched_set_tods(e, (uint32_t)hm[0], hm[1], &zero, 1);
 }
 
-/* A last word that is "UTC" or a zone of the tz database names the zone. */
-static char *split_zone(char *text)
+static int parse_words(char *p, struct sched_expr *e)
+{
+	struct cal_values secs = { 0 };
+	int r = words_into(p, e, &secs);
+	free(secs.list);
+	return r;
+}
+
+/* A last word that is "UTC", the local zone's abbreviation (*DST 0 or 1,
+ * before a zone file of that name, as systemd reads it) or a zone of the
+ * tz database names the zone. */
+static char *split_zone(char *text, int *dst)
 {
 	char *space = strrchr(text, ' ');
 	if (!space)
 		return NULL;
 	const char *name = space + 1;
-	if (strcasecmp(name, "UTC") == 0)
+	if (strcasecmp(name, "UTC") == 0) {
 		name = "UTC";
-	else if (!isalpha((unsigned char)*name) || !tz_load(name, NULL, 0))
+	} else if ((*dst = tz_abbr_local(name)) >= 0) {
+		*space = 0;
 		return NULL;
+	} else if (!isalpha((unsigned char)*name) || !tz_load(name, NULL, 0)) {
+		return NULL;
+	}
 	char *zone = strdup(name);
 	if (zone)
 		*space = 0;
@@ -270,13 +367,14 @@ int calendar_parse(const char *text, struct sched_expr *e, char **zone, char *er
 		   size_t errlen)
 {
 	memset(e, 0, sizeof *e);
+	e->dst = -1;
 	*zone = NULL;
 	size_t len = strlen(text);
 	char *copy = len && len < 1024 && text[0] != ' ' && text[len - 1] != ' '
 		     ? strdup(text) : NULL;
 	int r = -1;
 	if (copy) {
-		*zone = split_zone(copy);
+		*zone = split_zone(copy, &e->dst);
 		const char *body = copy;
 		for (size_t i = 0; i < sizeof shorthands / sizeof *shorthands; i++)
 			if (strcasecmp(copy, shorthands[i][0]) == 0)
@@ -285,6 +383,7 @@ int calendar_parse(const char *text, struct sched_expr *e, char **zone, char *er
 		if (copy[0] == '@') { /* an instant is UTC, whatever zone follows */
 			free(*zone);
 			*zone = NULL;
+			e->dst = -1;
 			r = parse_instant(copy, e, zone);
 		}
 		else if (words)

@@ -7,7 +7,9 @@
 #include "sched_expr.h"
 
 /* TEXT into E, and *ZONE the zone the event names at its end (malloc'd)
- * or NULL.  Returns 0, or -1 with ERR saying why TEXT is unusable. */
+ * or NULL; an event that ends in the local zone's abbreviation has
+ * E->dst 0 or 1 and no *ZONE (it is the local zone).  Returns 0, or -1
+ * with ERR saying why TEXT is unusable. */
 int calendar_parse(const char *text, struct sched_expr *e, char **zone, char *err,
 		   size_t errlen);
 

@@ -147,6 +147,7 @@ int cron_parse(const char *text, struct sched_expr *e, char *err, size_t errlen)
 			return -1;
 		}
 	memset(e, 0, sizeof *e);
+	e->dst = -1;
 	e->cron = true;
 	e->any_year = true;
 	e->wild = *start[0] == '*' || *start[1] == '*';
@@ -156,7 +157,8 @@ int cron_parse(const char *text, struct sched_expr *e, char *err, size_t errlen)
 	e->dom = (uint32_t)bits[2];
 	e->months = (uint16_t)bits[3];
 	e->dows = (uint8_t)((bits[4] | bits[4] >> 7) & 0x7f);
-	if (sched_set_tods(e, (uint32_t)bits[1], bits[0], 1) < 0) {
+	static const int32_t second_zero = 0;
+	if (sched_set_tods(e, (uint32_t)bits[1], bits[0], &second_zero, 1) < 0) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}

@@ -10,6 +10,11 @@
 
 #define SCHED_YEAR_MIN 1970
 #define SCHED_YEAR_MAX 2199
+#define SCHED_US 1000000 /* due times are microseconds: a second's fraction */
+/* At most this many due times in a day (four a second): a day's times are
+ * kept as a list, walked on the days of a clock change, and an event
+ * beyond it is refused. */
+#define SCHED_TODS_MAX 345600
 
 struct sched_expr {
 	bool cron;          /* else a calendar event */
@@ -21,10 +26,13 @@ struct sched_expr {
 	uint32_t dom;       /* bit d, 1-31 */
 	uint32_t dom_end;   /* calendar "~": bit k, the kth last day */
 	uint8_t dows;       /* bit w, 0 = Sunday */
-	int32_t *tods;      /* due seconds of a due day, ascending */
+	int64_t *tods;      /* due microseconds of a due day, ascending */
 	size_t ntods;
-	int32_t tod_min_gap, tod_max_gap; /* between them, 0 with one */
+	int64_t tod_min_gap, tod_max_gap; /* between them, 0 with one */
 	size_t tod_max_at;  /* the index that starts the first longest */
+	/* calendar: ends in the local zone's abbreviation of standard time
+	 * (0) or of daylight saving time (1), due only while it holds; -1 */
+	int dst;
 };
 
 static inline bool sched_year_ok(const struct sched_expr *e, int64_t y)
@@ -48,9 +56,10 @@ static inline bool sched_day_due(const struct sched_expr *e, int64_t y, int m, i
 	return e->day_or ? dom || dow : dom && dow;
 }
 
-/* The times of day of H x M x S (bit sets), with their gaps; -1 when out
- * of memory. */
+/* The times of day of HOURS x MINUTES (bit sets) x SECS (NSECS
+ * microseconds of a minute, ascending), with their gaps; -1 when out of
+ * memory or more than SCHED_TODS_MAX. */
 int sched_set_tods(struct sched_expr *e, uint32_t hours, uint64_t minutes,
-		   uint64_t seconds);
+		   const int32_t *secs, size_t nsecs);
 
 #endif

@@ -15,8 +15,11 @@
 #include "cron.h"
 #include "sched_expr.h"
 #include "tz.h"
+#include "tz_abbr.h"
 
 #define DAY 86400
+#define US SCHED_US /* instants here are microseconds since the epoch */
+#define DAY_US ((int64_t)DAY * US)
 #define SPAN_DAYS (29 * 366 + 3)
 #define CRON_BIG_CHANGE (3 * 3600) /* cron takes it for a corrected clock */
 #define CRON_SMALL_CHANGE 240      /* cron catches up on every job */
@@ -165,8 +168,12 @@ static int parse_item(const char *text, const char *tz, struct sched_item *it, c
 	if (is_cron(text) ? cron_parse(text, &it->e, err, errlen)
 			  : calendar_parse(text, &it->e, &named, err, errlen))
 		return -1;
-	const char *zone = named ? named : tz;
-	it->from = named ? ZONE_FROM_EXPRESSION : tz && *tz ? ZONE_FROM_TZ : ZONE_FROM_LOCAL;
+	/* The local zone's abbreviation names the local zone, whatever TZ. */
+	const char *zone = named ? named : it->e.dst >= 0 ? NULL : tz;
+	it->from = named		   ? ZONE_FROM_EXPRESSION
+		   : it->e.dst >= 0 ? ZONE_FROM_ABBREVIATION
+		   : zone && *zone ? ZONE_FROM_TZ
+				   : ZONE_FROM_LOCAL;
 	it->zone = tz_load(zone, err, errlen);
 	free(named);
 	if (!it->zone) {
@@ -239,11 +246,11 @@ static int skipped(const struct sched_item *it, int64_t local, struct instants *
 {
 	int64_t at;
 	int32_t before, after;
-	if (!it->e.cron || tz_skip_of(it->zone, local, &at, &before, &after) < 0)
+	if (!it->e.cron || tz_skip_of(it->zone, floor_div(local, US), &at, &before, &after) < 0)
 		return 0;
 	int32_t d = after - before;
 	if (d <= CRON_SMALL_CHANGE || (d < CRON_BIG_CHANGE && !it->e.wild))
-		return instants_add(v, at);
+		return instants_add(v, at * US);
 	return 0;
 }
 
@@ -254,7 +261,7 @@ static bool second_too(const struct sched_item *it, int64_t local)
 {
 	int64_t at;
 	int32_t before, after;
-	if (!it->e.cron || tz_repeat_of(it->zone, local, &at, &before, &after) < 0)
+	if (!it->e.cron || tz_repeat_of(it->zone, floor_div(local, US), &at, &before, &after) < 0)
 		return false;
 	return it->e.wild || before - after >= CRON_BIG_CHANGE;
 }
@@ -264,10 +271,21 @@ static bool second_too(const struct sched_item *it, int64_t local)
 static int across_one(int64_t local, int64_t at, int32_t before, int32_t after, int64_t t[2])
 {
 	int n = 0;
-	if (local - before < at)
-		t[n++] = local - before;
-	if (local - after >= at)
-		t[n++] = local - after;
+	if (local - (int64_t)before * US < at * US)
+		t[n++] = local - (int64_t)before * US;
+	if (local - (int64_t)after * US >= at * US)
+		t[n++] = local - (int64_t)after * US;
+	return n;
+}
+
+/* tz_from_local() for a local time in microseconds: the offsets change
+ * at whole seconds, so a second's fraction goes along unchanged. */
+static int from_local_us(const struct tz_zone *z, int64_t local, int64_t t[2])
+{
+	int64_t sec = floor_div(local, US), frac = local - sec * US;
+	int n = tz_from_local(z, sec, t);
+	for (int i = 0; i < n; i++)
+		t[i] = t[i] * US + frac;
 	return n;
 }
 
@@ -281,9 +299,9 @@ static int day_spelled(const struct sched_item *it, int64_t day, struct instants
 				       &at, &before, &after);
 	size_t from = v->n;
 	for (size_t i = 0; i < it->e.ntods; i++) {
-		int64_t local = day * DAY + it->e.tods[i], t[2];
+		int64_t local = day * DAY_US + it->e.tods[i], t[2];
 		int n = changes == 1 ? across_one(local, at, before, after, t)
-				     : tz_from_local(it->zone, local, t);
+				     : from_local_us(it->zone, local, t);
 		int r = n == 0 ? skipped(it, local, v) : instants_add(v, t[0]);
 		if (r == 0 && n == 2 && second_too(it, local))
 			r = instants_add(v, t[1]);
@@ -300,7 +318,7 @@ static int day_next(const struct sched_item *it, int64_t day, int64_t after, int
 {
 	int32_t off;
 	if (day_plain(it->zone, day, &off)) {
-		int64_t want = after + off - day * DAY; /* a time of day past it */
+		int64_t want = after + (int64_t)off * US - day * DAY_US; /* a time of day past it */
 		size_t lo = 0, hi = it->e.ntods;
 		while (lo < hi) {
 			size_t mid = lo + (hi - lo) / 2;
@@ -311,7 +329,7 @@ static int day_next(const struct sched_item *it, int64_t day, int64_t after, int
 		}
 		if (lo == it->e.ntods)
 			return 1;
-		*next = day * DAY + it->e.tods[lo] - off;
+		*next = day * DAY_US + it->e.tods[lo] - (int64_t)off * US;
 		return 0;
 	}
 	v->n = 0;
@@ -327,12 +345,14 @@ static int day_next(const struct sched_item *it, int64_t day, int64_t after, int
 
 static int64_t local_day_of(const struct tz_zone *z, int64_t t)
 {
-	return floor_div(t + tz_offset_at(z, t), DAY);
+	int64_t sec = floor_div(t, US);
+	return floor_div(sec + tz_offset_at(z, sec), DAY);
 }
 
-/* The item's first due instant after AFTER: 0, 1 when none in the span. */
-static int item_next(const struct sched_item *it, int64_t after, int64_t *next,
-		     struct instants *v)
+/* The item's first due instant after AFTER, its abbreviation aside: 0, 1
+ * when none in the span. */
+static int item_next_in_span(const struct sched_item *it, int64_t after, int64_t *next,
+			     struct instants *v)
 {
 	int64_t start = local_day_of(it->zone, after) - 1;
 	for (int64_t day = start; day <= start + SPAN_DAYS; day++) {
@@ -351,6 +371,32 @@ static int item_next(const struct sched_item *it, int64_t after, int64_t *next,
 		}
 	}
 	return 1;
+}
+
+/* Where an item that ends in the local zone's abbreviation is due, from
+ * AFTER on (microseconds): up to the end of the stretch of time in which
+ * the zone keeps that abbreviation's flag, none when AFTER is outside one
+ * (systemd finds no due time then, and none past the stretch).  Returns
+ * the end, INT64_MAX for an item without one, or INT64_MIN for none. */
+static int64_t abbr_until(const struct sched_item *it, int64_t after)
+{
+	int64_t from, to;
+	if (it->e.dst < 0)
+		return INT64_MAX;
+	if (tz_abbr_stretch(floor_div(after + 1, US), &from, &to) != it->e.dst)
+		return INT64_MIN;
+	return to == INT64_MAX ? INT64_MAX : to * US;
+}
+
+/* The item's first due instant after AFTER: 0, 1 when none in the span. */
+static int item_next(const struct sched_item *it, int64_t after, int64_t *next,
+		     struct instants *v)
+{
+	int64_t until = abbr_until(it, after);
+	if (until == INT64_MIN)
+		return 1;
+	int r = item_next_in_span(it, after, next, v);
+	return r == 0 && *next >= until ? 1 : r;
 }
 
 int schedule_next(const struct schedule *s, int64_t after, int64_t *next)
@@ -397,7 +443,7 @@ static int chunk_spell(const struct cursor *cur, int64_t day, struct instants *v
 	int32_t off;
 	if (day_plain(it.zone, day, &off)) {
 		for (size_t i = 0; i < it.e.ntods; i++)
-			if (instants_add(v, day * DAY + it.e.tods[i] - off) < 0)
+			if (instants_add(v, day * DAY_US + it.e.tods[i] - (int64_t)off * US) < 0)
 				return -1;
 	} else if (day_spelled(&it, day, v) < 0) {
 		return -1;
@@ -434,14 +480,13 @@ static int cursor_advance(struct cursor *cur, struct instants *v)
 		int64_t day = cur->day;
 		if (!day_due(e, day))
 			continue;
-		int32_t off;
-		int64_t base = day * DAY;
-		if (day_plain(cur->zone, day, &off) && base + e->tods[0] - off >= cur->lo &&
-		    base + e->tods[e->ntods - 1] - off < cur->hi) {
-			cur->c = (struct chunk){ base + e->tods[0] - off,
-						 base + e->tods[e->ntods - 1] - off,
+		int32_t off = 0;
+		bool plain = day_plain(cur->zone, day, &off);
+		int64_t base = day * DAY_US - (int64_t)off * US;
+		if (plain && base + e->tods[0] >= cur->lo && base + e->tods[e->ntods - 1] < cur->hi) {
+			cur->c = (struct chunk){ base + e->tods[0], base + e->tods[e->ntods - 1],
 						 (int64_t)e->ntods, e->tod_min_gap, e->tod_max_gap,
-						 base + e->tods[e->tod_max_at] - off };
+						 base + e->tods[e->tod_max_at] };
 			cur->valid = true;
 		} else {
 			v->n = 0;
@@ -460,17 +505,17 @@ static int cursor_advance(struct cursor *cur, struct instants *v)
 struct gap_acc {
 	bool have_prev, have_gap;
 	int64_t prev;
-	struct schedule_gaps g;
+	int64_t longest, longest_at, shortest; /* microseconds */
 };
 
 static void gap_add(struct gap_acc *a, int64_t from, int64_t gap)
 {
-	if (!a->have_gap || gap > a->g.longest) {
-		a->g.longest = gap;
-		a->g.longest_at = from;
+	if (!a->have_gap || gap > a->longest) {
+		a->longest = gap;
+		a->longest_at = from;
 	}
-	if (!a->have_gap || gap < a->g.shortest)
-		a->g.shortest = gap;
+	if (!a->have_gap || gap < a->shortest)
+		a->shortest = gap;
 	a->have_gap = true;
 }
 
@@ -543,18 +588,18 @@ static int acc_cluster(struct gap_acc *a, struct cursor *cur, size_t n, int i,
 	return 0;
 }
 
-/* The union's gaps over [LO, HI), each item in ZONES[i]. */
-static int union_gaps(const struct schedule *s, const struct tz_zone **zones, int64_t lo,
-		      int64_t hi, struct gap_acc *a)
+/* The union's gaps over [LO[i], HI[i]), each item in ZONES[i]. */
+static int union_gaps(const struct schedule *s, const struct tz_zone **zones,
+		      const int64_t *lo, const int64_t *hi, struct gap_acc *a)
 {
 	struct cursor *cur = calloc(s->n, sizeof *cur);
 	struct instants v = { 0 }, all = { 0 };
 	int r = cur ? 0 : -1;
 	for (size_t i = 0; i < s->n && r == 0; i++) {
-		cur[i] = (struct cursor){ .it = &s->items[i], .zone = zones[i], .lo = lo, .hi = hi,
-					  .day = local_day_of(zones[i], lo) - 1,
-					  .last_day = local_day_of(zones[i], hi) + 1 };
-		r = cursor_advance(&cur[i], &v);
+		cur[i] = (struct cursor){ .it = &s->items[i], .zone = zones[i], .lo = lo[i],
+					  .hi = hi[i], .day = local_day_of(zones[i], lo[i]) - 1,
+					  .last_day = local_day_of(zones[i], hi[i]) + 1 };
+		r = lo[i] < hi[i] ? cursor_advance(&cur[i], &v) : 0;
 	}
 	for (int i; r == 0 && (i = first_cursor(cur, s->n)) >= 0;) {
 		bool overlap = false;
@@ -573,7 +618,8 @@ static int union_gaps(const struct schedule *s, const struct tz_zone **zones, in
 	return r;
 }
 
-/* The first instant at or after local midnight of January 1 of YEAR. */
+/* The first instant at or after local midnight of January 1 of YEAR, in
+ * seconds. */
 static int64_t year_start(const struct tz_zone *z, int64_t year)
 {
 	int64_t local = tz_days_from_civil(year, 1, 1) * DAY, t[2], at;
@@ -583,45 +629,76 @@ static int64_t year_start(const struct tz_zone *z, int64_t year)
 	return tz_skip_of(z, local, &at, &before, &after) == 0 ? at : local;
 }
 
+/* The item's span within [LO, HI): for one that ends in the local zone's
+ * abbreviation, the stretch around NOW that keeps its flag (empty when NOW
+ * is outside one), as a timer started now would run it. */
+static void abbr_span(const struct sched_item *it, int64_t now, int64_t lo, int64_t hi,
+		      int64_t *from, int64_t *to)
+{
+	int64_t a, b;
+	*from = lo;
+	*to = hi;
+	if (it->e.dst < 0)
+		return;
+	if (tz_abbr_stretch(now, &a, &b) != it->e.dst) {
+		*to = lo;
+		return;
+	}
+	if (a != INT64_MIN && a * US > lo)
+		*from = a * US;
+	if (b != INT64_MAX && b * US < hi)
+		*to = b * US;
+}
+
 int schedule_gaps(const struct schedule *s, int64_t now, struct schedule_gaps *out)
 {
 	if (!s->n || s->n > 64)
 		return -1;
 	const struct tz_zone *zones[64], *fixed[64];
-	int64_t y;
+	int64_t y, los[64], his[64];
 	int m, d;
-	tz_civil_from_days(local_day_of(s->items[0].zone, now), &y, &m, &d);
+	tz_civil_from_days(local_day_of(s->items[0].zone, now * US), &y, &m, &d);
 	int64_t lo = year_start(s->items[0].zone, y), hi = year_start(s->items[0].zone, y + 29);
 	for (size_t i = 0; i < s->n; i++) {
 		zones[i] = s->items[i].zone;
 		fixed[i] = tz_fixed(tz_offset_at(zones[i], lo));
 		if (!fixed[i])
 			return -1;
+		abbr_span(&s->items[i], now, lo * US, hi * US, &los[i], &his[i]);
 	}
 	struct gap_acc real = { 0 }, usual = { 0 };
-	if (union_gaps(s, zones, lo, hi, &real) < 0 || !real.have_gap ||
-	    union_gaps(s, fixed, lo, hi, &usual) < 0 || !usual.have_gap)
+	if (union_gaps(s, zones, los, his, &real) < 0 || !real.have_gap ||
+	    union_gaps(s, fixed, los, his, &usual) < 0 || !usual.have_gap)
 		return -1;
-	*out = real.g;
-	out->usual_longest = usual.g.longest;
+	/* In whole seconds, an interval must cover the longest gap: up. */
+	*out = (struct schedule_gaps){
+		.longest_us = real.longest, .longest_at_us = real.longest_at,
+		.shortest_us = real.shortest, .usual_longest_us = usual.longest,
+		.longest = (real.longest + US - 1) / US, .shortest = real.shortest / US,
+		.usual_longest = (usual.longest + US - 1) / US,
+	};
 	return 0;
 }
 
 /* --- RFC 3339 --- */
 
-int schedule_format(int64_t t, const char *zone, char *buf, size_t len)
+int schedule_format(int64_t t_us, const char *zone, char *buf, size_t len)
 {
 	const struct tz_zone *z = tz_load(zone, NULL, 0);
 	if (!z)
 		return -1;
+	int64_t t = floor_div(t_us, US), frac = t_us - t * US;
 	int32_t off = tz_offset_at(z, t);
 	int64_t local = t + off, y;
 	int m, d;
 	tz_civil_from_days(floor_div(local, DAY), &y, &m, &d);
 	int64_t sod = local - floor_div(local, DAY) * DAY;
 	int32_t a = off < 0 ? -off : off;
-	int n = snprintf(buf, len, "%04lld-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", (long long)y, m,
-			 d, (int)(sod / 3600), (int)(sod / 60 % 60), (int)(sod % 60),
+	char fr[8] = "";
+	if (frac)
+		snprintf(fr, sizeof fr, ".%06d", (int)frac);
+	int n = snprintf(buf, len, "%04lld-%02d-%02dT%02d:%02d:%02d%s%c%02d:%02d", (long long)y,
+			 m, d, (int)(sod / 3600), (int)(sod / 60 % 60), (int)(sod % 60), fr,
 			 off < 0 ? '-' : '+', (int)(a / 3600), (int)(a / 60 % 60));
 	return n > 0 && (size_t)n < len && y >= 0 && y <= 9999 ? 0 : -1;
 }
@@ -646,6 +723,7 @@ static const char *expect(const char *p, const char *set)
 int schedule_parse_time(const char *text, int64_t *t)
 {
 	int y, mo, d, h, mi, s, oh = 0, om = 0, sign = 1;
+	int64_t us = 0;
 	const char *p = digits(text, 4, &y);
 	p = p ? expect(p, "-") : NULL;
 	p = p ? digits(p, 2, &mo) : NULL;
@@ -658,8 +736,8 @@ int schedule_parse_time(const char *text, int64_t *t)
 	p = p ? expect(p, ":") : NULL;
 	p = p ? digits(p, 2, &s) : NULL;
 	if (p && *p == '.' && isdigit((unsigned char)p[1]))
-		for (p++; isdigit((unsigned char)*p); p++)
-			; /* a fraction: due times are whole seconds, after is after */
+		for (int p10 = US / 10; isdigit((unsigned char)*++p); p10 /= 10)
+			us += (int64_t)(*p - '0') * p10; /* past a microsecond, after is after */
 	if (p && (*p == 'Z' || *p == 'z')) {
 		p++;
 	} else if (p && (*p == '+' || *p == '-')) {
@@ -673,7 +751,7 @@ int schedule_parse_time(const char *text, int64_t *t)
 	if (!p || *p || mo < 1 || mo > 12 || d < 1 || d > tz_month_days(y, mo) || h > 23 ||
 	    mi > 59 || s > 59 || oh > 23 || om > 59)
 		return -1;
-	*t = tz_days_from_civil(y, mo, d) * DAY + (int64_t)h * 3600 + (int64_t)mi * 60 + s -
-	     (int64_t)sign * (oh * 3600 + om * 60);
+	*t = (tz_days_from_civil(y, mo, d) * DAY + (int64_t)h * 3600 + (int64_t)mi * 60 + s -
+	      (int64_t)sign * (oh * 3600 + om * 60)) * US + us;
 	return 0;
 }

@@ -59,6 +59,12 @@ class WithSchedule(HbctlCase):
         self.assertDone(self.run_hbctl("create", "s", "--schedule", "*:*:0/10"))
         self.assertEqual(self.sent("POST")["interval_secs"], 60)
 
+    def test_a_gap_with_a_fraction_is_rounded_up(self):
+        # 00.5 and 01 s of every other minute: the longest gap is 119.5 s.
+        self.assertDone(self.run_hbctl("create", "f", "--schedule", "*:0/2:0.5,1",
+                                       "--tz", "UTC"))
+        self.assertEqual(self.sent("POST")["interval_secs"], 120)
+
     def test_update_sends_only_the_interval(self):
         hb = self.store.add("backup", interval_secs=600, grace_secs=30)
         self.assertDone(self.run_hbctl("update", hb["id"], "--schedule", "@daily"))

@@ -21,7 +21,7 @@ HBCTL = os.environ.get("HBCTL", "")
 if not HBCTL or not os.access(HBCTL, os.X_OK):
     raise SystemExit("tests: set HBCTL to the hbctl binary (meson test does this)")
 
-RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$")
+RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?[+-]\d\d:\d\d$")
 
 
 def next_(*args, env=None):
@@ -89,6 +89,32 @@ class Next(unittest.TestCase):
             self.assertEqual(p.returncode, 2, args)
             self.assertEqual(p.stdout, "", args)
             self.assertEqual(len(p.stderr.splitlines()), 1, (args, p.stderr))
+
+    def test_a_fraction_of_a_second_in_six_digits(self):
+        # After is after to the microsecond; a whole second has no fraction.
+        for after in ("2026-12-08T09:00:00.3Z", "2026-12-08T09:00:00.4999999Z"):
+            self.assertEqual(self.due("*:*:0/0.25", "--count", "3", "--after", after),
+                             ["2026-12-08T09:00:00.500000+00:00",
+                              "2026-12-08T09:00:00.750000+00:00",
+                              "2026-12-08T09:00:01+00:00"])
+        self.assertEqual(self.due("12:00:01.1234565", "--count", "1",
+                                  "--after", "2026-12-08T00:00:00Z"),
+                         ["2026-12-08T12:00:01.123457+00:00"])
+        for bad in ("*:*:59.5/0.5", "*:*:1.", "12:00.5", "*:*:0/0.01"):
+            self.assertEqual(next_(bad).returncode, 2, bad)
+
+    def test_the_local_zones_abbreviation(self):
+        berlin = {"TZ": "Europe/Berlin"}
+        self.assertEqual(self.due("Mon 09:00 cet", "--count", "2", "--tz", "Asia/Tokyo",
+                                  "--after", "2026-12-04T10:00:00Z", env=berlin),
+                         ["2026-12-07T09:00:00+01:00", "2026-12-14T09:00:00+01:00"])
+        # Due only while the zone keeps the name: the last Monday of winter.
+        self.assertEqual(self.due("Mon 09:00 CET", "--count", "2",
+                                  "--after", "2027-03-20T00:00:00Z", env=berlin),
+                         ["2027-03-22T09:00:00+01:00"])
+        p = next_("Mon 09:00 CEST", "--after", "2026-12-04T10:00:00Z", env=berlin)
+        self.assertEqual((p.returncode, p.stdout), (1, ""))
+        self.assertEqual(next_("Mon 09:00 CEST", env={"TZ": "America/New_York"}).returncode, 2)
 
     def test_never_due_is_said(self):
         p = next_("0 0 30 2 *")
@@ -160,6 +186,18 @@ class CheckSchedule(unittest.TestCase):
         self.assertNotIn("overlap", p.stdout)
         p = check("--schedule", "*/15 * * * *", "--timeout", "900")
         self.assertNotIn("overlap", p.stdout)
+
+    def test_gaps_with_a_fraction_are_exact(self):
+        p = check("--schedule", "*:*:0/0.25", "--timeout", "0.3")
+        self.assertEqual(self.lines(p)[2], "longest gap 0.25 s (0.25s), shortest 0.25 s "
+                                           "(0.25s), over this year and the 28 after it")
+        self.assertIn("problem: timeout 0.3 s is longer than the schedule's shortest gap "
+                      "0.25 s, and there is no lock", p.stdout)
+        self.assertNotIn("overlap", check("--schedule", "*:*:0/0.25", "--timeout",
+                                          "0.25").stdout)
+        got = self.lines(check("--schedule", "*:*:1.5..2.5"))
+        self.assertEqual(got[2], "longest gap 59 s (59s), shortest 1 s (1s), over this "
+                                 "year and the 28 after it")
 
     def test_unusable_schedule_or_zone_is_a_warning_and_no_figure(self):
         for args in (["--schedule", "61 * * * *"], ["--schedule", "@daily", "--tz", "Mars/Base"],

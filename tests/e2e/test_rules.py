@@ -267,6 +267,10 @@ SCHEDULES = (("0 9 * * 1-5", "ok"), ("@daily", "ok"), ("02:30", "ok"),
              ("0 0 29 2 *", "ok"), ("*-*-* 09:00 Asia/Kolkata", "ok"),
              ("@reboot", "bad"), ("61 * * * *", "bad"), ("not a schedule", "bad"),
              ("5/15 * * * *", "bad"), ("0 0 30 2 *", "never"), ("", "empty"))
+# Fractions of seconds: what systemd takes, what it refuses, and more due
+# times a day than hbrun keeps (refused: see hbrun(1)).
+SCHEDULES += (("*:*:1.5..3/0.5", "ok"), ("Mon 09:00:00.5 UTC", "ok"),
+              ("*:*:59.5/0.5", "bad"), ("*:*:0/0.01", "bad"))
 ZONES = (("Europe/Berlin", "ok"), ("UTC", "ok"), ("Asia/Kolkata", "ok"),
          ("Mars/Base", "bad"), ("../../etc/passwd", "bad"), ("", "empty"))
 SCHEDULE_OPTIONS = {"--schedule": "schedule", "--tz": "tz"}

@@ -4,7 +4,9 @@ python3-croniter (Debian's, run by /usr/bin/python3) in zones without DST,
 and generated calendar events against `systemd-analyze calendar
 --iterations=N --base-time=@T` in every zone.  Seeded and reproducible:
 HBRUN_SCHEDULE_SEED (default below) and HBRUN_SCHEDULE_CASES (the number of
-cron expressions; half as many calendar events).
+cron expressions; half as many calendar events: three fifths plain, a
+fifth with fractions of seconds, a fifth ending in the local zone's
+abbreviation, with TZ set for both sides).
 
 Where a reference reads a schedule otherwise than hbrun(1) says, the case
 is a named exception, compared against what the reference gives for the
@@ -27,12 +29,38 @@ rule hbrun follows, and the difference itself has a test of its own:
   repeated hour, systemd goes on through that repeated hour; hbrun gives
   the due times a running timer has, the first pass only.  Such bases are
   compared from the end of the repeated hour instead.
+- SYSTEMD_ABBR_PAST_CHANGE: an event ending in the local zone's
+  abbreviation is due, by hbrun, from the base time to the end of the
+  stretch in which the zone keeps it.  systemd stops where its search
+  happens to look at a time of the other flag: where the clocks go back it
+  finds a due time or two past the change (an hour's "*:30 CEST" at 03:30
+  CET) and an event whose search steps over the other stretch goes on in
+  the next one ("annually CET" every 1 January).  Such cases are compared
+  with systemd's due times before the change, and counted.
+- SYSTEMD_REPEAT_CARRY: a repetition without an end ("*:10/33") whose
+  next value lies past its field's end carries into the next unit; where
+  that crosses two units at once (past 23:59 into the next day) systemd
+  resets only the unit below the one that changed, and skips the values
+  below the carry ("*:10/33" from 23:48 gives 00:43, not 00:10).  hbrun
+  gives every value.  The events generated with fractions use ranges for
+  hours and minutes and open repetitions of seconds that carry to no more
+  than their start; the plain events are unchanged.
+- SYSTEMD_DENSE: hbrun keeps a day's due times as a list and refuses an
+  event with more than 345600 of them a day ("*:*:0/0.1"), which systemd
+  takes; generated repetitions of a second's fraction stay at half a
+  second or more, two of them at most in a field.
+
+systemd-analyze shows due times in whole seconds: an event with a
+fraction is compared by the seconds of hbctl's due times, one by one, from
+a base time with a fraction of its own, so the fractions decide which due
+times come first and how many fall in each second.
 
     HBCTL=build/src/hbctl/hbctl python3 tests/e2e/test_schedule_refs.py
 """
 
 import concurrent.futures
 import datetime
+import ctypes
 import json
 import os
 import random
@@ -40,6 +68,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 import unittest
 import zoneinfo
 
@@ -313,12 +342,13 @@ DEADLOCK = "DEADLOCK"
 STAMP = re.compile(r"^\s*(?:Next elapse|Iter\. #\d+|\(in UTC\)):\s+\w+ (\S+ \S+) UTC$")
 
 
-def systemd_run(exprs, base, n):
-    """systemd-analyze's due times of each of EXPRS (TZ=UTC); where it
-    refused one, each is asked alone and gets None (refused) or
-    DEADLOCK (it gave up its search)."""
+def systemd_run(exprs, base, n, tz="UTC"):
+    """systemd-analyze's due times of each of EXPRS (in local zone TZ;
+    BASE in seconds, or their text with a fraction); where it refused one,
+    each is asked alone and gets None (refused) or DEADLOCK (it gave up its
+    search)."""
     p = subprocess.run(["systemd-analyze", "calendar", "--iterations=%d" % n,
-                        "--base-time=@%d" % base] + exprs, env={"TZ": "UTC", "PATH":
+                        "--base-time=@%s" % base] + exprs, env={"TZ": tz, "PATH":
                         os.environ.get("PATH", ""), "SYSTEMD_COLORS": "0"},
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                        timeout=scaled(300))
@@ -334,7 +364,7 @@ def systemd_run(exprs, base, n):
     if p.returncode == 0 and len(out) == len(exprs) and not p.stderr:
         return out
     if len(exprs) > 1:
-        return [systemd_run([e], base, n)[0] for e in exprs]
+        return [systemd_run([e], base, n, tz)[0] for e in exprs]
     return [DEADLOCK if "Failed to determine next elapse" in p.stderr else None]
 
 
@@ -348,6 +378,171 @@ def in_second_pass(base, zone):
     return t
 
 
+# ---- fractions of a second, the local zone's abbreviation ----------------
+
+EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+US = 1000000
+# Zones whose abbreviations an event may end in: daylight saving time in
+# either hemisphere, of half an hour (Lord_Howe), negative (Dublin, whose
+# winter is the C library's daylight saving time), numeric names, none.
+ABBR_ZONES = ["Europe/Berlin", "America/New_York", "Australia/Sydney", "Europe/Dublin",
+              "America/Santiago", "Australia/Lord_Howe", "Asia/Beirut", "Asia/Tokyo"]
+OTHER_ABBRS = ["PST", "EET", "CET", "EST", "XYZT", "MSK"]
+
+
+def iso_us(t):
+    return (EPOCH + datetime.timedelta(microseconds=t)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def stamp_us(t):
+    """T (microseconds) as systemd-analyze's --base-time takes it."""
+    return "%d.%06d" % divmod(t, US)
+
+
+def ours_us(expr, base, local, tz=None, n=N):
+    """hbctl next's due times in microseconds, from BASE (microseconds),
+    with TZ=LOCAL; None when it refused EXPR."""
+    args = [HBCTL, "next", expr, "--after", iso_us(base), "--count", str(n)]
+    if tz:
+        args += ["--tz", tz]
+    env = {"PATH": os.environ.get("PATH", ""), "TZ": local,
+           "HBRUN_CONFIG": "/nonexistent/hbrun.conf"}
+    env.update(harness.SANITIZER_ENV)
+    p = subprocess.run(WRAPPER + args, env=env, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True, timeout=scaled(60))
+    if harness.UNDER_VALGRIND and harness.VALGRIND_REPORT.search(p.stderr):
+        raise AssertionError("valgrind: hbctl next %r:\n%s" % (expr, p.stderr))
+    if p.returncode == 2:
+        return None
+    if p.returncode not in (0, 1):
+        raise AssertionError("hbctl next %r: exit %d %s" % (expr, p.returncode, p.stderr))
+    return [(datetime.datetime.fromisoformat(line) - EPOCH) // datetime.timedelta(
+        microseconds=1) for line in p.stdout.split()]
+
+
+def many_us(jobs):
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        return list(pool.map(lambda j: ours_us(*j), jobs))
+
+
+def sec_value(rng):
+    """Seconds with a fraction of one to seven digits (the seventh rounds)."""
+    a = rng.randint(0, 59)
+    if rng.random() < 0.25:
+        return "%02d" % a
+    digits = rng.randint(1, 7)
+    return "%02d.%0*d" % (a, digits, rng.randrange(10 ** digits))
+
+
+def sec_repeat(rng):
+    """A repetition of half a second or more (SYSTEMD_DENSE)."""
+    if rng.random() < 0.4:
+        return rng.choice(["0.5", "0.75", "1.5", "0.666667", "0.5000004"])
+    return "%d.%d" % (rng.randint(1, 30), rng.randint(0, 9))
+
+
+def carries(a, r):
+    """SYSTEMD_REPEAT_CARRY: whether seconds A/R (microseconds) go past the
+    minute's end to more than A."""
+    last = a + (60 * US - 1 - a) // r * r
+    return last + r - 60 * US > a
+
+
+def micro(text):
+    whole, _, frac = text.partition(".")
+    frac = (frac + "0000000")[:7]
+    return int(whole) * US + int(frac[:6]) + (frac[6] >= "5")
+
+
+def frac_seconds(rng):
+    """A list of seconds with fractions, some of it what systemd refuses
+    (a range backwards or under a second, a repetition past the minute)."""
+    parts = []
+    for _ in range(rng.choice([1, 1, 2])):
+        a, r = sec_value(rng), rng.random()
+        if r < 0.4:
+            parts.append(a)
+        elif r < 0.7:
+            rep = sec_repeat(rng)
+            if micro(rep) and carries(micro(a), micro(rep)):
+                parts.append(a + "..59/" + rep)
+            else:
+                parts.append(a + "/" + rep)
+        else:
+            step = "/" + sec_repeat(rng) if rng.random() < 0.5 else ""
+            parts.append(a + ".." + sec_value(rng) + step)
+    return ",".join(parts)
+
+
+def range_field(rng, lo, hi):
+    """A field of values and ranges, no open repetition (SYSTEMD_REPEAT_CARRY)."""
+    if rng.random() < 0.4:
+        return "*"
+    parts = []
+    for _ in range(rng.choice([1, 1, 2])):
+        a = rng.randint(lo, hi)
+        b = rng.randint(a, hi)
+        parts.append("%02d" % a if rng.random() < 0.5 else "%02d..%02d/%d" % (
+            a, b, rng.randint(1, max(1, b - a))))
+    return ",".join(parts)
+
+
+def frac_event(rng, year, whole=False):
+    """An event with fractions of seconds (WHOLE: seconds without, or
+    none); no open repetition that carries (SYSTEMD_REPEAT_CARRY)."""
+    words = []
+    if rng.random() < 0.2:
+        words.append(cal_weekdays(rng))
+    if rng.random() < 0.3:
+        words.append(cal_field(rng, 1, 12, 0.5) + cal_day(rng))
+    secs = "" if whole and rng.random() < 0.5 else ":" + (
+        range_field(rng, 0, 59) if whole else frac_seconds(rng))
+    words.append(range_field(rng, 0, 23) + ":" + range_field(rng, 0, 59) + secs)
+    return " ".join(words)
+
+
+def local_abbrs(zone):
+    """The C library's tzname[] of ZONE, as systemd reads it."""
+    old = os.environ.get("TZ")
+    os.environ["TZ"] = zone
+    libc = ctypes.CDLL(None)
+    libc.tzset()
+    names = [n.decode() for n in (ctypes.c_char_p * 2).in_dll(libc, "tzname")]
+    if old is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = old
+    libc.tzset()
+    return names
+
+
+def dst_change_after(t, zone):
+    """The first second after T (seconds) whose daylight saving flag, by
+    the C library in ZONE, differs from T's; and whether clocks go back
+    there."""
+    old = os.environ.get("TZ")
+    os.environ["TZ"] = zone
+    time.tzset()
+    flag = time.localtime(t).tm_isdst
+    near, far = t, t
+    while time.localtime(far).tm_isdst == flag and far < t + 30 * 366 * 86400:
+        near, far = far, far + 86400
+    while far - near > 1:
+        mid = (near + far) // 2
+        near, far = (mid, far) if time.localtime(mid).tm_isdst == flag else (near, mid)
+    back = time.localtime(far).tm_gmtoff < time.localtime(near).tm_gmtoff
+    if old is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = old
+    time.tzset()
+    return far, back
+
+
+def seconds_of(times):
+    return times and [t // US for t in times]
+
+
 class Calendar(unittest.TestCase):
     def setUp(self):
         if not shutil.which("systemd-analyze"):
@@ -355,7 +550,9 @@ class Calendar(unittest.TestCase):
 
     def test_generated_events_match_systemd(self):
         rng = random.Random(SEED + 1)
-        batches, total, moved = [], max(1, CASES // 2), 0
+        # Half as many events as cron expressions: three fifths plain, a
+        # fifth with fractions, a fifth ending in an abbreviation.
+        batches, total, moved = [], max(1, CASES * 3 // 10), 0
         while sum(len(b[2]) for b in batches) < total:
             zone = rng.choice(ALL_ZONES)
             base = rng.randint(BASE_LO, BASE_HI)
@@ -392,6 +589,144 @@ class Calendar(unittest.TestCase):
         for line in bad[:40]:
             print(line, file=sys.stderr)
         self.assertEqual(len(bad), 0, "%d of %d differ" % (len(bad), compared))
+
+    def compare(self, e, zone, base, w, g, bad):
+        """Whether hbctl's G matches systemd's W, by their seconds."""
+        g = seconds_of(g)
+        if w is None and g is None:
+            return
+        if g != (w or [])[:len(g or [])] or len(g or []) != min(N, len(w or [])):
+            bad.append("%s [%s] after %s: hbctl %s, systemd %s"
+                       % (e, zone, base, g and [iso(t) for t in g], w and [iso(t) for t in w]))
+
+    def test_generated_fractions_match_systemd(self):
+        rng = random.Random(SEED + 2)
+        total, compared, accepted, bad, deadlocks = max(1, CASES // 10), 0, 0, [], []
+        while compared < total:
+            zone = rng.choice(ALL_ZONES)
+            base = (in_second_pass(rng.randint(BASE_LO, BASE_HI), zone) * US +
+                    rng.randrange(US))
+            year = datetime.datetime.fromtimestamp(base // US, datetime.timezone.utc).year
+            exprs = [frac_event(rng, year) + " " + zone
+                     for _ in range(min(20, total - compared))]
+            want = systemd_run(exprs, stamp_us(base), N)
+            got = many_us([(e, base, "UTC") for e in exprs])
+            for e, w, g in zip(exprs, want, got):
+                compared += 1
+                if w is DEADLOCK:
+                    deadlocks.append("%s after %s" % (e, iso_us(base)))
+                    continue
+                accepted += w is not None
+                self.compare(e, zone, iso_us(base), w, g, bad)
+        print("fractions: seed %d, %d events, %d taken by systemd, %d where it gave up "
+              "(SYSTEMD_DEADLOCK)" % (SEED + 2, compared, accepted, len(deadlocks)),
+              file=sys.stderr)
+        for line in deadlocks:
+            print("SYSTEMD_DEADLOCK: " + line, file=sys.stderr)
+        for line in bad[:40]:
+            print(line, file=sys.stderr)
+        if total >= 50:
+            self.assertGreater(accepted, total // 4)
+            self.assertLess(accepted, total)
+        self.assertEqual(len(bad), 0, "%d of %d differ" % (len(bad), compared))
+
+    def abbr_batch(self, rng, zone, names):
+        base = in_second_pass(rng.randint(BASE_LO, BASE_HI), zone) * US
+        if rng.random() < 0.3:
+            base += rng.randrange(US)
+        year = datetime.datetime.fromtimestamp(base // US, datetime.timezone.utc).year
+        exprs = []
+        for _ in range(10):
+            r = rng.random()
+            body = (rng.choice(SHORTHANDS) if r < 0.15 else
+                    frac_event(rng, year, whole=r > 0.35))
+            word = rng.choice(names) if rng.random() < 0.85 else rng.choice(OTHER_ABBRS)
+            exprs.append(body + " " + rng.choice([word, word.lower(), word.capitalize()]))
+        return base, exprs
+
+    def test_generated_abbreviations_match_systemd(self):
+        rng = random.Random(SEED + 3)
+        total, compared, local_n, past, bad = max(1, CASES // 10), 0, 0, 0, []
+        deadlocks = []
+        while compared < total:
+            zone = rng.choice(ABBR_ZONES)
+            names = [n.lower() for n in local_abbrs(zone)]
+            base, exprs = self.abbr_batch(rng, zone, names)
+            exprs = exprs[:total - compared]
+            want = systemd_run(exprs, stamp_us(base), N, zone)
+            got = many_us([(e, base, zone) for e in exprs])
+            end = dst_change_after((base + 1) // US, zone)[0]
+            for e, w, g in zip(exprs, want, got):
+                compared += 1
+                local = e.rsplit(" ", 1)[1].lower() in names
+                local_n += local
+                if w is DEADLOCK:
+                    deadlocks.append("%s [TZ=%s] after %s" % (e, zone, iso_us(base)))
+                    continue
+                if w and local and any(t >= end for t in w):
+                    past += 1  # SYSTEMD_ABBR_PAST_CHANGE
+                    w = [t for t in w if t < end]
+                self.compare(e, "TZ=" + zone, iso_us(base), w, g, bad)
+        print("abbreviations: seed %d, %d events, %d ending in the local zone's, %d where "
+              "systemd went past the change (SYSTEMD_ABBR_PAST_CHANGE), %d where it gave up "
+              "(SYSTEMD_DEADLOCK)" % (SEED + 3, compared, local_n, past, len(deadlocks)),
+              file=sys.stderr)
+        for line in deadlocks:
+            print("SYSTEMD_DEADLOCK: " + line, file=sys.stderr)
+        for line in bad[:40]:
+            print(line, file=sys.stderr)
+        if total >= 50:
+            self.assertGreater(local_n, total // 2)
+        self.assertEqual(len(bad), 0, "%d of %d differ" % (len(bad), compared))
+
+    def test_systemd_abbr_past_change_is_where_systemd_differs(self):
+        # From 00:00 CEST on 31 October 2027: systemd's last is 03:30 CET,
+        # past the change at 03:00 CEST; hbrun stops at 02:30 CEST.
+        base = int(datetime.datetime(2027, 10, 30, 22, 0, tzinfo=datetime.timezone.utc)
+                   .timestamp())
+        ev = "*-*-* *:30:00 CEST"
+        self.assertEqual(systemd_run([ev], base, 6, "Europe/Berlin"),
+                         [[base + 1800, base + 5400, base + 9000, base + 16200]])
+        self.assertEqual(seconds_of(ours_us(ev, base * US, "Europe/Berlin", n=6)),
+                         [base + 1800, base + 5400, base + 9000])
+        self.assertEqual(dst_change_after(base, "Europe/Berlin"), (base + 3 * 3600, True))
+        # Stepping over the summer, systemd goes on a year later; hbrun
+        # stops at the spring's change.
+        jan = int(datetime.datetime(2030, 1, 1, tzinfo=datetime.timezone.utc).timestamp())
+        dec = jan - 10 * 86400
+        self.assertEqual(systemd_run(["annually CET"], dec, 2, "Europe/Berlin"),
+                         [[jan - 3600, jan + 365 * 86400 - 3600]])
+        self.assertEqual(seconds_of(ours_us("annually CET", dec * US, "Europe/Berlin")),
+                         [jan - 3600])
+        # Outside its stretch, neither finds any.
+        self.assertEqual(systemd_run(["Mon 09:00 CET"], base, 2, "Europe/Berlin"), [[]])
+        self.assertEqual(ours_us("Mon 09:00 CET", base * US, "Europe/Berlin"), [])
+
+    def test_systemd_repeat_carry_is_where_systemd_differs(self):
+        # 23:48 IST: systemd carries minute 76 into 00:16 and gives 00:43;
+        # within a day the carry is reset to the hour's start.
+        base = int(datetime.datetime(2030, 8, 24, 18, 18, tzinfo=datetime.timezone.utc)
+                   .timestamp())
+        ev = "*:10/33:00 Asia/Kolkata"
+        self.assertEqual(systemd_run([ev], base, 1), [[base + 55 * 60]])
+        self.assertEqual(seconds_of(ours_us(ev, base * US, "UTC", n=1)), [base + 22 * 60])
+        # An hour earlier, 22:48 IST: the carry stays within the day.
+        self.assertEqual(systemd_run([ev], base - 3600, 1), [[base - 3600 + 22 * 60]])
+        self.assertTrue(carries(5 * US, 50 * US))
+        self.assertFalse(carries(23 * US, 14 * US))
+
+    def test_systemd_dense_is_where_hbrun_refuses(self):
+        base = int(datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc).timestamp())
+        self.assertEqual(systemd_run(["*:*:0/0.01"], base, 2), [[base, base]])
+        self.assertIsNone(ours_us("*:*:0/0.01", base * US, "UTC"))
+        self.assertIsNone(ours_us("*:*:0/0.1", base * US, "UTC"))
+        # At the limit, four a second, both take it (not under valgrind,
+        # where 345600 due times a day take seconds).
+        if harness.UNDER_VALGRIND:
+            return
+        self.assertEqual(ours_us("*:*:0/0.25", base * US, "UTC", n=2),
+                         [base * US + 250000, base * US + 500000])
+        self.assertEqual(systemd_run(["*:*:0/0.25"], base, 2), [[base, base]])
 
     def test_systemd_deadlock_is_where_systemd_gives_up(self):
         base = int(datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc).timestamp())

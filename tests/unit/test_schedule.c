@@ -141,43 +141,76 @@ static const struct next_case next_cases[] = {
 	  "2026-03-28T02:30:00+01:00 2026-03-30T02:30:00+02:00" },
 	{ "*-*-* 02:00/30", "Europe/Berlin", "2026-10-24T23:00:00Z",
 	  "2026-10-25T02:00:00+02:00 2026-10-25T02:30:00+02:00 2026-10-26T02:00:00+01:00" },
+	/* fractions of a second, kept to the microsecond (the seventh digit
+	 * rounds the sixth); a whole second is shown without one */
+	{ "12:00:01.5", "UTC", "2026-12-08T00:00:00Z",
+	  "2026-12-08T12:00:01.500000+00:00 2026-12-09T12:00:01.500000+00:00" },
+	{ "*:*:1.5..3/0.5", "UTC", "2026-01-01T00:00:02.2Z",
+	  "2026-01-01T00:00:02.500000+00:00 2026-01-01T00:00:03+00:00 "
+	  "2026-01-01T00:01:01.500000+00:00" },
+	{ "*:*:1.5..3", "UTC", "2026-01-01T00:00:00Z",
+	  "2026-01-01T00:00:01.500000+00:00 2026-01-01T00:00:02.500000+00:00 "
+	  "2026-01-01T00:01:01.500000+00:00" },
+	{ "*:*:59/0.4", "UTC", "2026-01-01T00:00:00Z",
+	  "2026-01-01T00:00:59+00:00 2026-01-01T00:00:59.400000+00:00 "
+	  "2026-01-01T00:00:59.800000+00:00 2026-01-01T00:01:59+00:00" },
+	{ "*:00:0.1234565,0.99999949,0.9999995", "UTC", "2026-01-01T00:00:00Z",
+	  "2026-01-01T00:00:00.123457+00:00 2026-01-01T00:00:00.999999+00:00 "
+	  "2026-01-01T00:00:01+00:00 2026-01-01T01:00:00.123457+00:00" },
+	{ "*-*-* 02:30:00.5", "Europe/Berlin", "2026-10-24T23:00:00Z",
+	  "2026-10-25T02:30:00.500000+02:00 2026-10-26T02:30:00.500000+01:00" },
+	{ "*-*-* 02:30:00.5", "Europe/Berlin", "2026-03-28T00:00:00Z",
+	  "2026-03-28T02:30:00.500000+01:00 2026-03-30T02:30:00.500000+02:00" },
 };
 
 struct gap_case {
 	const char *exprs[3], *tz, *now;
-	int64_t longest, shortest, usual;
+	int64_t longest, shortest, usual; /* microseconds */
 	const char *longest_at; /* NULL: not checked */
 };
 
+#define S 1000000LL
 #define H 3600
 #define D 86400
 
 static const struct gap_case gap_cases[] = {
-	{ { "* * * * *" }, "UTC", "2026-06-01T00:00:00Z", 60, 60, 60, NULL },
+	{ { "* * * * *" }, "UTC", "2026-06-01T00:00:00Z", 60 * S, 60 * S, 60 * S, NULL },
 	/* systemd leaves out the repeated hour: one gap of an hour and a second */
-	{ { "*-*-* *:*:*" }, "Europe/Berlin", "2026-06-01T00:00:00Z", 3601, 1, 1,
+	{ { "*-*-* *:*:*" }, "Europe/Berlin", "2026-06-01T00:00:00Z", 3601 * S, S, S,
 	  "2026-10-25T02:59:59+02:00" },
 	/* every weekday and leap year in the span: four years */
-	{ { "0 0 29 2 *" }, "UTC", "2026-06-01T00:00:00Z", 1461 * (int64_t)D, 1461 * (int64_t)D,
-	  1461 * (int64_t)D, "2028-02-29T00:00:00+00:00" },
-	{ { "0 9 * * 1-5" }, "UTC", "2026-06-01T00:00:00Z", 3 * D, D, 3 * D, NULL },
-	{ { "0 0 31 * *" }, "UTC", "2026-06-01T00:00:00Z", 61 * (int64_t)D, 31 * D,
-	  61 * (int64_t)D, "2026-03-31T00:00:00+00:00" },
-	{ { "*/25 * * * *" }, "UTC", "2026-06-01T00:00:00Z", 25 * 60, 10 * 60, 25 * 60, NULL },
+	{ { "0 0 29 2 *" }, "UTC", "2026-06-01T00:00:00Z", 1461 * D * S, 1461 * D * S,
+	  1461 * D * S, "2028-02-29T00:00:00+00:00" },
+	{ { "0 9 * * 1-5" }, "UTC", "2026-06-01T00:00:00Z", 3 * D * S, D * S, 3 * D * S, NULL },
+	{ { "0 0 31 * *" }, "UTC", "2026-06-01T00:00:00Z", 61 * D * S, 31 * D * S, 61 * D * S,
+	  "2026-03-31T00:00:00+00:00" },
+	{ { "*/25 * * * *" }, "UTC", "2026-06-01T00:00:00Z", 25 * 60 * S, 10 * 60 * S,
+	  25 * 60 * S, NULL },
 	/* cron over DST: 03:00 on the short day, 02:30 again the day after */
-	{ { "30 2 * * *" }, "Europe/Berlin", "2026-06-01T00:00:00Z", 25 * H, 23 * H + 1800, D,
-	  NULL },
+	{ { "30 2 * * *" }, "Europe/Berlin", "2026-06-01T00:00:00Z", 25 * H * S,
+	  (23 * H + 1800) * S, D * S, NULL },
 	/* a systemd timer at 02:30 skips a night */
-	{ { "*-*-* 02:30" }, "Europe/Berlin", "2026-06-01T00:00:00Z", 47 * H, D, D,
+	{ { "*-*-* 02:30" }, "Europe/Berlin", "2026-06-01T00:00:00Z", 47 * H * S, D * S, D * S,
 	  "2026-03-28T02:30:00+01:00" },
-	{ { "0 9 * * 1-5", "0 10 * * 6" }, "UTC", "2026-06-01T00:00:00Z", 47 * H, D, 47 * H,
-	  NULL },
+	{ { "0 9 * * 1-5", "0 10 * * 6" }, "UTC", "2026-06-01T00:00:00Z", 47 * H * S, D * S,
+	  47 * H * S, NULL },
 	{ { "Mon..Fri 09:00", "Sat 10:00", "*-12-25 12:00" }, "UTC", "2026-06-01T00:00:00Z",
-	  47 * H, 2 * H, 47 * H, NULL },
+	  47 * H * S, 2 * H * S, 47 * H * S, NULL },
 	/* two zones: 6 hours apart, 5 or 7 in the weeks their changes differ */
 	{ { "*-*-* 09:00", "*-*-* 09:00 America/New_York" }, "Europe/Berlin",
-	  "2026-06-01T00:00:00Z", 19 * H, 5 * H, 18 * H, NULL },
-	{ { "30 9 * * *" }, "Asia/Kolkata", "2026-06-01T00:00:00Z", D, D, D, NULL },
+	  "2026-06-01T00:00:00Z", 19 * H * S, 5 * H * S, 18 * H * S, NULL },
+	{ { "30 9 * * *" }, "Asia/Kolkata", "2026-06-01T00:00:00Z", D * S, D * S, D * S, NULL },
+	/* fractions of a second: a quarter of a second, and the minute's
+	 * wrap from 59.75 to 0 is a quarter too */
+	{ { "*:*:0/0.25" }, "UTC", "2026-06-01T00:00:00Z", S / 4, S / 4, S / 4, NULL },
+	/* 1.5, 2.5 of each minute: the longest gap 59 s, the shortest 1 s */
+	{ { "*:*:1.5..2.5" }, "UTC", "2026-06-01T00:00:00Z", 59 * S, S, 59 * S,
+	  "2026-01-01T00:00:02.500000+00:00" },
+	{ { "*-*-* 09:00:00.5", "*-*-* 09:00:00.75" }, "UTC", "2026-06-01T00:00:00Z",
+	  D * S - S / 4, S / 4, D * S - S / 4, NULL },
+	/* the repeated hour left out, a fraction after it */
+	{ { "*:*:0.5" }, "Europe/Berlin", "2026-06-01T00:00:00Z", (H + 60) * S, 60 * S, 60 * S,
+	  "2026-10-25T02:59:00.500000+02:00" },
 };
 
 /* Unusable, each for its reason. */
@@ -187,8 +220,16 @@ static const char *const bad_exprs[] = {
 	"* * * * * *", "1,,2 * * * *", "- * * * *", "* * * foo *", "* * * * monday",
 	"1-2-3 * * * *", "", "   ", "Sat..Mon", "*:*/15", "*-*-*/2", "*-*~29", "*-*~3..1",
 	"*-*~01/1", "22/2:00", "24:00", "*:60", "9", "Mon Tue", "*-*-* 09:00 Nowhere/Zone",
-	"12:00:01.5", "*-*-* 09:00 Z", "Mo", "Monda", "Mon.Fri", "100-01-01", "*-13-01",
+	"*-*-* 09:00 Z", "Mo", "Monda", "Mon.Fri", "100-01-01", "*-13-01",
 	"*-*-0", "daily\tUTC", "*:*:20..20", "0 9 * * 1\n0 10 * * 2",
+	/* fractions: only of seconds, with a digit after the point, inside the
+	 * minute, repeating within it, a range without a repetition spanning
+	 * a second, a repetition of a microsecond at least */
+	"12:00.5", "12.5:00", "*:*:1.", "*:*:.5", "*:*:1.,2", "*:*:*.5", "*:*:*/0.5",
+	"*:*:59.5/0.5", "*:*:59.9999995", "*:*:1.5..2", "*:*:1..1.5", "*:*:0/0.0000001",
+	"*:*:0/0.0", "@1.5", "*:*:0.5.5",
+	/* more due times in a day than hbrun keeps: see hbrun(1) */
+	"*:*:0/0.1", "*:*:0/0.01", "*:*:0/0.000001", "*:*:0/0.25,0.1/0.25",
 };
 
 static const char *const bad_zones[] = {
@@ -242,17 +283,99 @@ START_TEST(gaps)
 	for (int i = 0; i < 3 && c->exprs[i]; i++)
 		ck_assert_msg(schedule_add(s, c->exprs[i], c->tz, err, sizeof err) == 0, "%s", err);
 	struct schedule_gaps g;
-	ck_assert_int_eq(schedule_gaps(s, at(c->now), &g), 0);
-	ck_assert_msg(g.longest == c->longest && g.shortest == c->shortest &&
-			      g.usual_longest == c->usual,
+	ck_assert_int_eq(schedule_gaps(s, at(c->now) / S, &g), 0);
+	ck_assert_msg(g.longest_us == c->longest && g.shortest_us == c->shortest &&
+			      g.usual_longest_us == c->usual,
 		      "%s: longest %lld shortest %lld usual %lld", c->exprs[0],
-		      (long long)g.longest, (long long)g.shortest, (long long)g.usual_longest);
+		      (long long)g.longest_us, (long long)g.shortest_us,
+		      (long long)g.usual_longest_us);
+	/* In whole seconds: the longest rounded up, the shortest down. */
+	ck_assert_int_eq(g.longest, (c->longest + S - 1) / S);
+	ck_assert_int_eq(g.usual_longest, (c->usual + S - 1) / S);
+	ck_assert_int_eq(g.shortest, c->shortest / S);
 	if (c->longest_at) {
 		char buf[64];
-		schedule_format(g.longest_at, schedule_zone_of(s, 0, NULL), buf, sizeof buf);
+		schedule_format(g.longest_at_us, schedule_zone_of(s, 0, NULL), buf, sizeof buf);
 		ck_assert_str_eq(buf, c->longest_at);
 	}
 	schedule_free(s);
+}
+END_TEST
+
+/* The local zone's abbreviation as an event's last word: the local zone
+ * (TZ), due while it keeps that name. */
+struct abbr_case {
+	const char *local, *expr, *after;
+	const char *want; /* due times, space-separated; "-": refused */
+};
+
+static const struct abbr_case abbr_cases[] = {
+	{ "Europe/Berlin", "Mon 09:00 CET", "2026-12-04T10:00:00Z",
+	  "2026-12-07T09:00:00+01:00 2026-12-14T09:00:00+01:00" },
+	/* any case; before the tz database's zone "CET" */
+	{ "Europe/Berlin", "Mon 09:00 cet", "2027-03-15T00:00:00Z", "2027-03-15T09:00:00+01:00 "
+	  "2027-03-22T09:00:00+01:00" },
+	/* from a time in the other name's stretch: none */
+	{ "Europe/Berlin", "Mon 09:00 CEST", "2026-12-04T10:00:00Z", "" },
+	{ "Europe/Berlin", "Mon 09:00 CEST", "2027-10-20T00:00:00Z", "2027-10-25T09:00:00+02:00" },
+	/* the stretch ends at the change: 01:30 CET, then 02:30 is skipped */
+	{ "Europe/Berlin", "*-*-* *:30 CET", "2027-03-28T00:00:00Z", "2027-03-28T01:30:00+01:00" },
+	/* Dublin's winter is the C library's daylight saving time */
+	{ "Europe/Dublin", "12:00 GMT", "2026-12-04T00:00:00Z",
+	  "2026-12-04T12:00:00+00:00 2026-12-05T12:00:00+00:00" },
+	/* not the local zone's: a zone file of that name, or nothing */
+	{ "America/New_York", "Mon 09:00 CET", "2026-12-04T10:00:00Z", "2026-12-07T09:00:00+01:00 "
+	  "2026-12-14T09:00:00+01:00" },
+	{ "America/New_York", "Mon 09:00 CEST", "2026-12-04T10:00:00Z", "-" },
+	{ "America/Santiago", "12:00:00.5 -03", "2026-12-04T00:00:00Z",
+	  "2026-12-04T12:00:00.500000-03:00 2026-12-05T12:00:00.500000-03:00" },
+};
+
+START_TEST(local_abbreviations)
+{
+	const struct abbr_case *c = &abbr_cases[_i];
+	char *old = getenv("TZ") ? strdup(getenv("TZ")) : NULL;
+	setenv("TZ", c->local, 1);
+	struct schedule *s = schedule_new();
+	char err[256], got[1024] = "", one[64];
+	int r = schedule_add(s, c->expr, "Asia/Tokyo", err, sizeof err);
+	ck_assert_msg(r == (strcmp(c->want, "-") == 0 ? -1 : 0), "%s: %s", c->expr, err);
+	enum schedule_zone_from from = ZONE_FROM_TZ;
+	if (r == 0)
+		schedule_zone_of(s, 0, &from);
+	int64_t t = at(c->after);
+	for (int n = 0; r == 0 && n < 8 && strlen(got) < strlen(c->want); n++) {
+		if (schedule_next(s, t, &t) < 0)
+			break;
+		const char *zone = from == ZONE_FROM_ABBREVIATION ? NULL
+				   : schedule_zone_of(s, 0, NULL);
+		ck_assert_int_eq(schedule_format(t, zone, one, sizeof one), 0);
+		snprintf(got + strlen(got), sizeof got - strlen(got), "%s%s", *got ? " " : "", one);
+	}
+	if (r == 0)
+		ck_assert_msg(strcmp(got, c->want) == 0, "%s [TZ=%s]:\n got %s\nwant %s", c->expr,
+			      c->local, got, c->want);
+	schedule_free(s);
+	if (old)
+		setenv("TZ", old, 1);
+	else
+		unsetenv("TZ");
+	free(old);
+}
+END_TEST
+
+/* The gaps of such an event are those of the stretch around now. */
+START_TEST(local_abbreviation_gaps)
+{
+	setenv("TZ", "Europe/Berlin", 1);
+	struct schedule *s = with("Mon,Thu 09:00 CET", NULL);
+	struct schedule_gaps g;
+	ck_assert_int_eq(schedule_gaps(s, at("2026-12-08T00:00:00Z") / S, &g), 0);
+	ck_assert_int_eq(g.longest, 4 * D);
+	ck_assert_int_eq(g.shortest, 3 * D);
+	ck_assert_int_eq(schedule_gaps(s, at("2026-07-01T00:00:00Z") / S, &g), -1);
+	schedule_free(s);
+	unsetenv("TZ");
 }
 END_TEST
 
@@ -303,18 +426,26 @@ START_TEST(rfc3339)
 {
 	int64_t t;
 	ck_assert_int_eq(schedule_parse_time("2026-12-08T09:00:00+01:00", &t), 0);
-	ck_assert_int_eq(t, 1796716800);
+	ck_assert_int_eq(t, 1796716800 * S);
 	ck_assert_int_eq(schedule_parse_time("2026-12-08t08:00:00.999z", &t), 0);
-	ck_assert_int_eq(t, 1796716800);
+	ck_assert_int_eq(t, 1796716800 * S + 999000);
+	/* past a microsecond the digits are cut off: after is after */
+	ck_assert_int_eq(schedule_parse_time("2026-12-08T08:00:00.0000019Z", &t), 0);
+	ck_assert_int_eq(t, 1796716800 * S + 1);
 	const char *bad[] = { "2026-12-08T09:00:00", "2026-02-29T00:00:00Z", "2026-12-08",
 			      "2026-12-08T24:00:00Z", "2026-12-08T09:00:60Z", "x", "",
 			      "2026-12-08T09:00:00+0100", "2026-12-08T09:00:00Z " };
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
 		ck_assert_msg(schedule_parse_time(bad[i], &t) == -1, "%s", bad[i]);
 	char buf[64];
-	ck_assert_int_eq(schedule_format(1796716800, "America/St_Johns", buf, sizeof buf), 0);
+	ck_assert_int_eq(schedule_format(1796716800 * S, "America/St_Johns", buf, sizeof buf), 0);
 	ck_assert_str_eq(buf, "2026-12-08T04:30:00-03:30");
-	ck_assert_int_eq(schedule_format(1796716800, "Nowhere/Zone", buf, sizeof buf), -1);
+	/* a fraction in six digits, also before 1970 */
+	ck_assert_int_eq(schedule_format(1796716800 * S + 250000, "UTC", buf, sizeof buf), 0);
+	ck_assert_str_eq(buf, "2026-12-08T08:00:00.250000+00:00");
+	ck_assert_int_eq(schedule_format(-1, "UTC", buf, sizeof buf), 0);
+	ck_assert_str_eq(buf, "1969-12-31T23:59:59.999999+00:00");
+	ck_assert_int_eq(schedule_format(1796716800 * S, "Nowhere/Zone", buf, sizeof buf), -1);
 }
 END_TEST
 
@@ -327,7 +458,7 @@ START_TEST(several_expressions_separated_by_semicolons)
 	ck_assert_int_eq(schedule_count(s), 3);
 	ck_assert_int_eq(schedule_grammar_of(s, 2), SCHEDULE_CRON);
 	struct schedule_gaps g;
-	ck_assert_int_eq(schedule_gaps(s, at("2026-06-01T00:00:00Z"), &g), 0);
+	ck_assert_int_eq(schedule_gaps(s, at("2026-06-01T00:00:00Z") / S, &g), 0);
 	ck_assert_int_eq(g.longest, 26 * H);  /* Sat 10:00 -> Sun 12:00 */
 	ck_assert_int_eq(g.shortest, 21 * H); /* Sun 12:00 -> Mon 09:00 */
 	schedule_free(s);
@@ -347,6 +478,8 @@ Suite *unit_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_loop_test(tc, next_due_times, 0, COUNT(next_cases));
 	tcase_add_loop_test(tc, gaps, 0, COUNT(gap_cases));
+	tcase_add_loop_test(tc, local_abbreviations, 0, COUNT(abbr_cases));
+	tcase_add_test(tc, local_abbreviation_gaps);
 	tcase_add_loop_test(tc, unusable_expressions, 0, COUNT(bad_exprs));
 	tcase_add_loop_test(tc, unusable_zones, 0, COUNT(bad_zones));
 	tcase_add_test(tc, grammar_and_zone_are_told);
