@@ -128,6 +128,14 @@ void loop_wait(struct loop *l)
 		turn(l, 0, true);
 }
 
+/* The second the end of file and a start request under way each get
+ * after the job: a ping deadline shorter than that bounds them, since the
+ * whole tail of a run fits in it. */
+static double tail_second(const struct loop *l)
+{
+	return l->s->ping_deadline < 1.0 ? l->s->ping_deadline : 1.0;
+}
+
 /* Whether the output still needs the loop, and until when (0: no time
  * limit, bytes are owed).  The second for the end of file counts from
  * the moment the owed bytes have gone out. */
@@ -140,13 +148,13 @@ static bool output_busy(struct loop *l, double *until)
 		return true;
 	if (!l->drained_at)
 		l->drained_at = monotime_now();
-	*until = l->drained_at + 1.0;
+	*until = l->drained_at + tail_second(l);
 	return monotime_now() < *until;
 }
 
 bool loop_finish(struct loop *l)
 {
-	double limit = monotime_now() + 1.0;
+	double limit = monotime_now() + tail_second(l);
 	start_last_attempt(&l->start, limit);
 	if (l->out)
 		output_job_ended(l->out);

@@ -219,6 +219,8 @@ static void send_end_request(const struct run *r,
 	struct cancel cancel = supervise_cancel(sv);
 	if (left > 0)
 		notify_send(s, &req, body, len, left, &cancel);
+	else
+		notify_report_unsent(&req, s->ping_deadline);
 	planned_request_free(&req);
 }
 

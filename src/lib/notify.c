@@ -430,6 +430,13 @@ void notify_end_values(const struct settings *s, const char *run_id,
 	vals->v[FIELD_MESSAGE] = report->message;
 }
 
+void notify_report_unsent(const struct planned_request *req, double deadline)
+{
+	msg_warn("%s to %s not sent: its deadline, %g s after the job's end, "
+		 "had passed before the first attempt", event_name(req->event),
+		 req->shown, deadline);
+}
+
 void notify_report_failure(const struct settings *s,
 			   const struct planned_request *req, long status,
 			   const char *error, int attempts,

@@ -82,6 +82,10 @@ bool notify_send(const struct settings *s, struct planned_request *req,
 		 const struct cancel *cancel);
 
 /* Say, redacted, why REQ failed: for the start request too. */
+/* One line: REQ was never attempted, since its deadline, DEADLINE seconds
+ * from the job's end, had passed before libcurl was ready. */
+void notify_report_unsent(const struct planned_request *req, double deadline);
+
 void notify_report_failure(const struct settings *s,
 			   const struct planned_request *req, long status,
 			   const char *error, int attempts,
