@@ -1507,8 +1507,11 @@ class Gen:
             self.files["m"] = {"kind": "dir"}
         previous = {"kind": "file", "mode": 0o644, "owner": 0, "data": None}
         if kind == "corrupt":
+            # Random bytes, less "@/": materialise() puts the sandbox's
+            # path in its place, and this file must stay as written.
             previous["data"] = self.r.choice((b"", b"\0" * 64, b"hbrun_runs_total 1",
-                                              bytes(self.r.randrange(256) for _ in range(300))))
+                                              bytes(self.r.randrange(256) for _ in range(300))
+                                              .replace(b"@/", b"@")))
         elif kind in ("previous", "foreign", "writable"):
             name = metrics_job({"opts": opts, "job": job})
             previous["data"] = METRICS_PREVIOUS_TEXT.replace("@JOB@", name).encode()
