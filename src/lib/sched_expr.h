@@ -33,6 +33,21 @@ struct sched_expr {
 	/* calendar: ends in the local zone's abbreviation of standard time
 	 * (0) or of daylight saving time (1), due only while it holds; -1 */
 	int dst;
+	/* calendar: where systemd's search resumes on a due day it reached
+	 * by carrying a repetition past the previous due day's end
+	 * ("*:10/33" from 23:43 carries to 00:16): the day's times before
+	 * CARRY_AT are skipped, from index CARRY_IDX on, with their gaps
+	 * (see hbrun(1)); 0 with no such carry.  CARRY_MONTH: only into a
+	 * month's first day (a repetition of hours). */
+	int64_t carry_at;
+	bool carry_month;
+	size_t carry_idx;
+	int64_t carry_min_gap, carry_max_gap;
+	size_t carry_max_at;
+	/* calendar: the days of January before this one are skipped after
+	 * a due December whose repetition of days carried past its end
+	 * ("*-*-1/12" from 26 December gives 13 January); 0 none. */
+	int carry_jan;
 };
 
 static inline bool sched_year_ok(const struct sched_expr *e, int64_t y)
@@ -61,5 +76,9 @@ static inline bool sched_day_due(const struct sched_expr *e, int64_t y, int m, i
  * memory or more than SCHED_TODS_MAX. */
 int sched_set_tods(struct sched_expr *e, uint32_t hours, uint64_t minutes,
 		   const int32_t *secs, size_t nsecs);
+
+/* The gaps of E->tods[FROM..], the longest's index into *MAX_AT. */
+void sched_tod_gaps(const struct sched_expr *e, size_t from, int64_t *min_gap,
+		    int64_t *max_gap, size_t *max_at);
 
 #endif

@@ -219,12 +219,36 @@ int schedule_add(struct schedule *s, const char *expr, const char *tz, char *err
 
 /* --- one local day of one item --- */
 
-static bool day_due(const struct sched_expr *e, int64_t day)
+/* Whether DAY is due to a search that started on FROM_DAY (INT64_MIN: a
+ * running timer, long before): systemd's search skips the first days of
+ * January when it carried a repetition of days past a due December. */
+static bool day_due_from(const struct sched_expr *e, int64_t day, int64_t from_day)
 {
 	int64_t y;
 	int m, d;
 	tz_civil_from_days(day, &y, &m, &d);
-	return sched_day_due(e, y, m, d, tz_weekday(day), tz_month_days(y, m));
+	if (!sched_day_due(e, y, m, d, tz_weekday(day), tz_month_days(y, m)))
+		return false;
+	return !(e->carry_jan && m == 1 && d < e->carry_jan && from_day < day - (d - 1) &&
+		 e->months >> 12 & 1 && sched_year_ok(e, y - 1));
+}
+
+static bool day_due(const struct sched_expr *e, int64_t day)
+{
+	return day_due_from(e, day, INT64_MIN);
+}
+
+/* The index of due DAY's first time: later on a day that systemd's search
+ * reaches by carrying a repetition past the previous due day's end (a
+ * month's for hours), when it started before DAY, on FROM_DAY. */
+static size_t day_first(const struct sched_expr *e, int64_t day, int64_t from_day)
+{
+	if (!e->carry_at || from_day >= day || !day_due_from(e, day - 1, from_day))
+		return 0;
+	int64_t y;
+	int m, d;
+	tz_civil_from_days(day, &y, &m, &d);
+	return !e->carry_month || d == 1 ? e->carry_idx : 0;
 }
 
 /* Whether no change of offset touches DAY's instants; its offset then. */
@@ -289,8 +313,10 @@ static int from_local_us(const struct tz_zone *z, int64_t local, int64_t t[2])
 	return n;
 }
 
-/* Every due instant of a day a change of offset touches, ascending. */
-static int day_spelled(const struct sched_item *it, int64_t day, struct instants *v)
+/* Every due instant of a day a change of offset touches, ascending, from
+ * its time FIRST on. */
+static int day_spelled(const struct sched_item *it, int64_t day, size_t first,
+		       struct instants *v)
 {
 	int32_t lo, hi, before = 0, after = 0;
 	int64_t at = 0;
@@ -298,7 +324,7 @@ static int day_spelled(const struct sched_item *it, int64_t day, struct instants
 	size_t changes = tz_changes_in(it->zone, day * DAY - hi - 1, (day + 1) * DAY - lo + 1,
 				       &at, &before, &after);
 	size_t from = v->n;
-	for (size_t i = 0; i < it->e.ntods; i++) {
+	for (size_t i = first; i < it->e.ntods; i++) {
 		int64_t local = day * DAY_US + it->e.tods[i], t[2];
 		int n = changes == 1 ? across_one(local, at, before, after, t)
 				     : from_local_us(it->zone, local, t);
@@ -312,14 +338,21 @@ static int day_spelled(const struct sched_item *it, int64_t day, struct instants
 	return 0;
 }
 
+static int64_t local_day_of(const struct tz_zone *z, int64_t t)
+{
+	int64_t sec = floor_div(t, US);
+	return floor_div(sec + tz_offset_at(z, sec), DAY);
+}
+
 /* The first due instant of DAY after AFTER: 0, 1 when none, -1. */
 static int day_next(const struct sched_item *it, int64_t day, int64_t after, int64_t *next,
 		    struct instants *v)
 {
 	int32_t off;
+	size_t first = day_first(&it->e, day, local_day_of(it->zone, after));
 	if (day_plain(it->zone, day, &off)) {
 		int64_t want = after + (int64_t)off * US - day * DAY_US; /* a time of day past it */
-		size_t lo = 0, hi = it->e.ntods;
+		size_t lo = first, hi = it->e.ntods;
 		while (lo < hi) {
 			size_t mid = lo + (hi - lo) / 2;
 			if (it->e.tods[mid] <= want)
@@ -333,7 +366,7 @@ static int day_next(const struct sched_item *it, int64_t day, int64_t after, int
 		return 0;
 	}
 	v->n = 0;
-	if (day_spelled(it, day, v) < 0)
+	if (day_spelled(it, day, first, v) < 0)
 		return -1;
 	for (size_t i = 0; i < v->n; i++)
 		if (v->t[i] > after) {
@@ -343,20 +376,14 @@ static int day_next(const struct sched_item *it, int64_t day, int64_t after, int
 	return 1;
 }
 
-static int64_t local_day_of(const struct tz_zone *z, int64_t t)
-{
-	int64_t sec = floor_div(t, US);
-	return floor_div(sec + tz_offset_at(z, sec), DAY);
-}
-
 /* The item's first due instant after AFTER, its abbreviation aside: 0, 1
  * when none in the span. */
 static int item_next_in_span(const struct sched_item *it, int64_t after, int64_t *next,
 			     struct instants *v)
 {
-	int64_t start = local_day_of(it->zone, after) - 1;
+	int64_t from = local_day_of(it->zone, after), start = from - 1;
 	for (int64_t day = start; day <= start + SPAN_DAYS; day++) {
-		if (!day_due(&it->e, day))
+		if (!day_due_from(&it->e, day, from))
 			continue;
 		int r = day_next(it, day, after, next, v);
 		if (r <= 0) {
@@ -364,7 +391,8 @@ static int item_next_in_span(const struct sched_item *it, int64_t after, int64_t
 			 * instant before this one's last (a fold over midnight). */
 			int64_t other;
 			int32_t off;
-			if (r == 0 && !day_plain(it->zone, day, &off) && day_due(&it->e, day + 1) &&
+			if (r == 0 && !day_plain(it->zone, day, &off) &&
+			    day_due_from(&it->e, day + 1, from) &&
 			    day_next(it, day + 1, after, &other, v) == 0 && other < *next)
 				*next = other;
 			return r;
@@ -439,13 +467,13 @@ static struct sched_item as_in(const struct cursor *cur)
 static int chunk_spell(const struct cursor *cur, int64_t day, struct instants *v)
 {
 	struct sched_item it = as_in(cur);
-	size_t from = v->n, w = from;
+	size_t from = v->n, w = from, first = day_first(&it.e, day, INT64_MIN);
 	int32_t off;
 	if (day_plain(it.zone, day, &off)) {
-		for (size_t i = 0; i < it.e.ntods; i++)
+		for (size_t i = first; i < it.e.ntods; i++)
 			if (instants_add(v, day * DAY_US + it.e.tods[i] - (int64_t)off * US) < 0)
 				return -1;
-	} else if (day_spelled(&it, day, v) < 0) {
+	} else if (day_spelled(&it, day, first, v) < 0) {
 		return -1;
 	}
 	for (size_t i = from; i < v->n; i++)
@@ -483,10 +511,15 @@ static int cursor_advance(struct cursor *cur, struct instants *v)
 		int32_t off = 0;
 		bool plain = day_plain(cur->zone, day, &off);
 		int64_t base = day * DAY_US - (int64_t)off * US;
-		if (plain && base + e->tods[0] >= cur->lo && base + e->tods[e->ntods - 1] < cur->hi) {
-			cur->c = (struct chunk){ base + e->tods[0], base + e->tods[e->ntods - 1],
-						 (int64_t)e->ntods, e->tod_min_gap, e->tod_max_gap,
-						 base + e->tods[e->tod_max_at] };
+		size_t first = day_first(e, day, INT64_MIN);
+		if (plain && base + e->tods[first] >= cur->lo &&
+		    base + e->tods[e->ntods - 1] < cur->hi) {
+			bool c = first > 0;
+			cur->c = (struct chunk){ base + e->tods[first], base + e->tods[e->ntods - 1],
+						 (int64_t)(e->ntods - first),
+						 c ? e->carry_min_gap : e->tod_min_gap,
+						 c ? e->carry_max_gap : e->tod_max_gap,
+						 base + e->tods[c ? e->carry_max_at : e->tod_max_at] };
 			cur->valid = true;
 		} else {
 			v->n = 0;
