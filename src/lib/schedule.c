@@ -238,17 +238,18 @@ static bool day_due(const struct sched_expr *e, int64_t day)
 	return day_due_from(e, day, INT64_MIN);
 }
 
-/* The index of due DAY's first time: later on a day that systemd's search
- * reaches by carrying a repetition past the previous due day's end (a
- * month's for hours), when it started before DAY, on FROM_DAY. */
-static size_t day_first(const struct sched_expr *e, int64_t day, int64_t from_day)
+/* Whether systemd's search reaches due DAY by carrying a repetition past
+ * the previous due day's end (a month's for hours), having started before
+ * DAY, on FROM_DAY: it then resumes at E->carry_at, from the time
+ * E->carry_idx on. */
+static bool carried_into(const struct sched_expr *e, int64_t day, int64_t from_day)
 {
 	if (!e->carry_at || from_day >= day || !day_due_from(e, day - 1, from_day))
-		return 0;
+		return false;
 	int64_t y;
 	int m, d;
 	tz_civil_from_days(day, &y, &m, &d);
-	return !e->carry_month || d == 1 ? e->carry_idx : 0;
+	return !e->carry_month || d == 1;
 }
 
 /* Whether no change of offset touches DAY's instants; its offset then. */
@@ -313,11 +314,27 @@ static int from_local_us(const struct tz_zone *z, int64_t local, int64_t t[2])
 	return n;
 }
 
-/* Every due instant of a day a change of offset touches, ascending, from
- * its time FIRST on. */
-static int day_spelled(const struct sched_item *it, int64_t day, size_t first,
+/* Where a carried search resumes on DAY (see carried_into()): at its
+ * local time, or where the clocks skip that, at the same time by the
+ * offset before the change, as mktime() reads it (the first times after
+ * the change are skipped too). */
+static int64_t resume_instant(const struct sched_item *it, int64_t day)
+{
+	int64_t local = day * DAY_US + it->e.carry_at, t[2], at;
+	int32_t before, after;
+	if (from_local_us(it->zone, local, t) > 0)
+		return t[0];
+	if (tz_skip_of(it->zone, floor_div(local, US), &at, &before, &after) == 0)
+		return local - (int64_t)before * US;
+	return INT64_MIN;
+}
+
+/* Every due instant of a day a change of offset touches, ascending (of a
+ * day a carried search reaches, those from where it resumes). */
+static int day_spelled(const struct sched_item *it, int64_t day, bool carried,
 		       struct instants *v)
 {
+	size_t first = carried ? it->e.carry_idx : 0;
 	int32_t lo, hi, before = 0, after = 0;
 	int64_t at = 0;
 	tz_offset_range(it->zone, &lo, &hi);
@@ -335,6 +352,14 @@ static int day_spelled(const struct sched_item *it, int64_t day, size_t first,
 			return -1;
 	}
 	instants_sort(v, from);
+	if (carried) {
+		int64_t resume = resume_instant(it, day);
+		size_t w = from;
+		for (size_t i = from; i < v->n; i++)
+			if (v->t[i] >= resume)
+				v->t[w++] = v->t[i];
+		v->n = w;
+	}
 	return 0;
 }
 
@@ -349,7 +374,8 @@ static int day_next(const struct sched_item *it, int64_t day, int64_t after, int
 		    struct instants *v)
 {
 	int32_t off;
-	size_t first = day_first(&it->e, day, local_day_of(it->zone, after));
+	bool carried = carried_into(&it->e, day, local_day_of(it->zone, after));
+	size_t first = carried ? it->e.carry_idx : 0;
 	if (day_plain(it->zone, day, &off)) {
 		int64_t want = after + (int64_t)off * US - day * DAY_US; /* a time of day past it */
 		size_t lo = first, hi = it->e.ntods;
@@ -366,7 +392,7 @@ static int day_next(const struct sched_item *it, int64_t day, int64_t after, int
 		return 0;
 	}
 	v->n = 0;
-	if (day_spelled(it, day, first, v) < 0)
+	if (day_spelled(it, day, carried, v) < 0)
 		return -1;
 	for (size_t i = 0; i < v->n; i++)
 		if (v->t[i] > after) {
@@ -467,13 +493,14 @@ static struct sched_item as_in(const struct cursor *cur)
 static int chunk_spell(const struct cursor *cur, int64_t day, struct instants *v)
 {
 	struct sched_item it = as_in(cur);
-	size_t from = v->n, w = from, first = day_first(&it.e, day, INT64_MIN);
+	bool carried = carried_into(&it.e, day, INT64_MIN);
+	size_t from = v->n, w = from, first = carried ? it.e.carry_idx : 0;
 	int32_t off;
 	if (day_plain(it.zone, day, &off)) {
 		for (size_t i = first; i < it.e.ntods; i++)
 			if (instants_add(v, day * DAY_US + it.e.tods[i] - (int64_t)off * US) < 0)
 				return -1;
-	} else if (day_spelled(&it, day, first, v) < 0) {
+	} else if (day_spelled(&it, day, carried, v) < 0) {
 		return -1;
 	}
 	for (size_t i = from; i < v->n; i++)
@@ -511,7 +538,7 @@ static int cursor_advance(struct cursor *cur, struct instants *v)
 		int32_t off = 0;
 		bool plain = day_plain(cur->zone, day, &off);
 		int64_t base = day * DAY_US - (int64_t)off * US;
-		size_t first = day_first(e, day, INT64_MIN);
+		size_t first = carried_into(e, day, INT64_MIN) ? e->carry_idx : 0;
 		if (plain && base + e->tods[first] >= cur->lo &&
 		    base + e->tods[e->ntods - 1] < cur->hi) {
 			bool c = first > 0;
