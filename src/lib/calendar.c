@@ -341,8 +341,8 @@ static int64_t resume_at(uint32_t hours, uint64_t minutes, int h, int m, int64_t
  * day's end: seconds past 23:59, minutes past 23:xx, or hours past the
  * last due one (into a new month only: into another day the hours start
  * again). */
-static void carry_day(struct sched_expr *e, uint32_t hours, uint64_t minutes,
-		      const int64_t over[3])
+static void carry_at(struct sched_expr *e, uint32_t hours, uint64_t minutes,
+		     const int64_t over[3])
 {
 	const int64_t min_us = 60LL * SCHED_US;
 	if (hours >> 23 & 1) {
@@ -354,19 +354,46 @@ static void carry_day(struct sched_expr *e, uint32_t hours, uint64_t minutes,
 		e->carry_at = (over[0] - 24) * 60 * min_us;
 		e->carry_month = true;
 	}
-	size_t i = 0;
+}
+
+/* A carried day's times: from where the search resumes on, all the
+ * seconds (SECS, NSECS) of the minute it lands in when it lands at its
+ * start, though coming from the minute before the day's other times skip
+ * some there.  Returns 0, or -1 when out of memory. */
+static int carry_day(struct sched_expr *e, const int32_t *secs, size_t nsecs)
+{
+	const int64_t min_us = 60LL * SCHED_US;
+	size_t i = 0, pre = 0;
 	while (i < e->ntods && e->tods[i] < e->carry_at)
 		i++;
 	if (i == e->ntods)
 		e->carry_at = 0; /* cannot be: the repetition repeats within its field */
-	e->carry_idx = e->carry_at ? i : 0;
-	sched_tod_gaps(e, e->carry_idx, &e->carry_min_gap, &e->carry_max_gap, &e->carry_max_at);
+	if (!e->carry_at)
+		return 0;
+	int64_t minute = e->tods[i] - e->tods[i] % min_us;
+	if (e->carry_at % min_us == 0)
+		while (pre < nsecs && minute + secs[pre] < e->tods[i])
+			pre++;
+	e->carry_idx = i;
+	e->ncarry = pre + e->ntods - i;
+	if (pre) {
+		e->carry_tods = malloc(e->ncarry * sizeof *e->carry_tods);
+		if (!e->carry_tods)
+			return -1;
+		for (size_t k = 0; k < pre; k++)
+			e->carry_tods[k] = minute + secs[k];
+		memcpy(e->carry_tods + pre, e->tods + i, (e->ntods - i) * sizeof *e->tods);
+	}
+	struct sched_tods d = sched_tods_of(e, true);
+	sched_tod_gaps(d.t, d.n, &e->carry_min_gap, &e->carry_max_gap, &e->carry_max_at);
+	return 0;
 }
 
 /* The times of a day as systemd's search walks them: a repetition that
  * carries past its field's end (OVER: hours, minutes, seconds) skips
- * what lies before its remainder in the next unit. */
-static void carry(struct sched_expr *e, uint32_t hours, uint64_t minutes, const int64_t over[3])
+ * what lies before its remainder in the next unit.  Returns 0, or -1. */
+static int carry(struct sched_expr *e, uint32_t hours, uint64_t minutes, const int32_t *secs,
+		 size_t nsecs, const int64_t over[3])
 {
 	const int64_t min_us = 60LL * SCHED_US;
 	int64_t rho = over[2] ? over[2] - min_us : 0;
@@ -378,8 +405,9 @@ static void carry(struct sched_expr *e, uint32_t hours, uint64_t minutes, const 
 			e->tods[w++] = t;
 	}
 	e->ntods = w;
-	sched_tod_gaps(e, 0, &e->tod_min_gap, &e->tod_max_gap, &e->tod_max_at);
-	carry_day(e, hours, minutes, over);
+	sched_tod_gaps(e->tods, e->ntods, &e->tod_min_gap, &e->tod_max_gap, &e->tod_max_at);
+	carry_at(e, hours, minutes, over);
+	return carry_day(e, secs, nsecs);
 }
 
 /* The event without its zone: up to three words. */
@@ -406,12 +434,12 @@ static int words_into(char *p, struct sched_expr *e, struct cal_values *secs)
 	if (i < n || n == 0)
 		return -1;
 	static const int32_t zero = 0;
-	if (secs->n ? sched_set_tods(e, (uint32_t)hm[0], hm[1], secs->list, secs->n)
-		    : sched_set_tods(e, (uint32_t)hm[0], hm[1], &zero, 1))
+	const int32_t *list = secs->n ? secs->list : &zero;
+	size_t nsecs = secs->n ? secs->n : 1;
+	if (sched_set_tods(e, (uint32_t)hm[0], hm[1], list, nsecs))
 		return -1;
 	over[2] = secs->over;
-	carry(e, (uint32_t)hm[0], hm[1], over);
-	return 0;
+	return carry(e, (uint32_t)hm[0], hm[1], list, nsecs, over);
 }
 
 static int parse_words(char *p, struct sched_expr *e)
@@ -476,8 +504,7 @@ int calendar_parse(const char *text, struct sched_expr *e, char **zone, char *er
 	if (r < 0) {
 		free(*zone);
 		*zone = NULL;
-		free(e->tods);
-		e->tods = NULL;
+		sched_expr_free(e);
 		snprintf(err, errlen, "\"%.60s\" is neither a cron expression nor a calendar event",
 			 text);
 	}

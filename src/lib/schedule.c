@@ -97,7 +97,7 @@ void schedule_free(struct schedule *s)
 	if (!s)
 		return;
 	for (size_t i = 0; i < s->n; i++)
-		free(s->items[i].e.tods);
+		sched_expr_free(&s->items[i].e);
 	free(s->items);
 	free(s);
 }
@@ -177,7 +177,7 @@ static int parse_item(const char *text, const char *tz, struct sched_item *it, c
 	it->zone = tz_load(zone, err, errlen);
 	free(named);
 	if (!it->zone) {
-		free(it->e.tods);
+		sched_expr_free(&it->e);
 		return -1;
 	}
 	return 0;
@@ -208,7 +208,7 @@ int schedule_add(struct schedule *s, const char *expr, const char *tz, char *err
 		return -1;
 	struct sched_item *items = realloc(s->items, (s->n + 1) * sizeof *items);
 	if (!items) {
-		free(it.e.tods);
+		sched_expr_free(&it.e);
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -240,8 +240,7 @@ static bool day_due(const struct sched_expr *e, int64_t day)
 
 /* Whether systemd's search reaches due DAY by carrying a repetition past
  * the previous due day's end (a month's for hours), having started before
- * DAY, on FROM_DAY: it then resumes at E->carry_at, from the time
- * E->carry_idx on. */
+ * DAY, on FROM_DAY: it then resumes at E->carry_at. */
 static bool carried_into(const struct sched_expr *e, int64_t day, int64_t from_day)
 {
 	if (!e->carry_at || from_day >= day || !day_due_from(e, day - 1, from_day))
@@ -334,15 +333,15 @@ static int64_t resume_instant(const struct sched_item *it, int64_t day)
 static int day_spelled(const struct sched_item *it, int64_t day, bool carried,
 		       struct instants *v)
 {
-	size_t first = carried ? it->e.carry_idx : 0;
+	struct sched_tods d = sched_tods_of(&it->e, carried);
 	int32_t lo, hi, before = 0, after = 0;
 	int64_t at = 0;
 	tz_offset_range(it->zone, &lo, &hi);
 	size_t changes = tz_changes_in(it->zone, day * DAY - hi - 1, (day + 1) * DAY - lo + 1,
 				       &at, &before, &after);
 	size_t from = v->n;
-	for (size_t i = first; i < it->e.ntods; i++) {
-		int64_t local = day * DAY_US + it->e.tods[i], t[2];
+	for (size_t i = 0; i < d.n; i++) {
+		int64_t local = day * DAY_US + d.t[i], t[2];
 		int n = changes == 1 ? across_one(local, at, before, after, t)
 				     : from_local_us(it->zone, local, t);
 		int r = n == 0 ? skipped(it, local, v) : instants_add(v, t[0]);
@@ -375,20 +374,20 @@ static int day_next(const struct sched_item *it, int64_t day, int64_t after, int
 {
 	int32_t off;
 	bool carried = carried_into(&it->e, day, local_day_of(it->zone, after));
-	size_t first = carried ? it->e.carry_idx : 0;
+	struct sched_tods d = sched_tods_of(&it->e, carried);
 	if (day_plain(it->zone, day, &off)) {
 		int64_t want = after + (int64_t)off * US - day * DAY_US; /* a time of day past it */
-		size_t lo = first, hi = it->e.ntods;
+		size_t lo = 0, hi = d.n;
 		while (lo < hi) {
 			size_t mid = lo + (hi - lo) / 2;
-			if (it->e.tods[mid] <= want)
+			if (d.t[mid] <= want)
 				lo = mid + 1;
 			else
 				hi = mid;
 		}
-		if (lo == it->e.ntods)
+		if (lo == d.n)
 			return 1;
-		*next = day * DAY_US + it->e.tods[lo] - (int64_t)off * US;
+		*next = day * DAY_US + d.t[lo] - (int64_t)off * US;
 		return 0;
 	}
 	v->n = 0;
@@ -494,11 +493,12 @@ static int chunk_spell(const struct cursor *cur, int64_t day, struct instants *v
 {
 	struct sched_item it = as_in(cur);
 	bool carried = carried_into(&it.e, day, INT64_MIN);
-	size_t from = v->n, w = from, first = carried ? it.e.carry_idx : 0;
+	size_t from = v->n, w = from;
+	struct sched_tods d = sched_tods_of(&it.e, carried);
 	int32_t off;
 	if (day_plain(it.zone, day, &off)) {
-		for (size_t i = first; i < it.e.ntods; i++)
-			if (instants_add(v, day * DAY_US + it.e.tods[i] - (int64_t)off * US) < 0)
+		for (size_t i = 0; i < d.n; i++)
+			if (instants_add(v, day * DAY_US + d.t[i] - (int64_t)off * US) < 0)
 				return -1;
 	} else if (day_spelled(&it, day, carried, v) < 0) {
 		return -1;
@@ -538,15 +538,10 @@ static int cursor_advance(struct cursor *cur, struct instants *v)
 		int32_t off = 0;
 		bool plain = day_plain(cur->zone, day, &off);
 		int64_t base = day * DAY_US - (int64_t)off * US;
-		size_t first = carried_into(e, day, INT64_MIN) ? e->carry_idx : 0;
-		if (plain && base + e->tods[first] >= cur->lo &&
-		    base + e->tods[e->ntods - 1] < cur->hi) {
-			bool c = first > 0;
-			cur->c = (struct chunk){ base + e->tods[first], base + e->tods[e->ntods - 1],
-						 (int64_t)(e->ntods - first),
-						 c ? e->carry_min_gap : e->tod_min_gap,
-						 c ? e->carry_max_gap : e->tod_max_gap,
-						 base + e->tods[c ? e->carry_max_at : e->tod_max_at] };
+		struct sched_tods d = sched_tods_of(e, carried_into(e, day, INT64_MIN));
+		if (plain && base + d.t[0] >= cur->lo && base + d.t[d.n - 1] < cur->hi) {
+			cur->c = (struct chunk){ base + d.t[0], base + d.t[d.n - 1], (int64_t)d.n,
+						 d.min_gap, d.max_gap, base + d.t[d.max_at] };
 			cur->valid = true;
 		} else {
 			v->n = 0;
