@@ -20,6 +20,17 @@ rule hbrun follows, and the difference itself has a test of its own:
   "*" to croniter, which then ANDs; to Debian's cron it is no '*' and it
   ORs: every day.  Compared with the union of croniter's due times of each
   day field alone.
+- CRONITER_FEBRUARY: from a day of February before its last, with a day
+  listed that February lacks, croniter skips the first due days of March
+  ("0 0 1,31 * *" from 28 February 00:00 gives 31 March); Debian's cron
+  runs 1 March.  The oracle asks croniter again from the last second of
+  each month a due time leaves, where croniter is right, and takes the
+  earlier (tests/support/croniter_oracle.py).
+- CRONITER_IMPOSSIBLE: croniter refuses an expression whose listed days
+  its months never have ("* * 31 4 *"), which Debian's cron takes: never
+  due, or, where the two day fields are ORed, due by the day of the week
+  alone.  Compared with none, or with croniter's due times of the day of
+  the week half alone.
 - SYSTEMD_DEADLOCK: systemd 252 gives up some searches ("Failed to
   determine next elapse ...: Resource deadlock avoided"), seen with a
   repeated month ("03/7-02,17"); there is nothing to compare, the cases
@@ -706,6 +717,9 @@ class Calendar(unittest.TestCase):
          "2027-03-27T23:10:00"),
         ("*:10/33 Europe/Berlin", "Europe/Berlin", "2027-10-30T21:40:00",
          "2027-10-30T22:10:00"),
+        ("*:2..5,0/7:0/7.3", "UTC", "2026-12-07T23:56:50", "2026-12-08T00:00:00"),
+        ("1/7,4,5:59,0:0/7.3", "UTC", "2026-11-30T22:59:50", "2026-12-01T01:00:00"),
+        ("*:10/33", "America/Santiago", "2027-09-05T03:30:00", "2027-09-05T04:10:00"),
         ("0/5:00 Europe/Berlin", "Europe/Berlin", "2027-10-30T18:00:00",
          "2027-10-31T23:00:00"),
     ]
