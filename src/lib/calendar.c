@@ -434,12 +434,12 @@ static int words_into(char *p, struct sched_expr *e, struct cal_values *secs)
 	if (i < n || n == 0)
 		return -1;
 	static const int32_t zero = 0;
-	const int32_t *list = secs->n ? secs->list : &zero;
+	const int32_t *sec_list = secs->n ? secs->list : &zero;
 	size_t nsecs = secs->n ? secs->n : 1;
-	if (sched_set_tods(e, (uint32_t)hm[0], hm[1], list, nsecs))
+	if (sched_set_tods(e, (uint32_t)hm[0], hm[1], sec_list, nsecs))
 		return -1;
 	over[2] = secs->over;
-	return carry(e, (uint32_t)hm[0], hm[1], list, nsecs, over);
+	return carry(e, (uint32_t)hm[0], hm[1], sec_list, nsecs, over);
 }
 
 static int parse_words(char *p, struct sched_expr *e)
