@@ -31,6 +31,15 @@ rule hbrun follows, and the difference itself has a test of its own:
   due, or, where the two day fields are ORed, due by the day of the week
   alone.  Compared with none, or with croniter's due times of the day of
   the week half alone.
+- SYSTEMD_REPEAT_CARRY: what is left of the carries (see above): seconds
+  carried past the end of the hour in which the clocks change.  Where
+  they skip the hour (Europe/Berlin in March), systemd keeps the carried
+  seconds in the hour after it ("0..1,3:59,0:0/7" from 01:59:56 gives
+  03:00:07), hbrun starts that hour anew (03:00:00); where they go back,
+  from the first pass's 02:59:56 systemd starts 03:00 anew and hbrun keeps
+  the carried seconds (03:00:07).  Two days a year, only events with
+  seconds that carry and minute 59; the generated cases have not met it,
+  and the difference has a test of its own.
 - SYSTEMD_DEADLOCK: systemd 252 gives up some searches ("Failed to
   determine next elapse ...: Resource deadlock avoided"), seen with a
   repeated month ("03/7-02,17"); there is nothing to compare, the cases
@@ -57,7 +66,8 @@ A repetition without an end ("*:10/33") whose next value lies past its
 field's end is carried by systemd into the next unit, and the values
 before the carried remainder are skipped where the carry changes more
 than one unit ("*:10/33" from 23:48 gives 00:43, not 00:10): hbrun
-gives systemd's due times there (hbrun(1)), and the generated events
+gives systemd's due times there (hbrun(1); but for SYSTEMD_REPEAT_CARRY
+above, at the hour of a clock change), and the generated events
 hold such repetitions in every field, compared as any other case; the
 known ones have a test of their own.
 
@@ -747,6 +757,28 @@ class Calendar(unittest.TestCase):
         self.assertEqual([iso(t) for t in seconds_of(ours_us("Mon *:10/33", base * US, "UTC",
                                                              n=2))],
                          ["2026-12-07T23:43:00Z", "2026-12-14T00:10:00Z"])
+
+    def test_systemd_repeat_carry_is_where_systemd_differs(self):
+        # Seconds carried past 01:59 CET into the skipped hour: systemd
+        # keeps them in 03:00 CEST; hbrun starts 03:00 anew.
+        base = int(datetime.datetime(2027, 3, 28, 0, 59, 50, tzinfo=datetime.timezone.utc)
+                   .timestamp())
+        ev = "0..1,3:59,0:0/7 Europe/Berlin"
+        self.assertEqual(systemd_run([ev], base, 2), [[base + 6, base + 17]])
+        self.assertEqual(seconds_of(ours_us(ev, base * US, "UTC", n=2)), [base + 6, base + 10])
+        # Past the first pass's 02:59 CEST: systemd starts 03:00 CET anew,
+        # hbrun keeps the carried seconds.
+        base = int(datetime.datetime(2027, 10, 31, 0, 59, 50, tzinfo=datetime.timezone.utc)
+                   .timestamp())
+        ev = "*:59,0:0/7 Europe/Berlin"
+        self.assertEqual(systemd_run([ev], base, 2), [[base + 6, base + 3610]])
+        self.assertEqual(seconds_of(ours_us(ev, base * US, "UTC", n=2)),
+                         [base + 6, base + 3617])
+        # The day before, both keep them.
+        self.assertEqual(systemd_run([ev], base - 86400, 2),
+                         [[base - 86400 + 6, base - 86400 + 17]])
+        self.assertEqual(seconds_of(ours_us(ev, (base - 86400) * US, "UTC", n=2)),
+                         [base - 86400 + 6, base - 86400 + 17])
 
     def test_systemd_dense_is_where_hbrun_refuses(self):
         base = int(datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc).timestamp())
