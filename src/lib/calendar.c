@@ -25,6 +25,10 @@ struct cal_values {
 	uint64_t *bits;
 	int32_t *list;
 	size_t n, cap;
+	/* The first value an open repetition ("10/33") reaches past the
+	 * field's end (of December's days for a day), the least of them; 0
+	 * none: systemd's search carries it into the next unit. */
+	int64_t over;
 };
 
 static const char *const shorthands[][2] = {
@@ -139,6 +143,11 @@ static const char *element(const char *p, const struct cal_field *f, struct cal_
 		return NULL;
 	if (r && !range && !f->end)
 		b = f->hi;
+	if (r && !range) {
+		int64_t over = f->end ? 32 - a + r * ((a - 1) / r + 1) : a + r * ((f->hi - a) / r + 1);
+		if (!out->over || over < out->over)
+			out->over = over;
+	}
 	if (put_run(out, f, a, b, r ? r : f->one) < 0)
 		return NULL;
 	if (r && f->end) /* "~7/2": the 7th last day, then every 2nd to the end */
@@ -159,11 +168,15 @@ static const char *list(const char *p, const struct cal_field *f, struct cal_val
 	}
 }
 
-/* A bit set field's list. */
-static const char *list_bits(const char *p, const struct cal_field *f, uint64_t *bits)
+/* A bit set field's list; its carry past the end into *OVER (or NULL). */
+static const char *list_bits(const char *p, const struct cal_field *f, uint64_t *bits,
+			     int64_t *over)
 {
 	struct cal_values out = { .bits = bits };
-	return list(p, f, &out);
+	p = list(p, f, &out);
+	if (over)
+		*over = out.over;
+	return p;
 }
 
 /* A weekday's full name or its first three letters, any case. */
@@ -227,16 +240,21 @@ static int parse_date(const char *p, struct sched_expr *e)
 	uint64_t m = 0, d = 0;
 	if (seps == 2) {
 		uint64_t y[4] = { 0 };
-		if (!(p = list_bits(p, &f_year, y)) || *p++ != '-')
+		if (!(p = list_bits(p, &f_year, y, NULL)) || *p++ != '-')
 			return -1;
 		e->any_year = false;
 		memcpy(e->years, y, sizeof y);
 	}
-	if (!(p = list_bits(p, &f_month, &m)) || (*p != '-' && *p != '~'))
+	if (!(p = list_bits(p, &f_month, &m, NULL)) || (*p != '-' && *p != '~'))
 		return -1;
 	bool end = *p++ == '~';
-	if (!(p = list_bits(p, end ? &f_end : &f_day, &d)) || *p)
+	int64_t over;
+	if (!(p = list_bits(p, end ? &f_end : &f_day, &d, &over)) || *p)
 		return -1;
+	/* Past December 31 (when it is no day of the list) the search
+	 * keeps the carried day of January. */
+	if (over - 31 >= 2 && !(end ? d & 1 : d >> 30 & 1))
+		e->carry_jan = (int)(over - 31);
 	e->months = (uint16_t)(m << 1);
 	if (end)
 		e->dom_end = (uint32_t)(d << 1);
@@ -266,14 +284,14 @@ static const char *parse_seconds(const char *p, struct cal_values *secs)
 	return p;
 }
 
-/* HH:MM[:SS]: hours and minutes into HM, seconds into SECS (0 when
- * none are given). */
-static int parse_time(const char *p, uint64_t hm[2], struct cal_values *secs)
+/* HH:MM[:SS]: hours and minutes into HM (their carries into OVER),
+ * seconds into SECS (0 when none are given). */
+static int parse_time(const char *p, uint64_t hm[2], int64_t over[2], struct cal_values *secs)
 {
 	static const struct cal_field none = { 0, 0, 1, false };
 	hm[0] = hm[1] = 0;
-	if (!(p = list_bits(p, &f_hour, &hm[0])) || *p++ != ':' ||
-	    !(p = list_bits(p, &f_minute, &hm[1])))
+	if (!(p = list_bits(p, &f_hour, &hm[0], &over[0])) || *p++ != ':' ||
+	    !(p = list_bits(p, &f_minute, &hm[1], &over[1])))
 		return -1;
 	if (*p == ':' && !(p = parse_seconds(p + 1, secs)))
 		return -1;
@@ -305,6 +323,93 @@ static int parse_instant(const char *p, struct sched_expr *e, char **zone)
 	return sched_set_tods(e, 1u << (s / 3600), 1ULL << (s / 60 % 60), &sec, 1);
 }
 
+/* Where in minute M of hour H systemd's search resumes when it came from
+ * the minute before: a repetition of seconds carried RHO past that
+ * minute's end, and the search keeps the remainder below the highest unit
+ * that changed: the fraction into the next minute, the seconds too into
+ * the next hour (when minute 59 is due). */
+static int64_t resume_at(uint32_t hours, uint64_t minutes, int h, int m, int64_t rho)
+{
+	if (rho <= 0)
+		return 0;
+	if (m > 0)
+		return minutes >> (m - 1) & 1 ? rho % SCHED_US : 0;
+	return h > 0 && hours >> (h - 1) & 1 && minutes >> 59 & 1 ? rho : 0;
+}
+
+/* Where a day's search resumes after carrying past the previous due
+ * day's end: seconds past 23:59, minutes past 23:xx, or hours past the
+ * last due one (into a new month only: into another day the hours start
+ * again). */
+static void carry_at(struct sched_expr *e, uint32_t hours, uint64_t minutes,
+		     const int64_t over[3])
+{
+	const int64_t min_us = 60LL * SCHED_US;
+	if (hours >> 23 & 1) {
+		if (minutes >> 59 & 1)
+			e->carry_at = over[2] ? over[2] - min_us : 0;
+		else
+			e->carry_at = over[1] ? (over[1] - 60) * min_us : 0;
+	} else if (over[0]) {
+		e->carry_at = (over[0] - 24) * 60 * min_us;
+		e->carry_month = true;
+	}
+}
+
+/* A carried day's times: from where the search resumes on, all the
+ * seconds (SECS, NSECS) of the minute it lands in when it lands at its
+ * start, though coming from the minute before the day's other times skip
+ * some there.  Returns 0, or -1 when out of memory. */
+static int carry_day(struct sched_expr *e, const int32_t *secs, size_t nsecs)
+{
+	const int64_t min_us = 60LL * SCHED_US;
+	size_t i = 0, pre = 0;
+	while (i < e->ntods && e->tods[i] < e->carry_at)
+		i++;
+	if (i == e->ntods)
+		e->carry_at = 0; /* cannot be: the repetition repeats within its field */
+	if (!e->carry_at)
+		return 0;
+	int64_t minute = e->tods[i] - e->tods[i] % min_us;
+	if (e->carry_at % min_us == 0)
+		while (pre < nsecs && minute + secs[pre] < e->tods[i])
+			pre++;
+	e->carry_idx = i;
+	e->ncarry = pre + e->ntods - i;
+	if (pre) {
+		e->carry_tods = malloc(e->ncarry * sizeof *e->carry_tods);
+		if (!e->carry_tods)
+			return -1;
+		for (size_t k = 0; k < pre; k++)
+			e->carry_tods[k] = minute + secs[k];
+		memcpy(e->carry_tods + pre, e->tods + i, (e->ntods - i) * sizeof *e->tods);
+	}
+	struct sched_tods d = sched_tods_of(e, true);
+	sched_tod_gaps(d.t, d.n, &e->carry_min_gap, &e->carry_max_gap, &e->carry_max_at);
+	return 0;
+}
+
+/* The times of a day as systemd's search walks them: a repetition that
+ * carries past its field's end (OVER: hours, minutes, seconds) skips
+ * what lies before its remainder in the next unit.  Returns 0, or -1. */
+static int carry(struct sched_expr *e, uint32_t hours, uint64_t minutes, const int32_t *secs,
+		 size_t nsecs, const int64_t over[3])
+{
+	const int64_t min_us = 60LL * SCHED_US;
+	int64_t rho = over[2] ? over[2] - min_us : 0;
+	size_t w = 0;
+	for (size_t i = 0; i < e->ntods; i++) {
+		int64_t t = e->tods[i];
+		int h = (int)(t / (60 * min_us)), m = (int)(t / min_us % 60);
+		if (t % min_us >= resume_at(hours, minutes, h, m, rho))
+			e->tods[w++] = t;
+	}
+	e->ntods = w;
+	sched_tod_gaps(e->tods, e->ntods, &e->tod_min_gap, &e->tod_max_gap, &e->tod_max_at);
+	carry_at(e, hours, minutes, over);
+	return carry_day(e, secs, nsecs);
+}
+
 /* The event without its zone: up to three words. */
 static int words_into(char *p, struct sched_expr *e, struct cal_values *secs)
 {
@@ -319,17 +424,22 @@ static int words_into(char *p, struct sched_expr *e, struct cal_values *secs)
 	e->months = 0x1ffe;
 	e->dom = 0xfffffffe;
 	uint64_t hm[2] = { 1, 1 }; /* 00:00:00 without a time */
+	int64_t over[3] = { 0, 0, 0 };
 	if (i < n && isalpha((unsigned char)*word[i]) && parse_weekdays(word[i++], &e->dows) < 0)
 		return -1;
 	if (i < n && !strchr(word[i], ':') && parse_date(word[i++], e) < 0)
 		return -1;
-	if (i < n && parse_time(word[i++], hm, secs) < 0)
+	if (i < n && parse_time(word[i++], hm, over, secs) < 0)
 		return -1;
 	if (i < n || n == 0)
 		return -1;
 	static const int32_t zero = 0;
-	return secs->n ? sched_set_tods(e, (uint32_t)hm[0], hm[1], secs->list, secs->n)
-		       : sched_set_tods(e, (uint32_t)hm[0], hm[1], &zero, 1);
+	const int32_t *sec_list = secs->n ? secs->list : &zero;
+	size_t nsecs = secs->n ? secs->n : 1;
+	if (sched_set_tods(e, (uint32_t)hm[0], hm[1], sec_list, nsecs))
+		return -1;
+	over[2] = secs->over;
+	return carry(e, (uint32_t)hm[0], hm[1], sec_list, nsecs, over);
 }
 
 static int parse_words(char *p, struct sched_expr *e)
@@ -394,8 +504,7 @@ int calendar_parse(const char *text, struct sched_expr *e, char **zone, char *er
 	if (r < 0) {
 		free(*zone);
 		*zone = NULL;
-		free(e->tods);
-		e->tods = NULL;
+		sched_expr_free(e);
 		snprintf(err, errlen, "\"%.60s\" is neither a cron expression nor a calendar event",
 			 text);
 	}

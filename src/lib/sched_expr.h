@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #define SCHED_YEAR_MIN 1970
 #define SCHED_YEAR_MAX 2199
@@ -33,7 +34,50 @@ struct sched_expr {
 	/* calendar: ends in the local zone's abbreviation of standard time
 	 * (0) or of daylight saving time (1), due only while it holds; -1 */
 	int dst;
+	/* calendar: where systemd's search resumes on a due day it reached
+	 * by carrying a repetition past the previous due day's end
+	 * ("*:10/33" from 23:43 carries to 00:16; see hbrun(1)), 0 with no
+	 * such carry; CARRY_MONTH: only into a month's first day (a
+	 * repetition of hours).  Such a day's times are NCARRY: CARRY_TODS,
+	 * or where that is NULL, TODS from CARRY_IDX on; their gaps. */
+	int64_t carry_at;
+	bool carry_month;
+	int64_t *carry_tods;
+	size_t carry_idx, ncarry;
+	int64_t carry_min_gap, carry_max_gap;
+	size_t carry_max_at; /* into the carried day's times */
+	/* calendar: the days of January before this one are skipped after
+	 * a due December whose repetition of days carried past its end
+	 * ("*-*-1/12" from 26 December gives 13 January); 0 none. */
+	int carry_jan;
 };
+
+/* A due day's times and their gaps: a carried day's (see carry_at), or
+ * every day's. */
+struct sched_tods {
+	const int64_t *t;
+	size_t n;
+	int64_t min_gap, max_gap;
+	size_t max_at;
+};
+
+static inline struct sched_tods sched_tods_of(const struct sched_expr *e, bool carried)
+{
+	if (!carried)
+		return (struct sched_tods){ e->tods, e->ntods, e->tod_min_gap, e->tod_max_gap,
+					    e->tod_max_at };
+	return (struct sched_tods){ e->carry_tods ? e->carry_tods : e->tods + e->carry_idx,
+				    e->ncarry, e->carry_min_gap, e->carry_max_gap,
+				    e->carry_max_at };
+}
+
+/* Frees what E holds. */
+static inline void sched_expr_free(struct sched_expr *e)
+{
+	free(e->tods);
+	free(e->carry_tods);
+	e->tods = e->carry_tods = NULL;
+}
 
 static inline bool sched_year_ok(const struct sched_expr *e, int64_t y)
 {
@@ -61,5 +105,9 @@ static inline bool sched_day_due(const struct sched_expr *e, int64_t y, int m, i
  * memory or more than SCHED_TODS_MAX. */
 int sched_set_tods(struct sched_expr *e, uint32_t hours, uint64_t minutes,
 		   const int32_t *secs, size_t nsecs);
+
+/* The gaps of the N times T, the longest's index into *MAX_AT. */
+void sched_tod_gaps(const int64_t *t, size_t n, int64_t *min_gap, int64_t *max_gap,
+		    size_t *max_at);
 
 #endif

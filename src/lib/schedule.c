@@ -97,7 +97,7 @@ void schedule_free(struct schedule *s)
 	if (!s)
 		return;
 	for (size_t i = 0; i < s->n; i++)
-		free(s->items[i].e.tods);
+		sched_expr_free(&s->items[i].e);
 	free(s->items);
 	free(s);
 }
@@ -177,7 +177,7 @@ static int parse_item(const char *text, const char *tz, struct sched_item *it, c
 	it->zone = tz_load(zone, err, errlen);
 	free(named);
 	if (!it->zone) {
-		free(it->e.tods);
+		sched_expr_free(&it->e);
 		return -1;
 	}
 	return 0;
@@ -208,7 +208,7 @@ int schedule_add(struct schedule *s, const char *expr, const char *tz, char *err
 		return -1;
 	struct sched_item *items = realloc(s->items, (s->n + 1) * sizeof *items);
 	if (!items) {
-		free(it.e.tods);
+		sched_expr_free(&it.e);
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -219,12 +219,36 @@ int schedule_add(struct schedule *s, const char *expr, const char *tz, char *err
 
 /* --- one local day of one item --- */
 
-static bool day_due(const struct sched_expr *e, int64_t day)
+/* Whether DAY is due to a search that started on FROM_DAY (INT64_MIN: a
+ * running timer, long before): systemd's search skips the first days of
+ * January when it carried a repetition of days past a due December. */
+static bool day_due_from(const struct sched_expr *e, int64_t day, int64_t from_day)
 {
 	int64_t y;
 	int m, d;
 	tz_civil_from_days(day, &y, &m, &d);
-	return sched_day_due(e, y, m, d, tz_weekday(day), tz_month_days(y, m));
+	if (!sched_day_due(e, y, m, d, tz_weekday(day), tz_month_days(y, m)))
+		return false;
+	return !(e->carry_jan && m == 1 && d < e->carry_jan && from_day < day - (d - 1) &&
+		 e->months >> 12 & 1 && sched_year_ok(e, y - 1));
+}
+
+static bool day_due(const struct sched_expr *e, int64_t day)
+{
+	return day_due_from(e, day, INT64_MIN);
+}
+
+/* Whether systemd's search reaches due DAY by carrying a repetition past
+ * the previous due day's end (a month's for hours), having started before
+ * DAY, on FROM_DAY: it then resumes at E->carry_at. */
+static bool carried_into(const struct sched_expr *e, int64_t day, int64_t from_day)
+{
+	if (!e->carry_at || from_day >= day || !day_due_from(e, day - 1, from_day))
+		return false;
+	int64_t y;
+	int m, d;
+	tz_civil_from_days(day, &y, &m, &d);
+	return !e->carry_month || d == 1;
 }
 
 /* Whether no change of offset touches DAY's instants; its offset then. */
@@ -289,17 +313,35 @@ static int from_local_us(const struct tz_zone *z, int64_t local, int64_t t[2])
 	return n;
 }
 
-/* Every due instant of a day a change of offset touches, ascending. */
-static int day_spelled(const struct sched_item *it, int64_t day, struct instants *v)
+/* Where a carried search resumes on DAY (see carried_into()): at its
+ * local time, or where the clocks skip that, at the same time by the
+ * offset before the change, as mktime() reads it (the first times after
+ * the change are skipped too). */
+static int64_t resume_instant(const struct sched_item *it, int64_t day)
 {
+	int64_t local = day * DAY_US + it->e.carry_at, t[2], at;
+	int32_t before, after;
+	if (from_local_us(it->zone, local, t) > 0)
+		return t[0];
+	if (tz_skip_of(it->zone, floor_div(local, US), &at, &before, &after) == 0)
+		return local - (int64_t)before * US;
+	return INT64_MIN;
+}
+
+/* Every due instant of a day a change of offset touches, ascending (of a
+ * day a carried search reaches, those from where it resumes). */
+static int day_spelled(const struct sched_item *it, int64_t day, bool carried,
+		       struct instants *v)
+{
+	struct sched_tods d = sched_tods_of(&it->e, carried);
 	int32_t lo, hi, before = 0, after = 0;
 	int64_t at = 0;
 	tz_offset_range(it->zone, &lo, &hi);
 	size_t changes = tz_changes_in(it->zone, day * DAY - hi - 1, (day + 1) * DAY - lo + 1,
 				       &at, &before, &after);
 	size_t from = v->n;
-	for (size_t i = 0; i < it->e.ntods; i++) {
-		int64_t local = day * DAY_US + it->e.tods[i], t[2];
+	for (size_t i = 0; i < d.n; i++) {
+		int64_t local = day * DAY_US + d.t[i], t[2];
 		int n = changes == 1 ? across_one(local, at, before, after, t)
 				     : from_local_us(it->zone, local, t);
 		int r = n == 0 ? skipped(it, local, v) : instants_add(v, t[0]);
@@ -309,7 +351,21 @@ static int day_spelled(const struct sched_item *it, int64_t day, struct instants
 			return -1;
 	}
 	instants_sort(v, from);
+	if (carried) {
+		int64_t resume = resume_instant(it, day);
+		size_t w = from;
+		for (size_t i = from; i < v->n; i++)
+			if (v->t[i] >= resume)
+				v->t[w++] = v->t[i];
+		v->n = w;
+	}
 	return 0;
+}
+
+static int64_t local_day_of(const struct tz_zone *z, int64_t t)
+{
+	int64_t sec = floor_div(t, US);
+	return floor_div(sec + tz_offset_at(z, sec), DAY);
 }
 
 /* The first due instant of DAY after AFTER: 0, 1 when none, -1. */
@@ -317,23 +373,25 @@ static int day_next(const struct sched_item *it, int64_t day, int64_t after, int
 		    struct instants *v)
 {
 	int32_t off;
+	bool carried = carried_into(&it->e, day, local_day_of(it->zone, after));
+	struct sched_tods d = sched_tods_of(&it->e, carried);
 	if (day_plain(it->zone, day, &off)) {
 		int64_t want = after + (int64_t)off * US - day * DAY_US; /* a time of day past it */
-		size_t lo = 0, hi = it->e.ntods;
+		size_t lo = 0, hi = d.n;
 		while (lo < hi) {
 			size_t mid = lo + (hi - lo) / 2;
-			if (it->e.tods[mid] <= want)
+			if (d.t[mid] <= want)
 				lo = mid + 1;
 			else
 				hi = mid;
 		}
-		if (lo == it->e.ntods)
+		if (lo == d.n)
 			return 1;
-		*next = day * DAY_US + it->e.tods[lo] - (int64_t)off * US;
+		*next = day * DAY_US + d.t[lo] - (int64_t)off * US;
 		return 0;
 	}
 	v->n = 0;
-	if (day_spelled(it, day, v) < 0)
+	if (day_spelled(it, day, carried, v) < 0)
 		return -1;
 	for (size_t i = 0; i < v->n; i++)
 		if (v->t[i] > after) {
@@ -343,20 +401,14 @@ static int day_next(const struct sched_item *it, int64_t day, int64_t after, int
 	return 1;
 }
 
-static int64_t local_day_of(const struct tz_zone *z, int64_t t)
-{
-	int64_t sec = floor_div(t, US);
-	return floor_div(sec + tz_offset_at(z, sec), DAY);
-}
-
 /* The item's first due instant after AFTER, its abbreviation aside: 0, 1
  * when none in the span. */
 static int item_next_in_span(const struct sched_item *it, int64_t after, int64_t *next,
 			     struct instants *v)
 {
-	int64_t start = local_day_of(it->zone, after) - 1;
+	int64_t from = local_day_of(it->zone, after), start = from - 1;
 	for (int64_t day = start; day <= start + SPAN_DAYS; day++) {
-		if (!day_due(&it->e, day))
+		if (!day_due_from(&it->e, day, from))
 			continue;
 		int r = day_next(it, day, after, next, v);
 		if (r <= 0) {
@@ -364,7 +416,8 @@ static int item_next_in_span(const struct sched_item *it, int64_t after, int64_t
 			 * instant before this one's last (a fold over midnight). */
 			int64_t other;
 			int32_t off;
-			if (r == 0 && !day_plain(it->zone, day, &off) && day_due(&it->e, day + 1) &&
+			if (r == 0 && !day_plain(it->zone, day, &off) &&
+			    day_due_from(&it->e, day + 1, from) &&
 			    day_next(it, day + 1, after, &other, v) == 0 && other < *next)
 				*next = other;
 			return r;
@@ -439,13 +492,15 @@ static struct sched_item as_in(const struct cursor *cur)
 static int chunk_spell(const struct cursor *cur, int64_t day, struct instants *v)
 {
 	struct sched_item it = as_in(cur);
+	bool carried = carried_into(&it.e, day, INT64_MIN);
 	size_t from = v->n, w = from;
+	struct sched_tods d = sched_tods_of(&it.e, carried);
 	int32_t off;
 	if (day_plain(it.zone, day, &off)) {
-		for (size_t i = 0; i < it.e.ntods; i++)
-			if (instants_add(v, day * DAY_US + it.e.tods[i] - (int64_t)off * US) < 0)
+		for (size_t i = 0; i < d.n; i++)
+			if (instants_add(v, day * DAY_US + d.t[i] - (int64_t)off * US) < 0)
 				return -1;
-	} else if (day_spelled(&it, day, v) < 0) {
+	} else if (day_spelled(&it, day, carried, v) < 0) {
 		return -1;
 	}
 	for (size_t i = from; i < v->n; i++)
@@ -483,10 +538,10 @@ static int cursor_advance(struct cursor *cur, struct instants *v)
 		int32_t off = 0;
 		bool plain = day_plain(cur->zone, day, &off);
 		int64_t base = day * DAY_US - (int64_t)off * US;
-		if (plain && base + e->tods[0] >= cur->lo && base + e->tods[e->ntods - 1] < cur->hi) {
-			cur->c = (struct chunk){ base + e->tods[0], base + e->tods[e->ntods - 1],
-						 (int64_t)e->ntods, e->tod_min_gap, e->tod_max_gap,
-						 base + e->tods[e->tod_max_at] };
+		struct sched_tods d = sched_tods_of(e, carried_into(e, day, INT64_MIN));
+		if (plain && base + d.t[0] >= cur->lo && base + d.t[d.n - 1] < cur->hi) {
+			cur->c = (struct chunk){ base + d.t[0], base + d.t[d.n - 1], (int64_t)d.n,
+						 d.min_gap, d.max_gap, base + d.t[d.max_at] };
 			cur->valid = true;
 		} else {
 			v->n = 0;

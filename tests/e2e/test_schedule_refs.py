@@ -20,6 +20,26 @@ rule hbrun follows, and the difference itself has a test of its own:
   "*" to croniter, which then ANDs; to Debian's cron it is no '*' and it
   ORs: every day.  Compared with the union of croniter's due times of each
   day field alone.
+- CRONITER_FEBRUARY: from a day of February before its last, with a day
+  listed that February lacks, croniter skips the first due days of March
+  ("0 0 1,31 * *" from 28 February 00:00 gives 31 March); Debian's cron
+  runs 1 March.  The oracle asks croniter again from the last second of
+  each month a due time leaves, where croniter is right, and takes the
+  earlier (tests/support/croniter_oracle.py).
+- CRONITER_IMPOSSIBLE: croniter refuses an expression whose listed days
+  its months never have ("* * 31 4 *"), which Debian's cron takes: never
+  due, or, where the two day fields are ORed, due by the day of the week
+  alone.  Compared with none, or with croniter's due times of the day of
+  the week half alone.
+- SYSTEMD_REPEAT_CARRY: what is left of the carries (see above): seconds
+  carried past the end of the hour in which the clocks change.  Where
+  they skip the hour (Europe/Berlin in March), systemd keeps the carried
+  seconds in the hour after it ("0..1,3:59,0:0/7" from 01:59:56 gives
+  03:00:07), hbrun starts that hour anew (03:00:00); where they go back,
+  from the first pass's 02:59:56 systemd starts 03:00 anew and hbrun keeps
+  the carried seconds (03:00:07).  Two days a year, only events with
+  seconds that carry and minute 59; the generated cases have not met it,
+  and the difference has a test of its own.
 - SYSTEMD_DEADLOCK: systemd 252 gives up some searches ("Failed to
   determine next elapse ...: Resource deadlock avoided"), seen with a
   repeated month ("03/7-02,17"); there is nothing to compare, the cases
@@ -37,18 +57,19 @@ rule hbrun follows, and the difference itself has a test of its own:
   CET) and an event whose search steps over the other stretch goes on in
   the next one ("annually CET" every 1 January).  Such cases are compared
   with systemd's due times before the change, and counted.
-- SYSTEMD_REPEAT_CARRY: a repetition without an end ("*:10/33") whose
-  next value lies past its field's end carries into the next unit; where
-  that crosses two units at once (past 23:59 into the next day) systemd
-  resets only the unit below the one that changed, and skips the values
-  below the carry ("*:10/33" from 23:48 gives 00:43, not 00:10).  hbrun
-  gives every value.  The events generated with fractions use ranges for
-  hours and minutes and open repetitions of seconds that carry to no more
-  than their start; the plain events are unchanged.
 - SYSTEMD_DENSE: hbrun keeps a day's due times as a list and refuses an
   event with more than 345600 of them a day ("*:*:0/0.1"), which systemd
   takes; generated repetitions of a second's fraction stay at half a
   second or more, two of them at most in a field.
+
+A repetition without an end ("*:10/33") whose next value lies past its
+field's end is carried by systemd into the next unit, and the values
+before the carried remainder are skipped where the carry changes more
+than one unit ("*:10/33" from 23:48 gives 00:43, not 00:10): hbrun
+gives systemd's due times there (hbrun(1); but for SYSTEMD_REPEAT_CARRY
+above, at the hour of a clock change), and the generated events
+hold such repetitions in every field, compared as any other case; the
+known ones have a test of their own.
 
 systemd-analyze shows due times in whole seconds: an event with a
 fraction is compared by the seconds of hbctl's due times, one by one, from
@@ -441,19 +462,6 @@ def sec_repeat(rng):
     return "%d.%d" % (rng.randint(1, 30), rng.randint(0, 9))
 
 
-def carries(a, r):
-    """SYSTEMD_REPEAT_CARRY: whether seconds A/R (microseconds) go past the
-    minute's end to more than A."""
-    last = a + (60 * US - 1 - a) // r * r
-    return last + r - 60 * US > a
-
-
-def micro(text):
-    whole, _, frac = text.partition(".")
-    frac = (frac + "0000000")[:7]
-    return int(whole) * US + int(frac[:6]) + (frac[6] >= "5")
-
-
 def frac_seconds(rng):
     """A list of seconds with fractions, some of it what systemd refuses
     (a range backwards or under a second, a repetition past the minute)."""
@@ -463,11 +471,7 @@ def frac_seconds(rng):
         if r < 0.4:
             parts.append(a)
         elif r < 0.7:
-            rep = sec_repeat(rng)
-            if micro(rep) and carries(micro(a), micro(rep)):
-                parts.append(a + "..59/" + rep)
-            else:
-                parts.append(a + "/" + rep)
+            parts.append(a + "/" + sec_repeat(rng))
         else:
             step = "/" + sec_repeat(rng) if rng.random() < 0.5 else ""
             parts.append(a + ".." + sec_value(rng) + step)
@@ -475,21 +479,27 @@ def frac_seconds(rng):
 
 
 def range_field(rng, lo, hi):
-    """A field of values and ranges, no open repetition (SYSTEMD_REPEAT_CARRY)."""
+    """A field of values, ranges and repetitions without an end, which
+    systemd carries past the field's end."""
     if rng.random() < 0.4:
         return "*"
     parts = []
     for _ in range(rng.choice([1, 1, 2])):
         a = rng.randint(lo, hi)
         b = rng.randint(a, hi)
-        parts.append("%02d" % a if rng.random() < 0.5 else "%02d..%02d/%d" % (
-            a, b, rng.randint(1, max(1, b - a))))
+        r = rng.random()
+        if r < 0.35 or a == hi:
+            parts.append("%02d" % a)
+        elif r < 0.65:
+            parts.append("%02d/%d" % (a, rng.randint(1, hi - a)))
+        else:
+            parts.append("%02d..%02d/%d" % (a, b, rng.randint(1, max(1, b - a))))
     return ",".join(parts)
 
 
 def frac_event(rng, year, whole=False):
     """An event with fractions of seconds (WHOLE: seconds without, or
-    none); no open repetition that carries (SYSTEMD_REPEAT_CARRY)."""
+    none)."""
     words = []
     if rng.random() < 0.2:
         words.append(cal_weekdays(rng))
@@ -702,18 +712,73 @@ class Calendar(unittest.TestCase):
         self.assertEqual(systemd_run(["Mon 09:00 CET"], base, 2, "Europe/Berlin"), [[]])
         self.assertEqual(ours_us("Mon 09:00 CET", base * US, "Europe/Berlin"), [])
 
-    def test_systemd_repeat_carry_is_where_systemd_differs(self):
-        # 23:48 IST: systemd carries minute 76 into 00:16 and gives 00:43;
-        # within a day the carry is reset to the hour's start.
-        base = int(datetime.datetime(2030, 8, 24, 18, 18, tzinfo=datetime.timezone.utc)
+    # Repetitions carried past their field's end: (event, local zone, base
+    # time, the due time that the carry skips).
+    CARRIES = [
+        ("*:10/33:00 Asia/Kolkata", "UTC", "2030-08-24T18:18:00", "2030-08-24T18:40:00"),
+        ("*-*-* *:10/33:00", "UTC", "2026-12-07T22:40:00", "2026-12-08T00:10:00"),
+        ("*:59,0:0/7", "UTC", "2026-12-07T22:59:50", "2026-12-07T23:00:00"),
+        ("*:*:0/7.3", "UTC", "2026-12-07T23:00:50", "2026-12-07T23:01:00"),
+        ("0/7:00", "UTC", "2026-11-30T20:00:00", "2026-12-01T00:00:00"),
+        ("*-*-1/12", "UTC", "2026-12-25T00:00:00", "2027-01-01T00:00:00"),
+        ("*:*:0/7", "UTC", "2026-12-31T23:59:50", "2027-01-01T00:00:00"),
+        ("Mon,Tue *:10/33", "UTC", "2026-12-07T23:40:00", "2026-12-08T00:10:00"),
+        ("*:10/33 Europe/Berlin", "Europe/Berlin", "2027-03-27T22:40:00",
+         "2027-03-27T23:10:00"),
+        ("*:10/33 Europe/Berlin", "Europe/Berlin", "2027-10-30T21:40:00",
+         "2027-10-30T22:10:00"),
+        ("*:2..5,0/7:0/7.3", "UTC", "2026-12-07T23:56:50", "2026-12-08T00:00:00"),
+        ("1/7,4,5:59,0:0/7.3", "UTC", "2026-11-30T22:59:50", "2026-12-01T01:00:00"),
+        ("*:10/33", "America/Santiago", "2027-09-05T03:30:00", "2027-09-05T04:10:00"),
+        ("0/5:00 Europe/Berlin", "Europe/Berlin", "2027-10-30T18:00:00",
+         "2027-10-31T23:00:00"),
+    ]
+
+    def test_repeat_carry_matches_systemd(self):
+        # The carried value skips what lies before its remainder in the
+        # next unit; both give the same due times, without the skipped one.
+        for ev, local, base, skipped in self.CARRIES:
+            base = int(datetime.datetime.fromisoformat(base + "+00:00").timestamp())
+            skipped = int(datetime.datetime.fromisoformat(skipped + "+00:00").timestamp())
+            want = systemd_run([ev], base, 6, local)[0]
+            got = seconds_of(ours_us(ev, base * US, local, n=6))
+            self.assertEqual(got, want, ev)
+            self.assertNotIn(skipped, got, ev)
+            self.assertTrue(base < skipped < got[-1], ev)
+        # Without the carry into another day the hour starts again: an
+        # hour earlier, 22:48 IST, the next is 23:10.
+        base = int(datetime.datetime(2030, 8, 24, 17, 18, tzinfo=datetime.timezone.utc)
                    .timestamp())
-        ev = "*:10/33:00 Asia/Kolkata"
-        self.assertEqual(systemd_run([ev], base, 1), [[base + 55 * 60]])
-        self.assertEqual(seconds_of(ours_us(ev, base * US, "UTC", n=1)), [base + 22 * 60])
-        # An hour earlier, 22:48 IST: the carry stays within the day.
-        self.assertEqual(systemd_run([ev], base - 3600, 1), [[base - 3600 + 22 * 60]])
-        self.assertTrue(carries(5 * US, 50 * US))
-        self.assertFalse(carries(23 * US, 14 * US))
+        self.assertEqual(seconds_of(ours_us("*:10/33:00 Asia/Kolkata", base * US, "UTC", n=1)),
+                         [base + 22 * 60])
+        # A carry into a day that is not due starts the next due one anew.
+        base = int(datetime.datetime(2026, 12, 7, 23, 40, tzinfo=datetime.timezone.utc)
+                   .timestamp())
+        self.assertEqual([iso(t) for t in seconds_of(ours_us("Mon *:10/33", base * US, "UTC",
+                                                             n=2))],
+                         ["2026-12-07T23:43:00Z", "2026-12-14T00:10:00Z"])
+
+    def test_systemd_repeat_carry_is_where_systemd_differs(self):
+        # Seconds carried past 01:59 CET into the skipped hour: systemd
+        # keeps them in 03:00 CEST; hbrun starts 03:00 anew.
+        base = int(datetime.datetime(2027, 3, 28, 0, 59, 50, tzinfo=datetime.timezone.utc)
+                   .timestamp())
+        ev = "0..1,3:59,0:0/7 Europe/Berlin"
+        self.assertEqual(systemd_run([ev], base, 2), [[base + 6, base + 17]])
+        self.assertEqual(seconds_of(ours_us(ev, base * US, "UTC", n=2)), [base + 6, base + 10])
+        # Past the first pass's 02:59 CEST: systemd starts 03:00 CET anew,
+        # hbrun keeps the carried seconds.
+        base = int(datetime.datetime(2027, 10, 31, 0, 59, 50, tzinfo=datetime.timezone.utc)
+                   .timestamp())
+        ev = "*:59,0:0/7 Europe/Berlin"
+        self.assertEqual(systemd_run([ev], base, 2), [[base + 6, base + 3610]])
+        self.assertEqual(seconds_of(ours_us(ev, base * US, "UTC", n=2)),
+                         [base + 6, base + 3617])
+        # The day before, both keep them.
+        self.assertEqual(systemd_run([ev], base - 86400, 2),
+                         [[base - 86400 + 6, base - 86400 + 17]])
+        self.assertEqual(seconds_of(ours_us(ev, (base - 86400) * US, "UTC", n=2)),
+                         [base - 86400 + 6, base - 86400 + 17])
 
     def test_systemd_dense_is_where_hbrun_refuses(self):
         base = int(datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc).timestamp())
