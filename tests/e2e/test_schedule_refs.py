@@ -136,6 +136,14 @@ def iso(t):
         "%Y-%m-%dT%H:%M:%SZ")
 
 
+def show_lines(deadlocks, bad):
+    """The searches systemd gave up, and the first 40 differences."""
+    for line in deadlocks:
+        print("SYSTEMD_DEADLOCK: " + line, file=sys.stderr)
+    for line in bad[:40]:
+        print(line, file=sys.stderr)
+
+
 def next_lines(expr, after, local, tz, n):
     """hbctl next's lines for EXPR after AFTER (RFC 3339), with TZ=LOCAL
     and --tz TZ where given; None when it refused EXPR."""
@@ -591,10 +599,7 @@ class Calendar(unittest.TestCase):
         print("calendar: seed %d, %d events, %d bases moved out of a repeated hour "
               "(SYSTEMD_FROM_REPEAT), %d where systemd gave up (SYSTEMD_DEADLOCK)"
               % (SEED + 1, compared, moved, len(deadlocks)), file=sys.stderr)
-        for line in deadlocks:
-            print("SYSTEMD_DEADLOCK: " + line, file=sys.stderr)
-        for line in bad[:40]:
-            print(line, file=sys.stderr)
+        show_lines(deadlocks, bad)
         self.assertEqual(len(bad), 0, "%d of %d differ" % (len(bad), compared))
 
     def compare(self, e, zone, base, w, g, bad):
@@ -628,10 +633,7 @@ class Calendar(unittest.TestCase):
         print("fractions: seed %d, %d events, %d taken by systemd, %d where it gave up "
               "(SYSTEMD_DEADLOCK)" % (SEED + 2, compared, accepted, len(deadlocks)),
               file=sys.stderr)
-        for line in deadlocks:
-            print("SYSTEMD_DEADLOCK: " + line, file=sys.stderr)
-        for line in bad[:40]:
-            print(line, file=sys.stderr)
+        show_lines(deadlocks, bad)
         if total >= 50:
             self.assertGreater(accepted, total // 4)
             self.assertLess(accepted, total)
@@ -678,10 +680,7 @@ class Calendar(unittest.TestCase):
               "systemd went past the change (SYSTEMD_ABBR_PAST_CHANGE), %d where it gave up "
               "(SYSTEMD_DEADLOCK)" % (SEED + 3, compared, local_n, past, len(deadlocks)),
               file=sys.stderr)
-        for line in deadlocks:
-            print("SYSTEMD_DEADLOCK: " + line, file=sys.stderr)
-        for line in bad[:40]:
-            print(line, file=sys.stderr)
+        show_lines(deadlocks, bad)
         if total >= 50:
             self.assertGreater(local_n, total // 2)
         self.assertEqual(len(bad), 0, "%d of %d differ" % (len(bad), compared))
