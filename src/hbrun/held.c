@@ -165,37 +165,47 @@ static bool flush(struct held *h)
 	return true;
 }
 
+/* Whether the batch's last record is of stream FD and can grow by a
+ * whole batch. */
+static bool open_joins(const struct held *h, int fd, struct record *open)
+{
+	if (!h->used)
+		return false;
+	memcpy(open, h->batch + h->open, sizeof *open);
+	return joins(open, fd, BATCH);
+}
+
+/* Where LEN more bytes of stream FD go in the batch (after a header of
+ * their own unless they join its last record), the batch written to the
+ * file first when they do not fit; NULL when the file cannot take it. */
+static char *slot(struct held *h, int fd, size_t len)
+{
+	struct record open;
+	size_t head = open_joins(h, fd, &open) ? 0 : sizeof open;
+	if (BATCH - h->used < head + len) {
+		if (!flush(h))
+			return NULL;
+		head = sizeof open;
+	}
+	return h->batch + h->used + head;
+}
+
 /* One record of LEN bytes (at most UINT32_MAX) for stream FD, into the
  * batch (joined to its last record when of the same stream) or, when it
  * does not fit there, straight into the file. */
 static bool keep(struct held *h, int fd, const char *data, size_t len)
 {
 	struct record rec = { (uint32_t)len, (uint32_t)fd };
-	struct record open = { 0, 0 };
-	if (h->used)
-		memcpy(&open, h->batch + h->open, sizeof open);
-	bool join = h->used && joins(&open, fd, len);
-	size_t need = join ? len : sizeof rec + len;
-	if (h->used + need > BATCH) {
-		if (!flush(h))
-			return false;
-		join = false;
-	}
 	if (sizeof rec + len > BATCH) {
 		struct iovec iov[2] = { { &rec, sizeof rec },
 					{ (void *)data, len } };
-		return put(h, fd, len, iov);
+		return flush(h) && put(h, fd, len, iov);
 	}
-	if (join) {
-		open.len += (uint32_t)len;
-		memcpy(h->batch + h->open, &open, sizeof open);
-	} else {
-		h->open = h->used;
-		memcpy(h->batch + h->used, &rec, sizeof rec);
-		h->used += sizeof rec;
-	}
-	memcpy(h->batch + h->used, data, len);
-	h->used += len;
+	char *to = slot(h, fd, len);
+	if (!to)
+		return false;
+	memcpy(to, data, len);
+	held_commit(h, fd, len);
 	return true;
 }
 
@@ -224,33 +234,17 @@ bool held_write(struct held *h, int fd, const char *data, size_t len)
 	return true;
 }
 
-/* Whether the batch's last record is of stream FD and can grow by a
- * whole batch. */
-static bool open_joins(const struct held *h, int fd, struct record *open)
-{
-	if (!h->used)
-		return false;
-	memcpy(open, h->batch + h->open, sizeof *open);
-	return joins(open, fd, BATCH);
-}
-
 char *held_room(struct held *h, int fd, size_t *room)
 {
-	struct record open;
 	if (h->spent)
 		return NULL;
-	bool join = open_joins(h, fd, &open);
-	size_t need = (join ? 0 : sizeof open) + HELD_ROOM_MIN;
-	if (BATCH - h->used < need) {
-		if (!flush(h)) {
-			give_up(h);
-			return NULL;
-		}
-		join = false;
+	char *to = slot(h, fd, HELD_ROOM_MIN);
+	if (!to) {
+		give_up(h);
+		return NULL;
 	}
-	size_t at = h->used + (join ? 0 : sizeof open);
-	*room = BATCH - at;
-	return h->batch + at;
+	*room = (size_t)(h->batch + BATCH - to);
+	return to;
 }
 
 void held_commit(struct held *h, int fd, size_t len)
