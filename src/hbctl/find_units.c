@@ -104,6 +104,14 @@ static int is_conf(const struct dirent *d)
 	       d->d_name[0] != '.' && is_conf_name(d->d_name);
 }
 
+static bool strv_has(const struct strv *a, const char *s)
+{
+	for (size_t i = 0; i < a->n; i++)
+		if (strcmp(a->v[i], s) == 0)
+			return true;
+	return false;
+}
+
 /* The names in DIR that FILTER takes added to NAMES, each once; a folder
  * that is there but cannot be read is a warning where WARN says so, and
  * sets *UNREAD (when given). */
@@ -119,24 +127,13 @@ static bool names_in(const char *dir, int (*filter)(const struct dirent *),
 	}
 	bool ok = true;
 	for (int k = 0; k < n; k++) {
-		bool seen = false;
-		for (size_t m = 0; m < names->n; m++)
-			seen |= strcmp(names->v[m], e[k]->d_name) == 0;
-		if (ok && !seen)
+		if (ok && !strv_has(names, e[k]->d_name))
 			ok = strv_add(names, e[k]->d_name);
 		free(e[k]);
 	}
 	if (n >= 0)
 		free(e);
 	return ok;
-}
-
-static bool strv_has(const struct strv *a, const char *s)
-{
-	for (size_t i = 0; i < a->n; i++)
-		if (strcmp(a->v[i], s) == 0)
-			return true;
-	return false;
 }
 
 /* The names whose NAME.d/ folders hold UNIT's drop-ins, most specific
